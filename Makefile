@@ -1,0 +1,52 @@
+# capfilt: build, test, fixtures and benchmarks.
+# `make test` and `make demo` install what they need on a fresh Debian machine.
+
+SWIFT        ?= swift
+VENV         ?= .venv
+PYTHON       ?= python3
+BENCH_CACHE  ?= $(HOME)/.cache/capfilt-bench
+DEB_PACKAGES := libopenblas-dev libjpeg62-turbo-dev libpng-dev libwebp-dev \
+                libcurl4-openssl-dev libsqlite3-dev libsnappy-dev zlib1g-dev libzstd-dev
+SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup build release test fixtures bench demo clean venv
+
+# Install the Debian packages that are missing (and only those).
+setup:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+build: setup
+	$(SWIFT) build
+
+release: setup
+	$(SWIFT) build -c release
+
+test: setup
+	$(SWIFT) test
+
+# Python is used for fixtures and peer benchmarks only; the venv lives in .venv (ignored).
+venv: $(VENV)/.ok
+$(VENV)/.ok: scripts/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r scripts/requirements.txt
+	touch $@
+
+fixtures: venv
+	$(VENV)/bin/python scripts/make_tokenizer_fixtures.py
+	$(VENV)/bin/python scripts/make_med_fixtures.py
+	$(VENV)/bin/python scripts/make_image_fixtures.py
+
+bench: setup venv release
+	$(VENV)/bin/python scripts/bench_med.py --cache $(BENCH_CACHE) --capfilt .build/release/capfilt
+
+demo: release
+	scripts/demo.sh
+
+clean:
+	rm -rf .build

@@ -1,0 +1,2 @@
+#pragma once
+int cjpeg_shim_version(void);

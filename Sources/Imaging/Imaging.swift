@@ -1,0 +1,2 @@
+/// Image decoding, resizing and model transforms.
+public enum ImagingInfo {}

@@ -1,0 +1,2 @@
+import XCTest
+final class MEDTestsPlaceholder: XCTestCase { func testBuilds() {} }
