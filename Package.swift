@@ -22,9 +22,11 @@ let package = Package(
         // System libraries: one C module each, imported by exactly one Swift module.
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .target(name: "CJPEG", path: "Sources/CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
+        .target(name: "CPNG", path: "Sources/CPNG", linkerSettings: [.linkedLibrary("png")]),
+        .target(name: "CWebP", path: "Sources/CWebP", linkerSettings: [.linkedLibrary("webp")]),
 
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: kernelFlags),
-        .target(name: "Imaging", dependencies: ["CJPEG"], swiftSettings: kernelFlags),
+        .target(name: "Imaging", dependencies: ["CJPEG", "CPNG", "CWebP"], swiftSettings: kernelFlags),
         .target(
             name: "MED", dependencies: ["Tensor"],
             resources: [.copy("Resources/vocab.txt")],

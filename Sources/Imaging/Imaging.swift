@@ -1,2 +1,0 @@
-/// Image decoding, resizing and model transforms.
-public enum ImagingInfo {}

@@ -1,0 +1,45 @@
+import Foundation
+import Tensor
+
+/// Hugging Face BlipForConditionalGeneration: ViT + image-grounded text decoder + LM head.
+public final class BlipCaptioningModel: @unchecked Sendable {
+    public let config: BlipConfig
+    public let vision: VisionTransformer
+    public let decoder: TextTransformer
+    public let lmHead: LanguageModelHead
+
+    /// Loads a model folder: config.json + model.safetensors.
+    public convenience init(folder: URL) throws {
+        let config = try BlipConfig(contentsOf: folder.appendingPathComponent("config.json"))
+        let file = try SafeTensorsFile(url: folder.appendingPathComponent("model.safetensors"))
+        try self.init(config: config, weights: file)
+    }
+
+    public init(config: BlipConfig, weights file: SafeTensorsFile) throws {
+        self.config = config
+        let r = WeightReader(file: file)
+        vision = VisionTransformer(config: config.vision, reader: r)
+        decoder = TextTransformer(config: config.text, reader: r, prefix: "text_decoder.bert")
+        let d = config.text.hiddenSize, v = config.text.vocabSize
+        let p = "text_decoder.cls.predictions"
+        // Hugging Face ties decoder.weight to the word embeddings and may omit it from the file.
+        let decoderWeight = r.has("\(p).decoder.weight")
+            ? r.tensor("\(p).decoder.weight", shape: [v, d]) : decoder.wordEmbeddings
+        let bias = r.has("\(p).bias") ? r.tensor("\(p).bias", shape: [v]) : r.tensor("\(p).decoder.bias", shape: [v])
+        if r.has("\(p).bias") && r.has("\(p).decoder.bias") { _ = r.tensor("\(p).decoder.bias", shape: [v]) }
+        lmHead = LanguageModelHead(
+            transform: r.linear("\(p).transform.dense", out: d, in: d),
+            transformNorm: r.layerNorm("\(p).transform.LayerNorm", width: d, eps: config.text.layerNormEps),
+            decoder: decoderWeight, bias: bias)
+        try r.finish(ignoring: { $0.hasSuffix("position_ids") })
+    }
+
+    /// Image states [B, N+1, Dv] for pixels [B, 3, S, S].
+    public func encodeImages(_ pixels: Tensor) -> Tensor { vision.forward(pixels: pixels) }
+
+    /// Teacher-forced decoder pass: ids [B·T] (first token [DEC]), keyValid [B, T] -> hidden [B, T, D].
+    public func decoderHidden(ids: [Int], sequences: Int, keyValid: [Float]?, imageStates: Tensor) -> Tensor {
+        let cross = decoder.crossAttentionCache(imageStates: imageStates)
+        return decoder.forward(ids: ids, sequences: sequences, mode: .decoder, keyValid: keyValid, cross: cross)
+    }
+}

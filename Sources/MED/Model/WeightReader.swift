@@ -1,0 +1,69 @@
+import Foundation
+import Tensor
+
+/// Reads named tensors from a safetensors checkpoint into model parameters, remembering which
+/// names were used so that missing, unexpected and wrongly shaped tensors are all reported by name.
+final class WeightReader {
+    let file: SafeTensorsFile
+    private(set) var used = Set<String>()
+    private(set) var problems: [String] = []
+    private var fileName: String { file.url.lastPathComponent }
+
+    init(file: SafeTensorsFile) { self.file = file }
+
+    func has(_ name: String) -> Bool { file.shape(of: name) != nil }
+
+    /// The tensor `name`, which must have `shape` (a shape of [1, 1, D] is accepted for [D] etc.
+    /// only where the caller says so through `acceptingShapes`).
+    func tensor(_ name: String, shape: [Int], acceptingShapes: [[Int]] = []) -> Tensor {
+        let t = Tensor(shape: shape)
+        guard let found = file.shape(of: name) else {
+            problems.append("\(fileName): missing tensor '\(name)' (expected shape \(shape))")
+            return t
+        }
+        used.insert(name)
+        guard found == shape || acceptingShapes.contains(found) else {
+            problems.append("\(fileName): tensor '\(name)' has shape \(found), expected \(shape)")
+            return t
+        }
+        do {
+            try t.data.withMemoryRebound(to: Float.self, capacity: t.count) { p in
+                try file.read(name, into: UnsafeMutableBufferPointer(start: p, count: t.count))
+            }
+        } catch {
+            problems.append("\(error)")
+        }
+        return t
+    }
+
+    func linear(_ prefix: String, out: Int, in inFeatures: Int, bias: Bool = true) -> LinearWeights {
+        LinearWeights(weight: tensor(prefix + ".weight", shape: [out, inFeatures]),
+                      bias: bias ? tensor(prefix + ".bias", shape: [out]) : nil)
+    }
+
+    func layerNorm(_ prefix: String, width: Int, eps: Float) -> LayerNormWeights {
+        LayerNormWeights(weight: tensor(prefix + ".weight", shape: [width]),
+                         bias: tensor(prefix + ".bias", shape: [width]), eps: eps)
+    }
+
+    /// Three separate projections stacked into one [3·O, I] weight so that one product computes q, k and v.
+    func fusedLinear(_ prefixes: [String], out: Int, in inFeatures: Int) -> LinearWeights {
+        let w = Tensor(shape: [prefixes.count * out, inFeatures])
+        let b = Tensor(shape: [prefixes.count * out])
+        for (i, p) in prefixes.enumerated() {
+            let part = linear(p, out: out, in: inFeatures)
+            (w.data + i * out * inFeatures).update(from: part.weight.data, count: out * inFeatures)
+            (b.data + i * out).update(from: part.bias!.data, count: out)
+        }
+        return LinearWeights(weight: w, bias: b)
+    }
+
+    /// Fails with every problem found, one per line, plus the tensors the model does not use
+    /// (names matching `ignoring` are known extras such as position-id buffers).
+    func finish(ignoring: (String) -> Bool = { _ in false }) throws {
+        let unexpected = file.names.filter { !used.contains($0) && !ignoring($0) }
+        var all = problems
+        all += unexpected.map { "\(fileName): unexpected tensor '\($0)' (not used by this model)" }
+        if !all.isEmpty { throw CheckpointError(all.joined(separator: "\n")) }
+    }
+}

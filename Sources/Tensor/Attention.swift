@@ -1,0 +1,118 @@
+/// Multi-head scaled dot-product attention over row-major activations, heads interleaved in the
+/// width (C = H · dh), exactly as the fused projections produce them, so that no head is copied.
+///
+///   q   [S, Tq, ·] rows, query i of sequence s at q + (s·Tq + i)·ldq, head h at columns h·dh..
+///   k,v [B, Tk, ·] rows, sequence s reads key block kvIndex[s] (default s), key j at
+///       k + kvIndex[s]·kvStride + j·ldk  (a KV cache with spare capacity has kvStride > Tk·ldk)
+///   keyValid [S, Tk] (optional, 1 = attend, 0 = padding)
+///   causal: query i sits at absolute position queryOffset + i and sees keys j <= that position
+///   probs [S, H, Tq, Tk] (optional): the softmax output, kept for the backward pass
+///   out [S, Tq, ·] rows, at out + (s·Tq + i)·ldo
+///
+/// Scores are q·kᵀ / √dh; masked keys get probability exactly 0 (as -inf or -10000 would).
+public struct AttentionProblem {
+    public var sequences: Int
+    public var heads: Int
+    public var headDim: Int
+    public var queryLength: Int
+    public var keyLength: Int
+    public var causal = false
+    public var queryOffset = 0
+    public init(sequences: Int, heads: Int, headDim: Int, queryLength: Int, keyLength: Int,
+                causal: Bool = false, queryOffset: Int = 0) {
+        self.sequences = sequences; self.heads = heads; self.headDim = headDim
+        self.queryLength = queryLength; self.keyLength = keyLength
+        self.causal = causal; self.queryOffset = queryOffset
+    }
+}
+
+package struct AttentionOperands {
+    package var q: UnsafePointer<Float>, ldq: Int
+    package var k: UnsafePointer<Float>, v: UnsafePointer<Float>, ldk: Int, kvStride: Int
+    package var kvIndex: [Int]?
+    package var keyValid: UnsafePointer<Float>?
+    package var probs: UnsafeMutablePointer<Float>?
+    package var out: UnsafeMutablePointer<Float>, ldo: Int
+    package init(q: UnsafePointer<Float>, ldq: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                 ldk: Int, kvStride: Int, kvIndex: [Int]? = nil, keyValid: UnsafePointer<Float>? = nil,
+                 probs: UnsafeMutablePointer<Float>? = nil, out: UnsafeMutablePointer<Float>, ldo: Int) {
+        self.q = q; self.ldq = ldq; self.k = k; self.v = v; self.ldk = ldk; self.kvStride = kvStride
+        self.kvIndex = kvIndex; self.keyValid = keyValid; self.probs = probs; self.out = out; self.ldo = ldo
+    }
+}
+
+package func attentionForward(_ p: AttentionProblem, _ x: AttentionOperands) {
+    let tq = p.queryLength, tk = p.keyLength, dh = p.headDim
+    let blocks = p.sequences * p.heads
+    let scale = 1 / Float(dh).squareRoot()
+    // Each (sequence, head) block is independent: spread blocks over workers, one BLAS thread each.
+    let savedBLAS = BLAS.threads
+    let workers = min(Parallel.threads, blocks)
+    if workers > 1 { BLAS.threads = 1 }
+    defer { if workers > 1 { BLAS.threads = savedBLAS } }
+
+    let scratchPerWorker = x.probs == nil ? tq * tk : 0
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, scratchPerWorker * max(workers, 1)))
+    defer { scratch.deallocate() }
+    let chunk = (blocks + max(workers, 1) - 1) / max(workers, 1)
+
+    Parallel.forRanges(max(workers, 1), costPerItem: 1 << 20) { ws in
+        for w in ws {
+            let lo = w * chunk, hi = min(blocks, lo + chunk)
+            if lo >= hi { continue }
+            for blk in lo..<hi {
+                let s = blk / p.heads, h = blk % p.heads
+                let kvb = x.kvIndex?[s] ?? s
+                let qp = x.q + s * tq * x.ldq + h * dh
+                let kp = x.k + kvb * x.kvStride + h * dh
+                let vp = x.v + kvb * x.kvStride + h * dh
+                let pr = x.probs.map { $0 + blk * tq * tk } ?? (scratch + w * scratchPerWorker)
+                // scores[Tq, Tk] = q_sh[Tq, dh] · k_sh[Tk, dh]^T / √dh
+                BLAS.gemm(transA: false, transB: true, m: tq, n: tk, k: dh, alpha: scale,
+                          a: qp, lda: x.ldq, b: kp, ldb: x.ldk, beta: 0, c: pr, ldc: tk)
+                let valid = x.keyValid.map { $0 + s * tk }
+                for i in 0..<tq {
+                    let limit = p.causal ? min(tk, p.queryOffset + i + 1) : tk
+                    maskedSoftmaxRow(pr + i * tk, count: tk, visible: limit, valid: valid)
+                }
+                // out_sh[Tq, dh] = probs[Tq, Tk] · v_sh[Tk, dh]
+                BLAS.gemm(transA: false, transB: false, m: tq, n: dh, k: tk,
+                          a: pr, lda: tk, b: vp, ldb: x.ldk, beta: 0,
+                          c: x.out + s * tq * x.ldo + h * dh, ldc: x.ldo)
+            }
+        }
+    }
+}
+
+/// Softmax of row[0..<visible] where valid[j] != 0; every other entry of row[0..<count] becomes 0.
+@inline(__always)
+package func maskedSoftmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int, visible: Int,
+                              valid: UnsafePointer<Float>?) {
+    var mx = -Float.infinity
+    if let valid {
+        for j in 0..<visible where valid[j] != 0 { mx = max(mx, row[j]) }
+    } else {
+        var vm = Float16x(repeating: -.infinity); var j = 0
+        while j + 16 <= visible {
+            vm = pointwiseMax(vm, UnsafeRawPointer(row + j).loadUnaligned(as: Float16x.self)); j += 16
+        }
+        mx = vm.max()
+        while j < visible { mx = max(mx, row[j]); j += 1 }
+    }
+    if mx == -.infinity {  // nothing to attend to: all-zero weights
+        row.update(repeating: 0, count: count); return
+    }
+    mapVector(row, row, visible) { v in vexp(v - mx) }
+    if let valid { for j in 0..<visible where valid[j] == 0 { row[j] = 0 } }
+    var s = Float16x(repeating: 0); var j = 0; var tail: Float = 0
+    while j + 16 <= visible { s += UnsafeRawPointer(row + j).loadUnaligned(as: Float16x.self); j += 16 }
+    while j < visible { tail += row[j]; j += 1 }
+    let inv = 1 / (s.sum() + tail)
+    j = 0
+    while j + 16 <= visible {
+        let v = UnsafeRawPointer(row + j).loadUnaligned(as: Float16x.self) * inv
+        UnsafeMutableRawPointer(row + j).storeBytes(of: v, as: Float16x.self); j += 16
+    }
+    while j < visible { row[j] *= inv; j += 1 }
+    if visible < count { (row + visible).update(repeating: 0, count: count - visible) }
+}

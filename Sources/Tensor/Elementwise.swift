@@ -1,0 +1,26 @@
+/// out = a + b (same shape). Used for residual connections; out may alias a or b.
+public func add(_ a: Tensor, _ b: Tensor, out: Tensor) {
+    precondition(a.count == b.count, "add: \(a.shape) vs \(b.shape)")
+    out.resize(a.shape)
+    let ap = a.data, bp = b.data, op = out.data
+    Parallel.forRanges(a.count, costPerItem: 1) { r in
+        for i in r { op[i] = ap[i] + bp[i] }
+    }
+}
+
+/// Embedding lookup: table [V, C], ids [N] -> out [N, C].
+public func embeddingForward(table: Tensor, ids: [Int], out: Tensor) {
+    let c = table.dim(1), v = table.dim(0)
+    out.resize([ids.count, c])
+    for (r, id) in ids.enumerated() {
+        precondition(id >= 0 && id < v, "embedding: token id \(id) outside vocabulary of \(v)")
+        (out.data + r * c).update(from: table.data + id * c, count: c)
+    }
+}
+
+/// Dot product and norms on raw rows, for similarity heads.
+package func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    var s: Float = 0
+    for i in 0..<n { s += a[i] * b[i] }
+    return s
+}

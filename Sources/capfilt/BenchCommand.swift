@@ -1,0 +1,117 @@
+import ArgumentParser
+import Foundation
+import MED
+import Tensor
+
+/// Times one model case on already-preprocessed images (decode and resize are excluded, as in
+/// the PyTorch half of `make bench`). Prints one JSON line.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time a model case (used by `make bench`).")
+
+    enum Case: String, ExpressibleByArgument, CaseIterable {
+        case vision, itm, itc, captionBeam = "caption-beam", captionNucleus = "caption-nucleus", sgemm
+    }
+
+    @Option(help: "Model folder (captioner for vision / caption cases, retrieval model for itm / itc).")
+    var model: String?
+    @Option(name: .customLong("case")) var benchCase: Case
+    @Option var batch = 8
+    @Option(name: .customLong("repeat"), help: "Timed runs after one warm-up.") var repeats = 3
+    @Option var threads = 2
+    @Option(name: .customLong("max-length")) var maxLength = 20
+    @Option(name: .customLong("min-length")) var minLength = 5
+    @Option(help: "Text scored against every image in the itm / itc cases.")
+    var text = "a man riding a red bicycle down a busy city street next to a bus"
+    @Flag var json = false
+    @Argument var images: [String] = []
+
+    func run() throws {
+        setEngineThreads(threads)
+        if benchCase == .sgemm { return try benchGemm() }
+        guard let model else { throw ValidationError("--model is required for case \(benchCase.rawValue)") }
+        let folder = URL(fileURLWithPath: model)
+        guard !images.isEmpty else { throw ValidationError("give at least one image") }
+        let paths = (0..<batch).map { images[$0 % images.count] }
+
+        let body: () -> Void
+        switch benchCase {
+        case .vision, .captionBeam, .captionNucleus:
+            let m = try BlipCaptioningModel(folder: folder)
+            let pixels = ImageInput.stack(ImageInput.prepare(paths, size: m.config.vision.imageSize), size: m.config.vision.imageSize)
+            let generator = CaptionGenerator(model: m)
+            var config = GenerationConfig()
+            config.maxLength = maxLength; config.minLength = minLength
+            config.strategy = benchCase == .captionNucleus ? .sample(topP: 0.9, topK: 0, temperature: 1) : .beam(width: 3)
+            body = {
+                let states = m.encodeImages(pixels)
+                if benchCase != .vision { _ = generator.generate(imageStates: states, prompt: [config.bosTokenID], config: config) }
+            }
+        case .itm, .itc:
+            let m = try BlipRetrievalModel(folder: folder)
+            let tokenizer = try BertTokenizer(modelFolder: folder)
+            let pixels = ImageInput.stack(ImageInput.prepare(paths, size: m.config.vision.imageSize), size: m.config.vision.imageSize)
+            let one = tokenizer.encode(text)
+            let ids = Array(repeating: one, count: batch).flatMap { $0 }
+            body = {
+                let states = m.encodeImages(pixels)
+                if benchCase == .itm {
+                    _ = m.itmLogits(groundedHidden: m.groundedHidden(ids: ids, sequences: batch, keyValid: nil, imageStates: states))
+                } else {
+                    _ = m.imageFeatures(imageStates: states)
+                    _ = m.textFeatures(textHidden: m.textHidden(ids: ids, sequences: batch, keyValid: nil))
+                }
+            }
+        case .sgemm:
+            return
+        }
+        body()  // warm-up
+        var seconds: [Double] = []
+        for _ in 0..<max(1, repeats) {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            body()
+            seconds.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
+        let median = seconds.sorted()[seconds.count / 2]
+        Output.line(Output.json(BenchResult(
+            case: benchCase.rawValue, batch: batch, seconds: seconds, median_seconds: median,
+            images_per_second: Double(batch) / median, peak_rss_bytes: peakResidentBytes(), gflops: nil)))
+    }
+
+    /// GFLOP/s of one ViT-B MLP-shaped product: [8·577, 768] x [768, 3072].
+    func benchGemm() throws {
+        let m = 8 * 577, k = 768, n = 3072
+        let a = Tensor(shape: [m, k]), w = Tensor(shape: [n, k]), out = Tensor(shape: [m, n])
+        for i in 0..<a.count { a[flat: i] = Float(i % 7) * 0.01 }
+        for i in 0..<w.count { w[flat: i] = Float(i % 5) * 0.01 }
+        linear(a, weight: w, bias: nil, out: out)
+        var seconds: [Double] = []
+        for _ in 0..<max(3, repeats) {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            linear(a, weight: w, bias: nil, out: out)
+            seconds.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
+        let median = seconds.sorted()[seconds.count / 2]
+        Output.line(Output.json(BenchResult(
+            case: "sgemm", batch: 1, seconds: seconds, median_seconds: median, images_per_second: nil,
+            peak_rss_bytes: peakResidentBytes(), gflops: 2 * Double(m * k * n) / median / 1e9)))
+    }
+}
+
+struct BenchResult: Encodable {
+    let `case`: String
+    let batch: Int
+    let seconds: [Double]
+    let median_seconds: Double
+    let images_per_second: Double?
+    let peak_rss_bytes: Int
+    let gflops: Double?
+}
+
+/// Peak resident set size of this process (getrusage reports KiB on Linux).
+func peakResidentBytes() -> Int {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Int(usage.ru_maxrss) * 1024
+}

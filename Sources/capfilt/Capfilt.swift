@@ -1,0 +1,26 @@
+import ArgumentParser
+
+@main
+struct Capfilt: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "capfilt",
+        abstract: "Caption, filter and curate image-text datasets with BLIP (CapFilt).",
+        subcommands: [CaptionCommand.self, ScoreCommand.self, BenchCommand.self])
+}
+
+/// Options every model command shares.
+struct EngineOptions: ParsableArguments {
+    @Option(help: "Hugging Face model folder (config.json + model.safetensors, optional vocab.txt).")
+    var model: String
+
+    @Option(help: "Compute threads (OpenBLAS and element-wise kernels).")
+    var threads: Int = 2
+
+    @Option(name: .customLong("batch-size"), help: "Images per forward pass.")
+    var batchSize: Int = 4
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
+    }
+}

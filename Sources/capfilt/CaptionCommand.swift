@@ -1,0 +1,122 @@
+import ArgumentParser
+import Foundation
+import MED
+import Tensor
+
+struct CaptionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "caption",
+        abstract: "Caption images with a BlipForConditionalGeneration model folder.")
+
+    @OptionGroup var engine: EngineOptions
+    @Flag(help: "One JSON line per image: {image, captions: [{text, token_ids, score}]}.") var json = false
+    @Option(help: "Beam width; 1 is greedy.") var beams = 3
+    @Flag(help: "Nucleus / top-k sampling instead of beam search.") var sample = false
+    @Option(name: .customLong("top-p")) var topP: Float = 0.9
+    @Option(name: .customLong("top-k"), help: "0 disables top-k.") var topK = 0
+    @Option var temperature: Float = 1
+    @Option(name: .customLong("repetition-penalty")) var repetitionPenalty: Float = 1
+    @Option var seed: UInt64 = 0
+    @Option(name: .customLong("max-length"), help: "Counts [DEC] and the prompt.") var maxLength = 20
+    @Option(name: .customLong("min-length"), help: "Counts [DEC] and the prompt.") var minLength = 5
+    @Option(help: "Text the caption continues, e.g. \"a picture of \"; stripped from the output text.") var prompt: String?
+    @Option(name: .customLong("num-captions")) var numCaptions = 1
+    @Argument(help: "Image files (JPEG, PNG, WebP).") var images: [String]
+
+    func validate() throws {
+        guard beams >= 1 else { throw ValidationError("--beams must be at least 1") }
+        guard maxLength >= 1, minLength >= 0 else { throw ValidationError("--max-length / --min-length out of range") }
+        guard numCaptions >= 1 else { throw ValidationError("--num-captions must be at least 1") }
+        guard !sample || (topP > 0 && topP <= 1) else { throw ValidationError("--top-p must be in (0, 1]") }
+        guard !sample || numCaptions >= 1 else { throw ValidationError("--num-captions must be at least 1") }
+        guard sample || numCaptions <= beams else { throw ValidationError("--num-captions cannot exceed --beams") }
+    }
+
+    var generationConfig: GenerationConfig {
+        var c = GenerationConfig()
+        c.strategy = sample ? .sample(topP: topP, topK: topK, temperature: temperature)
+                            : (beams == 1 ? .greedy : .beam(width: beams))
+        c.maxLength = maxLength; c.minLength = minLength
+        c.repetitionPenalty = repetitionPenalty
+        c.numReturnSequences = numCaptions
+        c.seed = seed
+        return c
+    }
+
+    func run() throws {
+        setEngineThreads(engine.threads)
+        let folder = URL(fileURLWithPath: engine.model)
+        let model: BlipCaptioningModel
+        let tokenizer: BertTokenizer
+        do {
+            model = try BlipCaptioningModel(folder: folder)
+            tokenizer = try BertTokenizer(modelFolder: folder)
+        } catch {
+            Output.error("error: \(error)")
+            throw ExitCode(2)
+        }
+        let generator = CaptionGenerator(model: model)
+        var config = generationConfig
+        config.bosTokenID = model.config.text.bosTokenID
+        config.eosTokenID = model.config.text.sepTokenID
+        config.padTokenID = model.config.text.padTokenID
+        let promptIDs = CaptionGenerator.promptIDs(prompt, tokenizer: tokenizer, bos: config.bosTokenID)
+        let promptText = tokenizer.decode(promptIDs, skipSpecialTokens: true)
+        let size = model.config.vision.imageSize
+        var failures = 0
+
+        for start in stride(from: 0, to: images.count, by: engine.batchSize) {
+            let prepared = ImageInput.prepare(Array(images[start..<min(images.count, start + engine.batchSize)]), size: size)
+            let good = prepared.filter { $0.pixels != nil }
+            var results: [String: [GeneratedSequence]] = [:]
+            if !good.isEmpty {
+                // Sampling draws from one stream per batch (seed, seed+1, ...); greedy and beam
+                // search ignore the seed.
+                let states = model.encodeImages(ImageInput.stack(good, size: size))
+                let out = generator.generate(imageStates: states, prompt: promptIDs, config: config)
+                for (image, seqs) in zip(good, out) { results[image.path] = seqs }
+                config.seed &+= 1
+            }
+            for image in prepared {
+                guard let seqs = results[image.path] else {
+                    failures += 1
+                    if json {
+                        Output.line(Output.json(CaptionFailure(image: image.path, error: image.error ?? "unknown")))
+                    } else {
+                        Output.error("\(image.path)\terror: \(image.error ?? "unknown")")
+                    }
+                    continue
+                }
+                let captions = seqs.map { seq -> CaptionJSON in
+                    var text = tokenizer.decode(seq.tokenIDs, skipSpecialTokens: true)
+                    if !promptText.isEmpty, text.hasPrefix(promptText) {
+                        text = String(text.dropFirst(promptText.count)).trimmingCharacters(in: .whitespaces)
+                    }
+                    return CaptionJSON(text: text, token_ids: seq.tokenIDs, score: seq.score)
+                }
+                if json {
+                    Output.line(Output.json(CaptionLine(image: image.path, captions: captions)))
+                } else {
+                    for c in captions { Output.line("\(image.path)\t\(c.text)") }
+                }
+            }
+        }
+        if failures > 0 { throw ExitCode(1) }
+    }
+}
+
+struct CaptionJSON: Encodable {
+    let text: String
+    let token_ids: [Int]
+    let score: Float?
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(text, forKey: .text)
+        try c.encode(token_ids, forKey: .token_ids)
+        try c.encode(score, forKey: .score)   // null for greedy and sampling
+    }
+    enum CodingKeys: String, CodingKey { case text, token_ids, score }
+}
+
+struct CaptionLine: Encodable { let image: String; let captions: [CaptionJSON] }
+struct CaptionFailure: Encodable { let image: String; let error: String }

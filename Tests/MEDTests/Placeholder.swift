@@ -1,2 +1,0 @@
-import XCTest
-final class MEDTestsPlaceholder: XCTestCase { func testBuilds() {} }
