@@ -24,6 +24,10 @@ let package = Package(
         .target(name: "CJPEG", path: "Sources/CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
         .target(name: "CPNG", path: "Sources/CPNG", linkerSettings: [.linkedLibrary("png")]),
         .target(name: "CWebP", path: "Sources/CWebP", linkerSettings: [.linkedLibrary("webp")]),
+        .target(name: "CCurl", path: "Sources/CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        .target(
+            name: "CCompression", path: "Sources/CCompression",
+            linkerSettings: [.linkedLibrary("z"), .linkedLibrary("snappy"), .linkedLibrary("zstd")]),
 
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: kernelFlags),
         .target(name: "Imaging", dependencies: ["CJPEG", "CPNG", "CWebP"], swiftSettings: kernelFlags),
@@ -31,16 +35,18 @@ let package = Package(
             name: "MED", dependencies: ["Tensor"],
             resources: [.copy("Resources/vocab.txt")],
             swiftSettings: kernelFlags),
+        .target(name: "Ingest", dependencies: ["CCurl", "CCompression"]),
         .executableTarget(
             name: "capfilt",
             dependencies: [
-                "MED", "Imaging", "Tensor",
+                "MED", "Imaging", "Tensor", "Ingest",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "MEDTests", dependencies: ["MED", "Tensor", "Imaging"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "IngestTests", dependencies: ["Ingest"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,1 @@
+#include "ccompression_shim.h"

@@ -1,0 +1,4 @@
+#pragma once
+#include <zlib.h>
+#include <snappy-c.h>
+#include <zstd.h>

@@ -1,0 +1,2 @@
+/// Manifest readers and the libcurl fetcher.
+public enum Ingest {}

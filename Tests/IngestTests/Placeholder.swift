@@ -1,0 +1,2 @@
+import XCTest
+final class IngestPlaceholderTests: XCTestCase { func testBuilds() {} }
