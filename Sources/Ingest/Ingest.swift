@@ -1,2 +1,0 @@
-/// Manifest readers and the libcurl fetcher.
-public enum Ingest {}

@@ -1,0 +1,27 @@
+/// Where a text comes from: human annotators (COCO, Visual Genome) or the web (alt-text).
+public enum SampleOrigin: String, Sendable, Codable, Equatable {
+    case human, web
+}
+
+/// One normalised row of any manifest: an image (URL or local file) with its captions.
+public struct ManifestSample: Sendable, Codable, Equatable {
+    /// Source name, e.g. "cc3m", "coco", "laion".
+    public var source: String
+    /// Stable key within the source (e.g. a COCO image id, or the row number of a TSV): the
+    /// same manifest always yields the same keys, which is what makes resuming exact.
+    public var key: String
+    /// http(s) URL for web sources.
+    public var url: String?
+    /// Local file, already resolved under the image root and checked not to escape it.
+    public var localPath: String?
+    public var captions: [String]
+    public var origin: SampleOrigin
+    /// The source's other columns, kept as text.
+    public var metadata: [String: String]
+
+    public init(source: String, key: String, url: String? = nil, localPath: String? = nil,
+                captions: [String], origin: SampleOrigin, metadata: [String: String] = [:]) {
+        self.source = source; self.key = key; self.url = url; self.localPath = localPath
+        self.captions = captions; self.origin = origin; self.metadata = metadata
+    }
+}
