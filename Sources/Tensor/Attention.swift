@@ -94,7 +94,7 @@ package func maskedSoftmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int, vi
     } else {
         var vm = Float16x(repeating: -.infinity); var j = 0
         while j + 16 <= visible {
-            vm = pointwiseMax(vm, UnsafeRawPointer(row + j).loadUnaligned(as: Float16x.self)); j += 16
+            vm = vmax(vm, UnsafeRawPointer(row + j).loadUnaligned(as: Float16x.self)); j += 16
         }
         mx = vm.max()
         while j < visible { mx = max(mx, row[j]); j += 1 }
