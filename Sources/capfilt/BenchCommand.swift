@@ -74,9 +74,11 @@ struct BenchCommand: ParsableCommand {
             seconds.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
         }
         let median = seconds.sorted()[seconds.count / 2]
-        Output.line(Output.json(BenchResult(
-            case: benchCase.rawValue, batch: batch, seconds: seconds, median_seconds: median,
-            images_per_second: Double(batch) / median, peak_rss_bytes: peakResidentBytes(), gflops: nil)))
+        Output.json(.object([
+            ("case", .string(benchCase.rawValue)), ("batch", .int(batch)), ("threads", .int(threads)),
+            ("seconds", .array(seconds.map { .double($0) })), ("median_seconds", .double(median)),
+            ("images_per_second", .double(Double(batch) / median)), ("peak_rss_bytes", .int(peakResidentBytes())),
+        ]))
     }
 
     /// GFLOP/s of one ViT-B MLP-shaped product: [8·577, 768] x [768, 3072].
@@ -93,20 +95,12 @@ struct BenchCommand: ParsableCommand {
             seconds.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
         }
         let median = seconds.sorted()[seconds.count / 2]
-        Output.line(Output.json(BenchResult(
-            case: "sgemm", batch: 1, seconds: seconds, median_seconds: median, images_per_second: nil,
-            peak_rss_bytes: peakResidentBytes(), gflops: 2 * Double(m * k * n) / median / 1e9)))
+        Output.json(.object([
+            ("case", .string("sgemm")), ("threads", .int(threads)), ("m", .int(m)), ("k", .int(k)), ("n", .int(n)),
+            ("seconds", .array(seconds.map { .double($0) })), ("median_seconds", .double(median)),
+            ("gflops", .double(2 * Double(m * k * n) / median / 1e9)), ("peak_rss_bytes", .int(peakResidentBytes())),
+        ]))
     }
-}
-
-struct BenchResult: Encodable {
-    let `case`: String
-    let batch: Int
-    let seconds: [Double]
-    let median_seconds: Double
-    let images_per_second: Double?
-    let peak_rss_bytes: Int
-    let gflops: Double?
 }
 
 /// Peak resident set size of this process (getrusage reports KiB on Linux).

@@ -81,21 +81,27 @@ struct CaptionCommand: ParsableCommand {
                 guard let seqs = results[image.path] else {
                     failures += 1
                     if json {
-                        Output.line(Output.json(CaptionFailure(image: image.path, error: image.error ?? "unknown")))
+                        Output.json(.object([("image", .string(image.path)), ("error", .string(image.error ?? "unknown"))]))
                     } else {
                         Output.error("\(image.path)\terror: \(image.error ?? "unknown")")
                     }
                     continue
                 }
-                let captions = seqs.map { seq -> CaptionJSON in
+                let captions = seqs.map { seq -> (text: String, ids: [Int], score: Float?) in
                     var text = tokenizer.decode(seq.tokenIDs, skipSpecialTokens: true)
                     if !promptText.isEmpty, text.hasPrefix(promptText) {
                         text = String(text.dropFirst(promptText.count)).trimmingCharacters(in: .whitespaces)
                     }
-                    return CaptionJSON(text: text, token_ids: seq.tokenIDs, score: seq.score)
+                    return (text, seq.tokenIDs, seq.score)
                 }
                 if json {
-                    Output.line(Output.json(CaptionLine(image: image.path, captions: captions)))
+                    Output.json(.object([
+                        ("image", .string(image.path)),
+                        ("captions", .array(captions.map { c in
+                            .object([("text", .string(c.text)), ("token_ids", .array(c.ids.map { .int($0) })),
+                                     ("score", c.score.map { .float($0) } ?? .null)])
+                        })),
+                    ]))
                 } else {
                     for c in captions { Output.line("\(image.path)\t\(c.text)") }
                 }
@@ -104,19 +110,3 @@ struct CaptionCommand: ParsableCommand {
         if failures > 0 { throw ExitCode(1) }
     }
 }
-
-struct CaptionJSON: Encodable {
-    let text: String
-    let token_ids: [Int]
-    let score: Float?
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(text, forKey: .text)
-        try c.encode(token_ids, forKey: .token_ids)
-        try c.encode(score, forKey: .score)   // null for greedy and sampling
-    }
-    enum CodingKeys: String, CodingKey { case text, token_ids, score }
-}
-
-struct CaptionLine: Encodable { let image: String; let captions: [CaptionJSON] }
-struct CaptionFailure: Encodable { let image: String; let error: String }

@@ -108,7 +108,8 @@ struct ScoreCommand: ParsableCommand {
             for (i, pair) in pairsHere.enumerated() {
                 if let s = scores[i] {
                     if json {
-                        Output.line(Output.json(ScoreLine(image: pair.image, text: pair.text, itm: s.itm, itc: s.itc)))
+                        Output.json(.object([("image", .string(pair.image)), ("text", .string(pair.text)),
+                                             ("itm", .float(s.itm)), ("itc", .float(s.itc))]))
                     } else {
                         Output.line("\(pair.image)\t\(pair.text)\t\(s.itm)\t\(s.itc)")
                     }
@@ -116,7 +117,8 @@ struct ScoreCommand: ParsableCommand {
                     failures += 1
                     let reason = pair.error ?? prepared.first(where: { $0.path == pair.image })?.error ?? "unknown"
                     if json {
-                        Output.line(Output.json(ScoreFailure(image: pair.image, text: pair.text, error: reason)))
+                        Output.json(.object([("image", .string(pair.image)), ("text", .string(pair.text)),
+                                             ("error", .string(reason))]))
                     } else {
                         Output.error("\(pair.image)\t\(pair.text)\terror: \(reason)")
                     }
@@ -130,5 +132,3 @@ struct ScoreCommand: ParsableCommand {
 
 extension ITMFirstToken: ExpressibleByArgument {}
 
-struct ScoreLine: Encodable { let image: String; let text: String; let itm: Float; let itc: Float }
-struct ScoreFailure: Encodable { let image: String; let text: String; let error: String }
