@@ -45,11 +45,10 @@ package func attentionForward(_ p: AttentionProblem, _ x: AttentionOperands) {
     let tq = p.queryLength, tk = p.keyLength, dh = p.headDim
     let blocks = p.sequences * p.heads
     let scale = 1 / Float(dh).squareRoot()
-    // Each (sequence, head) block is independent: spread blocks over workers, one BLAS thread each.
-    let savedBLAS = BLAS.threads
+    // Each (sequence, head) block is independent: spread blocks over the workers.
     let workers = min(Parallel.threads, blocks)
-    if workers > 1 { BLAS.threads = 1 }
-    defer { if workers > 1 { BLAS.threads = savedBLAS } }
+    // Decoding steps (a query or two per block) are too small for sgemm's call overhead.
+    let direct = tq <= 2
 
     let scratchPerWorker = x.probs == nil ? tq * tk : 0
     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: max(1, scratchPerWorker * max(workers, 1)))
@@ -68,17 +67,34 @@ package func attentionForward(_ p: AttentionProblem, _ x: AttentionOperands) {
                 let vp = x.v + kvb * x.kvStride + h * dh
                 let pr = x.probs.map { $0 + blk * tq * tk } ?? (scratch + w * scratchPerWorker)
                 // scores[Tq, Tk] = q_sh[Tq, dh] · k_sh[Tk, dh]^T / √dh
-                BLAS.gemm(transA: false, transB: true, m: tq, n: tk, k: dh, alpha: scale,
-                          a: qp, lda: x.ldq, b: kp, ldb: x.ldk, beta: 0, c: pr, ldc: tk)
+                if direct {
+                    for i in 0..<tq { for j in 0..<tk {
+                        pr[i * tk + j] = scale * dotProduct(qp + i * x.ldq, kp + j * x.ldk, dh)
+                    } }
+                } else {
+                    BLAS.gemm(transA: false, transB: true, m: tq, n: tk, k: dh, alpha: scale,
+                              a: qp, lda: x.ldq, b: kp, ldb: x.ldk, beta: 0, c: pr, ldc: tk)
+                }
                 let valid = x.keyValid.map { $0 + s * tk }
                 for i in 0..<tq {
                     let limit = p.causal ? min(tk, p.queryOffset + i + 1) : tk
                     maskedSoftmaxRow(pr + i * tk, count: tk, visible: limit, valid: valid)
                 }
                 // out_sh[Tq, dh] = probs[Tq, Tk] · v_sh[Tk, dh]
-                BLAS.gemm(transA: false, transB: false, m: tq, n: dh, k: tk,
-                          a: pr, lda: tk, b: vp, ldb: x.ldk, beta: 0,
-                          c: x.out + s * tq * x.ldo + h * dh, ldc: x.ldo)
+                let op = x.out + s * tq * x.ldo + h * dh
+                if direct {
+                    for i in 0..<tq {
+                        let o = op + i * x.ldo
+                        o.update(repeating: 0, count: dh)
+                        for j in 0..<tk {
+                            let p = pr[i * tk + j]
+                            if p != 0 { axpy(p, vp + j * x.ldk, o, dh) }
+                        }
+                    }
+                } else {
+                    BLAS.gemm(transA: false, transB: false, m: tq, n: dh, k: tk,
+                              a: pr, lda: tk, b: vp, ldb: x.ldk, beta: 0, c: op, ldc: x.ldo)
+                }
             }
         }
     }
@@ -115,4 +131,29 @@ package func maskedSoftmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int, vi
     }
     while j < visible { row[j] *= inv; j += 1 }
     if visible < count { (row + visible).update(repeating: 0, count: count - visible) }
+}
+
+/// Sum of a[i]·b[i] over n floats, 16 lanes at a time.
+@inline(__always)
+package func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = Float16x(repeating: 0); var i = 0
+    while i + 16 <= n {
+        acc += UnsafeRawPointer(a + i).loadUnaligned(as: Float16x.self) * UnsafeRawPointer(b + i).loadUnaligned(as: Float16x.self)
+        i += 16
+    }
+    var s = acc.sum()
+    while i < n { s += a[i] * b[i]; i += 1 }
+    return s
+}
+
+/// y[0..<n] += alpha · x[0..<n]
+@inline(__always)
+package func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    var i = 0
+    while i + 16 <= n {
+        let v = UnsafeRawPointer(y + i).loadUnaligned(as: Float16x.self) + alpha * UnsafeRawPointer(x + i).loadUnaligned(as: Float16x.self)
+        UnsafeMutableRawPointer(y + i).storeBytes(of: v, as: Float16x.self)
+        i += 16
+    }
+    while i < n { y[i] += alpha * x[i]; i += 1 }
 }

@@ -17,10 +17,3 @@ public func embeddingForward(table: Tensor, ids: [Int], out: Tensor) {
         (out.data + r * c).update(from: table.data + id * c, count: c)
     }
 }
-
-/// Dot product and norms on raw rows, for similarity heads.
-package func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
-    var s: Float = 0
-    for i in 0..<n { s += a[i] * b[i] }
-    return s
-}

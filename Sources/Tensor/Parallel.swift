@@ -2,7 +2,7 @@ import Dispatch
 
 /// Data-parallel loops for the element-wise kernels.
 public enum Parallel {
-    /// Worker count for element-wise kernels; set together with `BLAS.threads` by `Engine.setThreads`.
+    /// Worker count of the engine's one pool; set by `setEngineThreads`.
     nonisolated(unsafe) public static var threads: Int = 1
 
     /// Runs `body(range)` over `0..<count` split into contiguous chunks, one per worker.
@@ -27,9 +27,9 @@ public enum Parallel {
     }
 }
 
-/// Sets the thread count of every kernel family at once.
+/// Sets the engine's worker count; OpenBLAS itself stays single-threaded (see BLAS.swift).
 public func setEngineThreads(_ n: Int) {
-    BLAS.threads = n
+    BLAS.threads = 1
     Parallel.threads = max(1, n)
 }
 

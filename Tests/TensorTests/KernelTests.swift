@@ -68,12 +68,23 @@ final class KernelTests: XCTestCase {
     }
 
     func testLinearMatchesNaive() {
-        let n = 7, i = 13, o = 5
+        for threads in [1, 2] {
+            setEngineThreads(threads)
+            for n in [1, 3, 4, 7, 16, 17, 70] { checkLinear(n: n, i: 37, o: 21) }
+        }
+        setEngineThreads(1)
+    }
+
+    /// Covers the weight-streaming kernel (N <= 16) and the row-split sgemm path.
+    func checkLinear(n: Int, i: Int, o: Int) {
         let x = random(n * i, seed: 5), w = random(o * i, seed: 6), b = random(o, seed: 7)
         let out = Tensor(shape: [0])
         linear(Tensor(shape: [n, i], values: x), weight: Tensor(shape: [o, i], values: w),
                bias: Tensor(shape: [o], values: b), out: out)
         XCTAssertEqual(out.shape, [n, o])
+        let noBias = Tensor(shape: [0])
+        linear(Tensor(shape: [n, i], values: x), weight: Tensor(shape: [o, i], values: w), bias: nil, out: noBias)
+        for r in 0..<(n * o) { XCTAssertEqual(noBias[flat: r], out[flat: r] - b[r % o], accuracy: 1e-5) }
         for r in 0..<n { for c in 0..<o {
             var s = Double(b[c])
             for k in 0..<i { s += Double(x[r * i + k]) * Double(w[c * i + k]) }
@@ -142,12 +153,29 @@ final class KernelTests: XCTestCase {
     }
 
     func testAttentionPlain() { checkAttention(causal: false, masked: false, threads: 1) }
+    func testAttentionSingleQueryDirectPath() {
+        setEngineThreads(2)
+        defer { setEngineThreads(1) }
+        let s = 4, h = 2, dh = 20, tk = 9, c = h * dh
+        let q = random(s * c, seed: 30), k = random(s * tk * c, seed: 31), v = random(s * tk * c, seed: 32)
+        let expected = naiveAttention(q: q, k: k, v: v, s: s, h: h, dh: dh, tq: 1, tk: tk, kvIndex: [0, 1, 2, 3],
+                                      valid: nil, causal: true, offset: tk - 1)
+        var out = [Float](repeating: .nan, count: s * c)
+        q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in v.withUnsafeBufferPointer { vp in
+        out.withUnsafeMutableBufferPointer { op in
+            attentionForward(
+                AttentionProblem(sequences: s, heads: h, headDim: dh, queryLength: 1, keyLength: tk, causal: true, queryOffset: tk - 1),
+                AttentionOperands(q: qp.baseAddress!, ldq: c, k: kp.baseAddress!, v: vp.baseAddress!, ldk: c,
+                                  kvStride: tk * c, out: op.baseAddress!, ldo: c))
+        } } } }
+        for i in 0..<out.count { XCTAssertEqual(out[i], expected[i], accuracy: 1e-5) }
+    }
     func testAttentionCausalMaskedTwoThreads() { checkAttention(causal: true, masked: true, threads: 2) }
     func testAttentionMaskedTwoThreads() { checkAttention(causal: false, masked: true, threads: 2) }
 
     /// Concurrent single-threaded sgemm calls (the attention kernel's pattern) give the serial result.
     func testConcurrentGemmIsDeterministic() {
-        let n = 64
+        let n = 256
         let a = random(n * n, seed: 20), b = random(n * n, seed: 21)
         @Sendable func product() -> [Float] {
             let out = Tensor(shape: [0])

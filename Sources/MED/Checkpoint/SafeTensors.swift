@@ -150,6 +150,17 @@ public final class SafeTensorsFile: @unchecked Sendable {
         case .bf16:
             HalfConversion.widenBFloat16(from: source, to: destination, count: entry.count)
         }
+        releasePages(from: dataStart + entry.begin, count: entry.end - entry.begin)
+    }
+
+    /// Drops the file pages of a tensor that has been copied out, so that loading a model does
+    /// not hold the mapped file and the model's own copy in memory at once (peak RSS would be
+    /// twice the checkpoint). The pages come back from the file if the tensor is read again.
+    private func releasePages(from offset: Int, count: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (offset + page - 1) / page * page, end = (offset + count) / page * page
+        guard end > start else { return }
+        madvise(UnsafeMutableRawPointer(mutating: base + start), end - start, MADV_DONTNEED)
     }
 
     private func entry(_ name: String) throws -> Entry {
