@@ -48,5 +48,6 @@ func assertMatches(_ actual: Tensor, _ file: SafeTensorsFile, _ name: String, to
     var worst: Float = 0
     for i in 0..<expected.count { worst = max(worst, abs(actual[flat: i] - expected[i])) }
     XCTAssertLessThanOrEqual(worst, tolerance, "\(name): max abs diff \(worst)", line: line)
+    print("parity \(name): max abs diff \(worst)")
     return worst
 }
