@@ -44,6 +44,22 @@ fixtures: venv
 
 bench: setup venv release
 	$(VENV)/bin/python scripts/bench_med.py --cache $(BENCH_CACHE) --capfilt .build/release/capfilt
+	$(VENV)/bin/pip install -q "opencv-python-headless>=4.9,<5" "albumentations>=1.4,<2"
+	$(VENV)/bin/pip install -q --no-deps "img2dataset==1.47.0"
+	$(VENV)/bin/python scripts/bench_imaging.py --cache $(BENCH_CACHE) --capfilt .build/release/capfilt
+
+# libFuzzer over the image decoders and resampler (Tests/Fuzz, its own package), seeded with the
+# image fixtures: make fuzz FUZZ_SECONDS=600. Findings land in Tests/Fuzz/.build/artifacts/.
+FUZZ_SECONDS ?= 300
+FUZZ_DIR     := Tests/Fuzz/.build
+.PHONY: fuzz
+fuzz: setup
+	cd Tests/Fuzz && $(SWIFT) build -c release -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library \
+	  -Xcc -fsanitize=fuzzer-no-link,address
+	mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/artifacts
+	cp Tests/ImagingTests/Fixtures/*.jpg Tests/ImagingTests/Fixtures/*.png Tests/ImagingTests/Fixtures/*.webp $(FUZZ_DIR)/corpus/
+	$(FUZZ_DIR)/release/ImagingFuzz $(FUZZ_DIR)/corpus -max_len=65536 -max_total_time=$(FUZZ_SECONDS) \
+	  -artifact_prefix=$(FUZZ_DIR)/artifacts/ -print_final_stats=1
 
 demo: release
 	scripts/demo.sh

@@ -625,6 +625,9 @@ def build(out: Path) -> dict:
         ),
     )
 
+    for path in out.rglob("*"):
+        if path.is_file():
+            path.chmod(0o644)
     return dict(
         cap_keys=cap_keys,
         itm_keys=itm_keys,

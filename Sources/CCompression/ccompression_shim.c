@@ -1,1 +1,86 @@
 #include "ccompression_shim.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct ccomp_inflater {
+    z_stream stream;
+};
+
+ccomp_inflater *ccomp_inflater_new(void) {
+    ccomp_inflater *inflater = calloc(1, sizeof(ccomp_inflater));
+    if (!inflater) return NULL;
+    /* 15 + 32: accept both gzip and zlib headers. */
+    if (inflateInit2(&inflater->stream, 15 + 32) != Z_OK) {
+        free(inflater);
+        return NULL;
+    }
+    return inflater;
+}
+
+void ccomp_inflater_free(ccomp_inflater *inflater) {
+    if (!inflater) return;
+    inflateEnd(&inflater->stream);
+    free(inflater);
+}
+
+int ccomp_inflater_reset(ccomp_inflater *inflater) {
+    return inflateReset(&inflater->stream) == Z_OK ? CCOMP_OK : CCOMP_ERR_DATA;
+}
+
+int ccomp_inflater_step(ccomp_inflater *inflater, const uint8_t *in, size_t in_length,
+                        size_t *consumed, uint8_t *out, size_t out_capacity, size_t *produced) {
+    z_stream *s = &inflater->stream;
+    uInt in_avail = in_length > 0x40000000u ? 0x40000000u : (uInt)in_length;
+    uInt out_avail = out_capacity > 0x40000000u ? 0x40000000u : (uInt)out_capacity;
+    s->next_in = (Bytef *)in;
+    s->avail_in = in_avail;
+    s->next_out = out;
+    s->avail_out = out_avail;
+    int rc = inflate(s, Z_NO_FLUSH);
+    *consumed = in_avail - s->avail_in;
+    *produced = out_avail - s->avail_out;
+    switch (rc) {
+    case Z_OK: return CCOMP_OK;
+    case Z_BUF_ERROR: return CCOMP_OK; /* no progress possible with this input; caller feeds more */
+    case Z_STREAM_END: return CCOMP_STREAM_END;
+    case Z_MEM_ERROR: return CCOMP_ERR_NOMEM;
+    default: return CCOMP_ERR_DATA;
+    }
+}
+
+const char *ccomp_inflater_message(ccomp_inflater *inflater) {
+    return inflater->stream.msg ? inflater->stream.msg : "corrupt compressed data";
+}
+
+int ccomp_gunzip_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_length) {
+    z_stream s;
+    memset(&s, 0, sizeof(s));
+    if (inflateInit2(&s, 15 + 32) != Z_OK) return CCOMP_ERR_NOMEM;
+    s.next_in = (Bytef *)in;
+    s.avail_in = (uInt)in_length;
+    s.next_out = out;
+    s.avail_out = (uInt)out_length;
+    int rc = inflate(&s, Z_FINISH);
+    size_t produced = out_length - s.avail_out;
+    inflateEnd(&s);
+    if (rc != Z_STREAM_END) return rc == Z_MEM_ERROR ? CCOMP_ERR_NOMEM : CCOMP_ERR_DATA;
+    return produced == out_length ? CCOMP_OK : CCOMP_ERR_SIZE;
+}
+
+int ccomp_snappy_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_length) {
+    size_t expected = 0;
+    if (snappy_uncompressed_length((const char *)in, in_length, &expected) != SNAPPY_OK)
+        return CCOMP_ERR_DATA;
+    if (expected != out_length) return CCOMP_ERR_SIZE;
+    size_t produced = out_length;
+    if (snappy_uncompress((const char *)in, in_length, (char *)out, &produced) != SNAPPY_OK)
+        return CCOMP_ERR_DATA;
+    return produced == out_length ? CCOMP_OK : CCOMP_ERR_SIZE;
+}
+
+int ccomp_zstd_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_length) {
+    size_t produced = ZSTD_decompress(out, out_length, in, in_length);
+    if (ZSTD_isError(produced)) return CCOMP_ERR_DATA;
+    return produced == out_length ? CCOMP_OK : CCOMP_ERR_SIZE;
+}

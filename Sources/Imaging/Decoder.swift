@@ -148,9 +148,10 @@ public enum ImageDecoder {
             code = cjpeg_scaled_size(decoder, Int32(denom), &width, &height, &message, message.count)
             guard code == Int32(CJPEG_OK) else { return .failure(jpegError(code, message)) }
             let channels = Int(header.out_layout)
-            var samples = [UInt8](repeating: 0, count: Int(width) * Int(height) * channels)
-            code = samples.withUnsafeMutableBufferPointer { out in
-                cjpeg_decode(decoder, out.baseAddress, out.count, &message, message.count)
+            // Not zero-filled: on success libjpeg writes every byte; on failure it is discarded.
+            var samples = [UInt8](unsafeUninitializedCapacity: Int(width) * Int(height) * channels) { out, initialized in
+                code = cjpeg_decode(decoder, out.baseAddress, out.count, &message, message.count)
+                initialized = out.count
             }
             guard code == Int32(CJPEG_OK) else { return .failure(jpegError(code, message)) }
             let isCMYK = channels == 4

@@ -179,6 +179,7 @@ extension ResampleAxis {
 /// Horizontal pass: source rows firstRow..<firstRow+rowCount, each `width * channels` bytes,
 /// to rows of `outWidth * channels` bytes. Specialised for 3 (RGB) and 1 (L) channels.
 private func resampleHorizontal(_ image: Plane, axis: ResampleAxis, firstRow: Int, rowCount: Int) -> Plane {
+    if image.channels == 3 { return resampleHorizontalRGB(image, axis: axis, firstRow: firstRow, rowCount: rowCount) }
     let outWidth = axis.bounds.count / 2
     let channels = image.channels
     let inStride = image.width * channels
@@ -229,6 +230,105 @@ private func resampleHorizontal(_ image: Plane, axis: ResampleAxis, firstRow: In
         }
     }
     return Plane(width: outWidth, height: rowCount, channels: channels, samples: out)
+}
+
+/// Rows the RGB horizontal pass convolves together: 8 rows x 3 channels = 24 lanes.
+private let blockRows = 8
+private let blockLanes = blockRows * 3
+
+/// Horizontal pass for RGB, eight source rows at a time. Within a block the rows are first
+/// interleaved column by column, `block[x * 24 + r * 3 + c]` = channel c of pixel x in row r,
+/// so that one tap of one output pixel is a single 24-byte load for all eight rows, multiplied
+/// by one broadcast weight: the same fixed-point sums as the scalar loop, in SIMD lanes.
+private func resampleHorizontalRGB(_ image: Plane, axis: ResampleAxis, firstRow: Int, rowCount: Int) -> Plane {
+    let outWidth = axis.bounds.count / 2
+    let width = image.width
+    let inStride = width * 3
+    let outStride = outWidth * 3
+    let taps = axis.taps
+    let half = Int32(1 << (resamplePrecisionBits - 1))
+    // Four slack bytes: the interleave writes 4 bytes for each 3-byte pixel.
+    var block = [UInt8](repeating: 0, count: width * blockLanes + 4)
+    // The block's output, interleaved the same way: oblk[xx * 24 + r * 3 + c].
+    var outBlock = [UInt8](repeating: 0, count: outWidth * blockLanes + 8)
+    let out = [UInt8](unsafeUninitializedCapacity: outStride * rowCount) { dst, initialized in
+        image.samples.withUnsafeBufferPointer { src in
+            axis.bounds.withUnsafeBufferPointer { bounds in
+                axis.weights.withUnsafeBufferPointer { weights in
+                    block.withUnsafeMutableBytes { blk in outBlock.withUnsafeMutableBytes { oblk in
+                        let oblkBase = oblk.baseAddress!
+                        let srcBase = UnsafeRawPointer(src.baseAddress!)
+                        let blkBase = blk.baseAddress!
+                        let dstBase = UnsafeMutableRawPointer(dst.baseAddress!)
+                        var y0 = 0
+                        while y0 < rowCount {
+                            let rows = min(blockRows, rowCount - y0)
+                            // Interleave: x outer so that each 4-byte store's spare byte lands in
+                            // the slot written next. The last pixel of a row is copied bytewise:
+                            // a 4-byte load there could read past the end of the image.
+                            let rowBase = srcBase + (firstRow + y0) * inStride
+                            @inline(__always) func interleave(_ rows: Int) {
+                                for x in 0..<(width - 1) {
+                                    for r in 0..<rows {
+                                        let v = rowBase.loadUnaligned(fromByteOffset: r * inStride + x * 3, as: UInt32.self)
+                                        blkBase.storeBytes(of: v, toByteOffset: x * blockLanes + r * 3, as: UInt32.self)
+                                    }
+                                }
+                            }
+                            // A constant row count lets the compiler unroll the full blocks.
+                            if rows == blockRows { interleave(blockRows) } else { interleave(rows) }
+                            for r in 0..<rows {
+                                for c in 0..<3 {
+                                    blk[(width - 1) * blockLanes + r * 3 + c] =
+                                        src[(firstRow + y0 + r) * inStride + (width - 1) * 3 + c]
+                                }
+                            }
+                            for xx in 0..<outWidth {
+                                let xmin = bounds[2 * xx]
+                                let count = bounds[2 * xx + 1]
+                                let k = xx * taps
+                                var acc0 = SIMD16<Int32>(repeating: half)
+                                var acc1 = SIMD8<Int32>(repeating: half)
+                                var p = xmin * blockLanes
+                                for t in 0..<count {
+                                    let w = weights[k + t]
+                                    let v0 = blkBase.loadUnaligned(fromByteOffset: p, as: SIMD16<UInt8>.self)
+                                    let v1 = blkBase.loadUnaligned(fromByteOffset: p + 16, as: SIMD8<UInt8>.self)
+                                    acc0 &+= SIMD16<Int32>(truncatingIfNeeded: v0) &* w
+                                    acc1 &+= SIMD8<Int32>(truncatingIfNeeded: v1) &* w
+                                    p += blockLanes
+                                }
+                                // clip8 per lane: >= 2^30 -> 255, <= 0 -> 0.
+                                let shift = Int32(resamplePrecisionBits)
+                                let c0 = SIMD16<UInt8>(truncatingIfNeeded: (acc0 &>> shift).clamped(
+                                    lowerBound: .zero, upperBound: SIMD16(repeating: 255)))
+                                let c1 = SIMD8<UInt8>(truncatingIfNeeded: (acc1 &>> shift).clamped(
+                                    lowerBound: .zero, upperBound: SIMD8(repeating: 255)))
+                                oblkBase.storeBytes(of: c0, toByteOffset: xx * blockLanes, as: SIMD16<UInt8>.self)
+                                oblkBase.storeBytes(of: c1, toByteOffset: xx * blockLanes + 16, as: SIMD8<UInt8>.self)
+                            }
+                            // De-interleave: oblk[xx * 24 + r * 3 + c] -> row y0 + r, pixel xx, channel c.
+                            // 4-byte moves in ascending xx; the last pixel of a row bytewise.
+                            for r in 0..<rows {
+                                let rowBase = (y0 + r) * outStride
+                                for xx in 0..<(outWidth - 1) {
+                                    let v = UnsafeRawPointer(oblkBase).loadUnaligned(
+                                        fromByteOffset: xx * blockLanes + r * 3, as: UInt32.self)
+                                    dstBase.storeBytes(of: v, toByteOffset: rowBase + xx * 3, as: UInt32.self)
+                                }
+                                for c in 0..<3 {
+                                    dst[rowBase + (outWidth - 1) * 3 + c] = oblk[(outWidth - 1) * blockLanes + r * 3 + c]
+                                }
+                            }
+                            y0 += rows
+                        }
+                    } }
+                }
+            }
+        }
+        initialized = outStride * rowCount
+    }
+    return Plane(width: outWidth, height: rowCount, channels: 3, samples: out)
 }
 
 /// Vertical pass: each output row is a weighted sum of `count` consecutive source rows

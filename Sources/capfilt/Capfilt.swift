@@ -5,7 +5,9 @@ struct Capfilt: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "capfilt",
         abstract: "Caption, filter and curate image-text datasets with BLIP (CapFilt).",
-        subcommands: [CaptionCommand.self, ScoreCommand.self, BenchCommand.self])
+        subcommands: [CaptionCommand.self, ScoreCommand.self, BenchCommand.self,
+                      PreprocessCommand.self, ImagingBenchCommand.self, IngestCommand.self,
+                      FetchCommand.self])
 }
 
 /// Options every model command shares.

@@ -1,4 +1,45 @@
-#pragma once
+#ifndef CCOMPRESSION_SHIM_H
+#define CCOMPRESSION_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
 #include <zlib.h>
 #include <snappy-c.h>
 #include <zstd.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Result codes of the calls below. */
+enum {
+    CCOMP_OK = 0,          /* progress was made; call again */
+    CCOMP_STREAM_END = 1,  /* one gzip member ended (more may follow) */
+    CCOMP_ERR_DATA = -1,   /* corrupt input */
+    CCOMP_ERR_NOMEM = -2,
+    CCOMP_ERR_SIZE = -3    /* output did not match the expected size */
+};
+
+/* Streaming gzip / zlib decoder. zlib's init functions are macros Swift cannot call, and the
+ * z_stream must not move while in use, so it lives on the C heap behind an opaque pointer. */
+typedef struct ccomp_inflater ccomp_inflater;
+
+ccomp_inflater *ccomp_inflater_new(void);
+void ccomp_inflater_free(ccomp_inflater *inflater);
+/* Starts a new member (used after CCOMP_STREAM_END when more input follows). */
+int ccomp_inflater_reset(ccomp_inflater *inflater);
+/* Decodes from in into out; *consumed and *produced report what was used. */
+int ccomp_inflater_step(ccomp_inflater *inflater, const uint8_t *in, size_t in_length,
+                        size_t *consumed, uint8_t *out, size_t out_capacity, size_t *produced);
+const char *ccomp_inflater_message(ccomp_inflater *inflater);
+
+/* One-shot decoders for Parquet pages: the uncompressed size is known up front. */
+int ccomp_gunzip_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_length);
+int ccomp_snappy_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_length);
+int ccomp_zstd_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_length);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,2 +1,0 @@
-import XCTest
-final class IngestPlaceholderTests: XCTestCase { func testBuilds() {} }
