@@ -34,12 +34,16 @@ public struct TextLayerWeights: @unchecked Sendable {
 /// Image keys and values of every cross-attention layer, computed once per batch of images and
 /// shared by every sequence (beam, sample) generated for that image.
 public final class CrossAttentionCache: @unchecked Sendable {
-    /// Per layer: [B, Ti, 2D] rows, key in columns 0..<D, value in D..<2D.
-    let keyValues: [Tensor]
+    /// Per layer, head-major: keys [B, H, Ti, dh] and values [B, H, Ti, dh]. Each (image, head)
+    /// block is contiguous, so a decoding step streams it once for all of that image's beams
+    /// (with heads interleaved, consecutive keys of one head sit 2D floats apart and every key
+    /// is a cache miss).
+    let keys: [Tensor]
+    let values: [Tensor]
     public let images: Int
     public let imageTokens: Int
-    init(keyValues: [Tensor], images: Int, imageTokens: Int) {
-        self.keyValues = keyValues; self.images = images; self.imageTokens = imageTokens
+    init(keys: [Tensor], values: [Tensor], images: Int, imageTokens: Int) {
+        self.keys = keys; self.values = values; self.images = images; self.imageTokens = imageTokens
     }
 }
 
@@ -117,18 +121,31 @@ public final class TextTransformer: @unchecked Sendable {
         }
     }
 
-    /// Image keys/values for every layer. imageStates [B, Ti, E] -> cache of [B, Ti, 2D] per layer.
+    /// Image keys/values for every layer. imageStates [B, Ti, E] -> per layer keys and values
+    /// [B, H, Ti, dh] each.
     public func crossAttentionCache(imageStates: Tensor) -> CrossAttentionCache {
         let b = imageStates.dim(0), ti = imageStates.dim(1)
-        let kv = layers.map { layer -> Tensor in
+        let d = width, heads = config.numAttentionHeads, dh = d / heads
+        let kv = Tensor(shape: [0])
+        var keys: [Tensor] = [], values: [Tensor] = []
+        for layer in layers {
             guard let kvw = layer.crossAttention?.keyValue else {
                 preconditionFailure("this text model has no cross-attention weights")
             }
-            let out = Tensor(shape: [0])
-            kvw(imageStates, into: out)
-            return out
+            kvw(imageStates, into: kv)                               // [B·Ti, 2D]
+            let k = Tensor(shape: [b, heads, ti, dh]), v = Tensor(shape: [b, heads, ti, dh])
+            // [B, Ti, (k|v), H, dh] -> [B, H, Ti, dh]
+            for bi in 0..<b { for t in 0..<ti {
+                let row = kv.data + (bi * ti + t) * 2 * d
+                for h in 0..<heads {
+                    let at = ((bi * heads + h) * ti + t) * dh
+                    (k.data + at).update(from: row + h * dh, count: dh)
+                    (v.data + at).update(from: row + d + h * dh, count: dh)
+                }
+            } }
+            keys.append(k); values.append(v)
         }
-        return CrossAttentionCache(keyValues: kv, images: b, imageTokens: ti)
+        return CrossAttentionCache(keys: keys, values: values, images: b, imageTokens: ti)
     }
 
     final class Workspace {
@@ -196,9 +213,9 @@ public final class TextTransformer: @unchecked Sendable {
                 crossWeights.query(x, into: ws.qkv)                      // [S·T, D]
                 let ti = cross.imageTokens
                 let problem = AttentionProblem(sequences: s, heads: heads, headDim: dh, queryLength: t, keyLength: ti)
-                let kv = cross.keyValues[l]
                 attentionForward(problem, AttentionOperands(
-                    q: ws.qkv.data, ldq: d, k: kv.data, v: kv.data + d, ldk: 2 * d, kvStride: ti * 2 * d,
+                    q: ws.qkv.data, ldq: d, k: cross.keys[l].data, v: cross.values[l].data, ldk: dh,
+                    kvStride: heads * ti * dh, headStride: ti * dh,
                     kvIndex: imageIndex ?? (s == cross.images ? nil : Array(0..<s)),
                     out: ws.context.data, ldo: d))
                 crossWeights.outputDense(ws.context, into: ws.projected)
