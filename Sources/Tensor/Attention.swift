@@ -191,7 +191,8 @@ package func maskedSoftmaxRow(_ row: UnsafeMutablePointer<Float>, count: Int, vi
 package func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
     var acc = Float16x(repeating: 0); var i = 0
     while i + 16 <= n {
-        acc += UnsafeRawPointer(a + i).loadUnaligned(as: Float16x.self) * UnsafeRawPointer(b + i).loadUnaligned(as: Float16x.self)
+        acc.addProduct(UnsafeRawPointer(a + i).loadUnaligned(as: Float16x.self),
+                       UnsafeRawPointer(b + i).loadUnaligned(as: Float16x.self))
         i += 16
     }
     var s = acc.sum()
@@ -204,7 +205,8 @@ package func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ 
 package func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
     var i = 0
     while i + 16 <= n {
-        let v = UnsafeRawPointer(y + i).loadUnaligned(as: Float16x.self) + alpha * UnsafeRawPointer(x + i).loadUnaligned(as: Float16x.self)
+        var v = UnsafeRawPointer(y + i).loadUnaligned(as: Float16x.self)
+        v.addProduct(Float16x(repeating: alpha), UnsafeRawPointer(x + i).loadUnaligned(as: Float16x.self))
         UnsafeMutableRawPointer(y + i).storeBytes(of: v, as: Float16x.self)
         i += 16
     }

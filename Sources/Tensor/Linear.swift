@@ -44,44 +44,47 @@ package func linearRaw(
 }
 
 /// out[r, c] = dot(x[r, :], W[c, :]) + b[c] for c in `outputs`, every r < N (N <= 16).
-/// Each weight row is read once and used for four input rows at a time from registers.
+/// Each weight row is read once and applied to four input rows at a time from registers
+/// (fused multiply-adds; the weight row stays in L1 for the next four rows).
 @inline(__always)
 private func skinnyLinear(
     _ x: UnsafePointer<Float>, rows n: Int, inFeatures k: Int, weight: UnsafePointer<Float>,
     bias: UnsafePointer<Float>?, outputs: Range<Int>, out: UnsafeMutablePointer<Float>, ldOut: Int
 ) {
     let vectorEnd = k & ~15
+    @inline(__always) func load(_ p: UnsafePointer<Float>) -> Float16x { UnsafeRawPointer(p).loadUnaligned(as: Float16x.self) }
     for c in outputs {
         let w = weight + c * k
         let b = bias?[c] ?? 0
         var r = 0
-        while r < n {
-            let rows = min(4, n - r)
+        while r + 4 <= n {
+            let x0 = x + r * k, x1 = x0 + k, x2 = x1 + k, x3 = x2 + k
             var a0 = Float16x(repeating: 0), a1 = a0, a2 = a0, a3 = a0
-            let x0 = x + r * k
             var j = 0
             while j < vectorEnd {
-                let wv = UnsafeRawPointer(w + j).loadUnaligned(as: Float16x.self)
-                a0 += wv * UnsafeRawPointer(x0 + j).loadUnaligned(as: Float16x.self)
-                if rows > 1 { a1 += wv * UnsafeRawPointer(x0 + k + j).loadUnaligned(as: Float16x.self) }
-                if rows > 2 { a2 += wv * UnsafeRawPointer(x0 + 2 * k + j).loadUnaligned(as: Float16x.self) }
-                if rows > 3 { a3 += wv * UnsafeRawPointer(x0 + 3 * k + j).loadUnaligned(as: Float16x.self) }
+                let wv = load(w + j)
+                a0.addProduct(wv, load(x0 + j)); a1.addProduct(wv, load(x1 + j))
+                a2.addProduct(wv, load(x2 + j)); a3.addProduct(wv, load(x3 + j))
                 j += 16
             }
             var s0 = a0.sum(), s1 = a1.sum(), s2 = a2.sum(), s3 = a3.sum()
             while j < k {
-                let wv = w[j]
-                s0 += wv * x0[j]
-                if rows > 1 { s1 += wv * x0[k + j] }
-                if rows > 2 { s2 += wv * x0[2 * k + j] }
-                if rows > 3 { s3 += wv * x0[3 * k + j] }
+                s0 += w[j] * x0[j]; s1 += w[j] * x1[j]; s2 += w[j] * x2[j]; s3 += w[j] * x3[j]
                 j += 1
             }
-            out[r * ldOut + c] = s0 + b
-            if rows > 1 { out[(r + 1) * ldOut + c] = s1 + b }
-            if rows > 2 { out[(r + 2) * ldOut + c] = s2 + b }
-            if rows > 3 { out[(r + 3) * ldOut + c] = s3 + b }
+            out[r * ldOut + c] = s0 + b; out[(r + 1) * ldOut + c] = s1 + b
+            out[(r + 2) * ldOut + c] = s2 + b; out[(r + 3) * ldOut + c] = s3 + b
             r += 4
+        }
+        while r < n {
+            let xr = x + r * k
+            var a = Float16x(repeating: 0)
+            var j = 0
+            while j < vectorEnd { a.addProduct(load(w + j), load(xr + j)); j += 16 }
+            var s = a.sum()
+            while j < k { s += w[j] * xr[j]; j += 1 }
+            out[r * ldOut + c] = s + b
+            r += 1
         }
     }
 }
