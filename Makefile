@@ -39,8 +39,10 @@ $(VENV)/.ok: scripts/requirements.txt
 
 fixtures: venv
 	$(VENV)/bin/python scripts/make_tokenizer_fixtures.py
+	$(VENV)/bin/python scripts/make_checkpoint_fixtures.py
 	$(VENV)/bin/python scripts/make_med_fixtures.py
 	$(VENV)/bin/python scripts/make_image_fixtures.py
+	$(VENV)/bin/python scripts/make_ingest_fixtures.py
 
 bench: setup venv release
 	$(VENV)/bin/python scripts/bench_med.py --cache $(BENCH_CACHE) --capfilt .build/release/capfilt
