@@ -43,6 +43,7 @@ fixtures: venv
 	$(VENV)/bin/python scripts/make_med_fixtures.py
 	$(VENV)/bin/python scripts/make_image_fixtures.py
 	$(VENV)/bin/python scripts/make_ingest_fixtures.py
+	$(VENV)/bin/python scripts/bench_imaging.py check --write-fixture
 
 bench: setup venv release
 	$(VENV)/bin/python scripts/bench_med.py --cache $(BENCH_CACHE) --capfilt .build/release/capfilt

@@ -110,8 +110,9 @@ private func clip8(_ v: Int32) -> UInt8 {
 
 /// Pillow's `Image.resize` on an RGB image: separable convolution, each pass skipped when that
 /// axis keeps its size, and 8-bit clipping after each pass. The horizontal pass runs first, over
-/// only the source rows the vertical pass will read, except when the width grows and the height
-/// shrinks, where the vertical pass runs first. `.nearest` follows Pillow's affine scaling.
+/// only the source rows the vertical pass will read, except when the height shrinks by more than
+/// twice as many pixels as the width (Pillow 13), where the vertical pass runs first. `.nearest`
+/// follows Pillow's affine scaling.
 /// Returns the input unchanged when the size does not change.
 public func resize(_ image: RGBImage, width: Int, height: Int, filter: ResampleFilter = .bicubic) -> RGBImage {
     precondition(width > 0 && height > 0, "resize target must be positive, got \(width)x\(height)")
@@ -130,8 +131,15 @@ struct Plane {
     var samples: [UInt8]
 }
 
-/// `verticalFirst` nil picks Pillow's order: vertical first only when the width grows while
-/// the height shrinks (measured against Pillow 13; the order changes rounding).
+/// Pillow 13's pass order: the vertical pass runs first when the height shrinks by more than
+/// twice as many pixels as the width does (`inHeight - outHeight > 2 * (inWidth - outWidth)`),
+/// which includes every case where the width grows and the height shrinks. Found by bisecting
+/// Pillow 13.0's output over sizes; the order changes rounding, so it must match.
+func pillowResizesVerticallyFirst(inWidth: Int, inHeight: Int, outWidth: Int, outHeight: Int) -> Bool {
+    outHeight < inHeight && inHeight - outHeight > 2 * (inWidth - outWidth)
+}
+
+/// `verticalFirst` nil picks Pillow's order (`pillowResizesVerticallyFirst`).
 func resample(_ image: Plane, width: Int, height: Int, filter: ResampleFilter, verticalFirst: Bool?) -> Plane {
     if width == image.width && height == image.height { return image }
     if filter == .nearest { return resampleNearest(image, width: width, height: height) }
@@ -141,7 +149,8 @@ func resample(_ image: Plane, width: Int, height: Int, filter: ResampleFilter, v
     let horizontal = needHorizontal ? ResampleAxis(inSize: image.width, outSize: width, filter: filter) : nil
     var vertical = needVertical ? ResampleAxis(inSize: image.height, outSize: height, filter: filter) : nil
 
-    let verticalFirst = verticalFirst ?? (width > image.width && height < image.height)
+    let verticalFirst = verticalFirst ?? pillowResizesVerticallyFirst(
+        inWidth: image.width, inHeight: image.height, outWidth: width, outHeight: height)
     if verticalFirst, let horizontal, let vertical {
         let tmp = resampleVertical(image, axis: vertical, outHeight: height)
         return resampleHorizontal(tmp, axis: horizontal, firstRow: 0, rowCount: height)
@@ -310,14 +319,14 @@ private func resampleHorizontalRGB(_ image: Plane, axis: ResampleAxis, firstRow:
                             // De-interleave: oblk[xx * 24 + r * 3 + c] -> row y0 + r, pixel xx, channel c.
                             // 4-byte moves in ascending xx; the last pixel of a row bytewise.
                             for r in 0..<rows {
-                                let rowBase = (y0 + r) * outStride
+                                let outRow = (y0 + r) * outStride
                                 for xx in 0..<(outWidth - 1) {
                                     let v = UnsafeRawPointer(oblkBase).loadUnaligned(
                                         fromByteOffset: xx * blockLanes + r * 3, as: UInt32.self)
-                                    dstBase.storeBytes(of: v, toByteOffset: rowBase + xx * 3, as: UInt32.self)
+                                    dstBase.storeBytes(of: v, toByteOffset: outRow + xx * 3, as: UInt32.self)
                                 }
                                 for c in 0..<3 {
-                                    dst[rowBase + (outWidth - 1) * 3 + c] = oblk[(outWidth - 1) * blockLanes + r * 3 + c]
+                                    dst[outRow + (outWidth - 1) * 3 + c] = oblk[(outWidth - 1) * blockLanes + r * 3 + c]
                                 }
                             }
                             y0 += rows

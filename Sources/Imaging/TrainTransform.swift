@@ -113,16 +113,18 @@ public struct RandAugment: Sendable {
     public func apply(_ op: RandAugmentOp, to image: RGBImage, using rng: inout some RandomNumberGenerator) -> RGBImage {
         let level = magnitude / 10
         func signed(_ v: Double) -> Double { rng.unitDouble() > 0.5 ? -v : v }
+        // BLIP builds the shear and translation matrices with np.float32.
+        func float32(_ v: Double) -> Double { Double(Float(v)) }
         switch op {
         case .identity: return image
         case .autoContrast: return autoContrast(image)
         case .equalize: return equalize(image)
         case .brightness: return brightness(image, factor: level * 1.8 + 0.1)
         case .sharpness: return sharpness(image, factor: level * 1.8 + 0.1)
-        case .shearX: return warpAffine(image, [1, signed(level * 0.3), 0, 0, 1, 0], fill: fill)
-        case .shearY: return warpAffine(image, [1, 0, 0, signed(level * 0.3), 1, 0], fill: fill)
-        case .translateX: return warpAffine(image, [1, 0, -signed(level * 10), 0, 1, 0], fill: fill)
-        case .translateY: return warpAffine(image, [1, 0, 0, 0, 1, -signed(level * 10)], fill: fill)
+        case .shearX: return warpAffine(image, [1, float32(signed(level * 0.3)), 0, 0, 1, 0], fill: fill)
+        case .shearY: return warpAffine(image, [1, 0, 0, float32(signed(level * 0.3)), 1, 0], fill: fill)
+        case .translateX: return warpAffine(image, [1, 0, float32(-signed(level * 10)), 0, 1, 0], fill: fill)
+        case .translateY: return warpAffine(image, [1, 0, 0, 0, 1, float32(-signed(level * 10))], fill: fill)
         case .rotate:
             return warpAffine(image, rotationMatrix(
                 centerX: Double(image.width) / 2, centerY: Double(image.height) / 2, degrees: signed(level * 30)), fill: fill)
@@ -209,9 +211,11 @@ public func sharpness(_ image: RGBImage, factor: Double) -> RGBImage {
 }
 
 /// OpenCV's getRotationMatrix2D: counter-clockwise rotation by `degrees` about the centre.
+/// The angle is `degrees * (pi / 180)`, grouped as OpenCV does (it rounds differently for e.g. 3).
 func rotationMatrix(centerX: Double, centerY: Double, degrees: Double) -> [Double] {
-    let a = cos(degrees * Double.pi / 180)
-    let b = sin(degrees * Double.pi / 180)
+    let radians = degrees * (Double.pi / 180)
+    let a = cos(radians)
+    let b = sin(radians)
     return [a, b, (1 - a) * centerX - b * centerY, -b, a, b * centerX + (1 - a) * centerY]
 }
 
@@ -219,7 +223,7 @@ func rotationMatrix(centerX: Double, centerY: Double, degrees: Double) -> [Doubl
 /// the forward matrix `m` (row-major 2x3, source -> destination) is inverted, source
 /// coordinates are quantised to 1/32 pixel, weights are products of 1/32 steps scaled to
 /// 2^15, and each output is (sum + 2^14) >> 15. Neighbours outside the image read `fill`.
-/// (Same scheme as OpenCV; not checked against OpenCV itself.)
+/// Bit-exact with OpenCV 4.14's `cv2.warpAffine(..., borderValue=fill)` (WarpAffineTests).
 public func warpAffine(_ image: RGBImage, _ m: [Double], fill: UInt8) -> RGBImage {
     precondition(m.count == 6, "affine matrix must have 6 entries")
     let w = image.width, h = image.height

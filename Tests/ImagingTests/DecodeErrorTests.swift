@@ -149,7 +149,7 @@ final class DecodeErrorTests: XCTestCase {
     func testFormatSniffingIgnoresNames() throws {
         let bytes = try fixture("png_rgb_64x48.png")
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("imaging-sniff-\(getpid()).jpg").path
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(bytes)))
         defer { try? FileManager.default.removeItem(atPath: path) }
         XCTAssertEqual(ImageFormat.sniff(bytes), .png)
         XCTAssertEqual(try ImageDecoder.decode(contentsOf: path).width, 64)

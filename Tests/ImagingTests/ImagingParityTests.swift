@@ -9,9 +9,10 @@
 //   WebP decode: lossy, lossless, lossy+alpha: bit-exact.
 //   CMYK->RGB and composite-on-white: exhaustive 256x256 tables bit-exact.
 //   resize nearest/box/bilinear/bicubic/lanczos: bit-exact on every fixture (downscale,
-//     upscale, one axis only, mixed up/down in both orders, 1x1). Pillow runs the vertical pass
-//     first when the width grows and the height shrinks; doing it the other way is off by up to
-//     20 levels there, so that order is reproduced.
+//     upscale, one axis only, mixed up/down in both orders, 1x1). Pillow 13 runs the vertical
+//     pass first when the height shrinks by more than twice as many pixels as the width (which
+//     covers width growing while height shrinks); the other order is off by up to 20 levels
+//     there, so that order is reproduced (ResampleOrderTests).
 //   BlipImageTransform 32 and 384: max abs diff 0.0 (bit-identical float32).
 //   Speed (release, one core of a shared machine): bicubic 1024x768 -> 384x384 about 12 ms,
 //   the same as Pillow 13's 12.5 ms on that machine; JPEG decode on par with Pillow.
@@ -27,8 +28,8 @@
 //   img2dataset resize modes: geometry tests (ExportResizeTests).
 //   pHash / dHash: equal to imagehash's definitions re-derived in numpy (PerceptualHashTests).
 //   Train transform: RandomResizedCrop, flip, BLIP RandAugment with SplitMix64; autocontrast
-//     and equalize match numpy; affine warps follow OpenCV's fixed-point scheme but are not
-//     checked against OpenCV (not installed).
+//     and equalize match numpy; affine warps (shear, translate, rotate) are bit-exact with
+//     OpenCV 4.14's warpAffine with BLIP's float32 matrices (WarpAffineTests).
 import Foundation
 import XCTest
 

@@ -2,8 +2,9 @@ import Imaging
 
 /// libFuzzer entry point: every input goes through the decoders (format sniffed from the bytes)
 /// with tight limits so that hostile headers cannot ask for more than a few megapixels, in both
-/// alpha modes and with EXIF orientation. A decoded image is also resized, hashed and
-/// re-encoded, and the first input byte picks the resize filter and target size.
+/// alpha modes and with EXIF orientation. A decoded image is also resized, hashed, re-encoded
+/// and put through the training augmentation; the last input byte picks the options, the resize
+/// filter and the target size.
 ///
 /// Decode failures must be typed `ImageError`s; anything else (a crash, a sanitizer report, a
 /// precondition failure) is a finding.
@@ -33,6 +34,11 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     _ = PerceptualHash.dhash(resized)
     let exported = ExportResizer(imageSize: 32, mode: selector & 8 == 0 ? .border : .centerCrop)(resized)
     _ = try? ImageEncoder.jpeg(exported, quality: 75)
+    // Training augmentation (crop search, flip, RandAugment warps) at a magnitude from the input.
+    var rng = SplitMix64(seed: UInt64(size) << 8 | UInt64(selector))
+    let train = BlipTrainTransform(
+        size: 8 + selector % 24, scale: (0.2, 1), randAugment: RandAugment(count: 2, magnitude: Double(selector % 11)))
+    _ = train(resized, using: &rng)
     return 0
 }
 
