@@ -10,9 +10,8 @@ public final class BlipCaptioningModel: @unchecked Sendable {
 
     /// Loads a model folder: config.json + model.safetensors.
     public convenience init(folder: URL) throws {
-        let config = try BlipConfig(contentsOf: folder.appendingPathComponent("config.json"))
-        let file = try SafeTensorsFile(url: folder.appendingPathComponent("model.safetensors"))
-        try self.init(config: config, weights: file)
+        let files = try ModelFolder(folder)
+        try self.init(config: files.config, weights: files.weights)
     }
 
     public init(config: BlipConfig, weights file: SafeTensorsFile) throws {
