@@ -63,9 +63,4 @@ public final class Tensor: @unchecked Sendable {
     }
 
     public func fill(_ v: Float) { data.update(repeating: v, count: count) }
-
-    /// Row `i` of a tensor viewed as [rows, count / rows].
-    public func row(_ i: Int, width: Int) -> [Float] {
-        Array(UnsafeBufferPointer(start: data + i * width, count: width))
-    }
 }

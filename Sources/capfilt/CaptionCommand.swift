@@ -28,7 +28,6 @@ struct CaptionCommand: ParsableCommand {
         guard maxLength >= 1, minLength >= 0 else { throw ValidationError("--max-length / --min-length out of range") }
         guard numCaptions >= 1 else { throw ValidationError("--num-captions must be at least 1") }
         guard !sample || (topP > 0 && topP <= 1) else { throw ValidationError("--top-p must be in (0, 1]") }
-        guard !sample || numCaptions >= 1 else { throw ValidationError("--num-captions must be at least 1") }
         guard sample || numCaptions <= beams else { throw ValidationError("--num-captions cannot exceed --beams") }
     }
 

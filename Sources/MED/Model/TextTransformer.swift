@@ -181,7 +181,6 @@ public final class TextTransformer: @unchecked Sendable {
         x.resize([s, t, d])
         embeddingNorm(x, into: x)
 
-        let validBuffer: [Float]? = keyValid
         if let keyValid { precondition(keyValid.count == s * (past + t), "text: keyValid must be [S, \(past + t)]") }
         for (l, layer) in layers.enumerated() {
             // Self-attention over past (cached) and new positions.
@@ -189,7 +188,7 @@ public final class TextTransformer: @unchecked Sendable {
             ws.context.resize([s, t, d])
             let problem = AttentionProblem(sequences: s, heads: heads, headDim: dh, queryLength: t,
                                            keyLength: past + t, causal: mode.isCausal, queryOffset: past)
-            validBuffer.withOptionalBuffer { valid in
+            keyValid.withOptionalBuffer { valid in
                 if let cache {
                     let kv = cache.keyValues[l], cap = cache.capacity
                     for si in 0..<s { for i in 0..<t {
