@@ -43,6 +43,7 @@ fixtures: venv
 	$(VENV)/bin/python scripts/make_med_fixtures.py
 	$(VENV)/bin/python scripts/make_image_fixtures.py
 	$(VENV)/bin/python scripts/make_ingest_fixtures.py
+	$(VENV)/bin/python scripts/make_training_fixtures.py
 	$(VENV)/bin/python scripts/bench_imaging.py check --write-fixture
 
 bench: setup venv release
@@ -50,6 +51,8 @@ bench: setup venv release
 	$(VENV)/bin/pip install -q "opencv-python-headless>=4.9,<5" "albumentations>=1.4,<2"
 	$(VENV)/bin/pip install -q --no-deps "img2dataset==1.47.0"
 	$(VENV)/bin/python scripts/bench_imaging.py --cache $(BENCH_CACHE) --capfilt .build/release/capfilt
+	@[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx; }
+	$(VENV)/bin/python scripts/bench_fetch.py --cache $(BENCH_CACHE) --capfilt .build/release/capfilt
 
 # libFuzzer over the image decoders and resampler (Tests/Fuzz, its own package), seeded with the
 # image fixtures: make fuzz FUZZ_SECONDS=600. Findings land in Tests/Fuzz/.build/artifacts/.
@@ -69,3 +72,33 @@ demo: release
 
 clean:
 	rm -rf .build
+
+# WebDataset interop: the ExportTests sample export (real JPEG bytes, tricky keys, long names)
+# read back by the `webdataset` Python package. INTEROP_SWIFT_FLAGS passes extra flags to
+# `swift test`, e.g. --scratch-path.
+EXPORT_SAMPLE_DIR   ?= .build/interop-export
+INTEROP_SWIFT_FLAGS ?=
+.PHONY: interop-export
+interop-export: setup
+	rm -rf $(EXPORT_SAMPLE_DIR) && mkdir -p $(EXPORT_SAMPLE_DIR)
+	CAPFILT_EXPORT_SAMPLE_DIR=$(abspath $(EXPORT_SAMPLE_DIR)) $(SWIFT) test $(INTEROP_SWIFT_FLAGS) \
+	  --filter ExportTests.WebDatasetInteropTests
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q "webdataset>=0.2.5"
+	$(VENV)/bin/python scripts/check_webdataset.py $(EXPORT_SAMPLE_DIR)
+
+# The pipeline's own export (a full run over the test dataset) read back the same way.
+PIPELINE_EXPORT_DIR ?= .build/interop-pipeline-export
+.PHONY: interop-pipeline
+interop-pipeline: setup
+	CAPFILT_PIPELINE_EXPORT_DIR=$(abspath $(PIPELINE_EXPORT_DIR)) $(SWIFT) test $(INTEROP_SWIFT_FLAGS) \
+	  --filter PipelineRunTests.testFullRunStatusesDedupAndExport
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q "webdataset>=0.2.5" pillow
+	$(VENV)/bin/python scripts/check_pipeline_export.py $(PIPELINE_EXPORT_DIR)
+
+# The Slurm executor on a real one-node cluster (Debian's slurm-wlm + munge, installed,
+# configured, started and stopped by the script; needs root): docs/scale-out.md.
+.PHONY: test-slurm
+test-slurm: setup
+	scripts/test_slurm.sh

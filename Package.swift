@@ -12,9 +12,10 @@ if Context.environment["CAPFILT_PORTABLE"] == nil { releaseKernelFlags += ["-tar
 let kernelFlags: [SwiftSetting] = [
     .unsafeFlags(releaseKernelFlags, .when(configuration: .release)),
 ]
-// The Tensor kernels are optimised in debug builds too: unoptimised SIMD code is ~100x slower,
-// which would make the model parity tests crawl; the kernels are tested on their own instead.
-let tensorFlags: [SwiftSetting] = kernelFlags + [.unsafeFlags(["-O"], .when(configuration: .debug))]
+// The numeric modules (Tensor, MED, Imaging) are optimised in debug builds too: unoptimised
+// SIMD code and per-token logits processing are 10-100x slower, which would make the parity and
+// pipeline tests crawl; bounds checks stay on in debug (-O, not -Ounchecked).
+let numericFlags: [SwiftSetting] = kernelFlags + [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
     name: "capfilt",
@@ -23,9 +24,15 @@ let package = Package(
         .executable(name: "capfilt", targets: ["capfilt"]),
         .library(name: "MED", targets: ["MED"]),
         .library(name: "Imaging", targets: ["Imaging"]),
+        .library(name: "Training", targets: ["Training"]),
+        .library(name: "Catalog", targets: ["Catalog"]),
+        .library(name: "Export", targets: ["Export"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // System libraries: one C module each, imported by exactly one Swift module.
@@ -38,17 +45,26 @@ let package = Package(
             name: "CCompression", path: "Sources/CCompression",
             linkerSettings: [.linkedLibrary("z"), .linkedLibrary("snappy"), .linkedLibrary("zstd")]),
 
-        .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: tensorFlags),
-        .target(name: "Imaging", dependencies: ["CJPEG", "CPNG", "CWebP"], swiftSettings: kernelFlags),
+        .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: numericFlags),
+        .target(name: "Imaging", dependencies: ["CJPEG", "CPNG", "CWebP"], swiftSettings: numericFlags),
         .target(
             name: "MED", dependencies: ["Tensor"],
             resources: [.copy("Resources/vocab.txt")],
-            swiftSettings: kernelFlags),
+            swiftSettings: numericFlags),
         .target(name: "Ingest", dependencies: ["CCurl", "CCompression"]),
+        .target(name: "Training", dependencies: ["MED", "Tensor", "Imaging"], swiftSettings: numericFlags),
+        .target(name: "Catalog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(name: "Export", dependencies: ["Ingest"]),
+        .target(name: "Report"),
+        .target(
+            name: "Pipeline",
+            dependencies: ["Catalog", "Ingest", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Stages", dependencies: ["Pipeline", "Catalog", "Ingest", "Imaging", "MED", "Export", "Report"]),
         .executableTarget(
             name: "capfilt",
             dependencies: [
-                "MED", "Imaging", "Tensor", "Ingest",
+                "MED", "Imaging", "Tensor", "Ingest", "Catalog", "Pipeline", "Stages", "Export", "Report", "Training",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -57,6 +73,12 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Ingest"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["capfilt"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "MED", "Tensor"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
+        .testTarget(name: "ExportTests", dependencies: ["Export", "Ingest"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report"]),
+
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Stages", "Catalog", "Export", "Imaging", "capfilt"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# `make demo`: until the CapFilt pipeline lands, runs the engine on the bundled parity models.
+# `make demo`: until the bundled CapFilt bootstrap benchmark lands, runs the engine on the bundled
+# parity models.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=.build/release/capfilt
 med=Tests/MEDTests/Fixtures/med
-echo "capfilt demo: the full CapFilt pipeline is not there yet; this runs the MED engine"
-echo "on the tiny random BLIP models used by the parity tests (their captions are random words)."
+echo "capfilt demo: the bundled CapFilt bootstrap benchmark (data, training, evaluation) is not"
+echo "there yet; this runs the MED engine on the tiny random BLIP models used by the parity tests"
+echo "(their captions are random words). The pipeline itself: capfilt run pipelines/capfilt.yaml."
 echo
 echo "== caption (beam search, 3 beams) =="
 "$bin" caption --model "$med/captioner" --json "$med/jpeg0.jpg" "$med/jpeg1.jpg"

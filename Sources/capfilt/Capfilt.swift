@@ -5,9 +5,11 @@ struct Capfilt: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "capfilt",
         abstract: "Caption, filter and curate image-text datasets with BLIP (CapFilt).",
-        subcommands: [CaptionCommand.self, ScoreCommand.self, BenchCommand.self,
+        subcommands: [RunCommand.self, StatusCommand.self, RetryCommand.self, BenchPipelineCommand.self,
+                      CaptionCommand.self, ScoreCommand.self, BenchCommand.self,
                       PreprocessCommand.self, ImagingBenchCommand.self, IngestCommand.self,
-                      FetchCommand.self])
+                      FetchCommand.self,
+                      PretrainCommand.self, FinetuneCommand.self, BenchTrainCommand.self])
 }
 
 /// Options every model command shares.

@@ -19,7 +19,8 @@ struct FetchCommand: ParsableCommand {
             Input: JSON Lines of samples as `capfilt ingest` writes them (`key` plus `url`, or \
             `localPath` for local sources). Output: one result per line with `key`, `status`, \
             `attempts`, `bytes`, `sha256`, `blob` and more. Running again with the same --out \
-            skips keys already there. See docs/fetch.md for the statuses.
+            skips keys already there. With --images DIR, each fetched image is also decoded, \
+            resized (--resize, --resize-mode) and written as DIR/<key>.jpg. See docs/fetch.md.
             """)
 
     @Option(name: .customLong("in"), help: "Samples (JSON Lines).") var input: String
@@ -39,6 +40,7 @@ struct FetchCommand: ParsableCommand {
     var retryFailed = false
     @Flag(name: .customLong("no-fsync"), help: "Skip fsync when storing blobs (faster, not crash-safe).")
     var noFsync = false
+    @OptionGroup(title: "Resized JPEG output") var imageOptions: FetchImageOptions
 
     func validate() throws {
         guard maxInFlight >= 1 else { throw ValidationError("--max-in-flight must be at least 1") }
@@ -67,6 +69,7 @@ struct FetchCommand: ParsableCommand {
         let fetcher = Fetcher(options: options, store: blobs)
 
         let writer = try ResultWriter(path: out)
+        let images = imageOptions.enabled ? try FetchImageWriter(options: imageOptions, durable: !noFsync) : nil
         let tally = FetchTally()
         let samples = SampleReader(path: input, skip: resume.done)
         guard samples.isOpen else { throw ValidationError("cannot open \(input)") }
@@ -82,8 +85,14 @@ struct FetchCommand: ParsableCommand {
 
         let summary = fetcher.run(samples) { result in
             tally.add(result)
-            writer.write(result)
+            // Decoding is slow: hand it to the image threads (this blocks while they are behind).
+            if let images, result.status == .ok {
+                images.submit(result) { writer.write(FetchResultLine(result: result, image: $0)) }
+            } else {
+                writer.write(FetchResultLine(result: result))
+            }
         }
+        images?.finish()
 
         progress.stop()
         interrupts.disarm()
@@ -93,6 +102,10 @@ struct FetchCommand: ParsableCommand {
         let counts = summary.counts.sorted { $0.value > $1.value }.map { "\($0.key.rawValue) \($0.value)" }
         fetchLog(String(format: "fetched %d samples in %.1f s (%.1f/s), %@", summary.results, summary.seconds, rate,
                    counts.isEmpty ? "nothing to do" : counts.joined(separator: ", ")))
+        if let images {
+            let counts = images.counts.map { "\($0.0.rawValue) \($0.1)" }
+            if !counts.isEmpty { fetchLog("images in \(images.directory): " + counts.joined(separator: ", ")) }
+        }
         if samples.malformed > 0 { fetchLog("skipped \(samples.malformed) input lines that are not samples") }
         if samples.duplicates > 0 { fetchLog("skipped \(samples.duplicates) repeated keys") }
         if summary.cancelled {
@@ -215,6 +228,8 @@ private struct ResumeState {
     private struct Line: Decodable {
         var key: String
         var status: FetchStatus
+        var imageStatus: String?
+        enum CodingKeys: String, CodingKey { case key, status, imageStatus = "image_status" }
     }
 
     /// Statuses worth another try with --retry-failed.
@@ -226,12 +241,14 @@ private struct ResumeState {
         guard FileManager.default.fileExists(atPath: path) else { return state }
         let reader = LineReader(path: path)
         let decoder = JSONDecoder()
-        var latest: [String: FetchStatus] = [:]
+        var latest: [String: Bool] = [:]
         while let line = reader.next() {
             guard !line.isEmpty, let parsed = try? decoder.decode(Line.self, from: Data(line)) else { continue }
-            latest[parsed.key] = parsed.status
+            // An image that could not be written (disk full) is as transient as a timeout.
+            latest[parsed.key] = transient.contains(parsed.status)
+                || parsed.imageStatus == FetchImageOutcome.Status.ioError.rawValue
         }
-        for (key, status) in latest where !(retryFailed && transient.contains(status)) { state.done.insert(key) }
+        for (key, isTransient) in latest where !(retryFailed && isTransient) { state.done.insert(key) }
         try dropPartialLastLine(path)
         return state
     }
@@ -258,8 +275,9 @@ private struct ResumeState {
     }
 }
 
-/// Appends result lines; called on the fetcher's results queue only. Flushes about once a second.
+/// Appends result lines, from the results queue and the image threads. Flushes about once a second.
 private final class ResultWriter: @unchecked Sendable {
+    private let lock = NSLock()
     private let handle: FileHandle
     private let encoder: JSONEncoder
     private var buffer = Data()
@@ -279,7 +297,8 @@ private final class ResultWriter: @unchecked Sendable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     }
 
-    func write(_ result: FetchResult) {
+    func write(_ result: FetchResultLine) {
+        lock.lock(); defer { lock.unlock() }
         guard let line = try? encoder.encode(result) else { return }
         buffer.append(line)
         buffer.append(10)
@@ -295,6 +314,7 @@ private final class ResultWriter: @unchecked Sendable {
 
     /// Call after the fetcher returned (no more writes).
     func close() throws {
+        lock.lock(); defer { lock.unlock() }
         flush()
         try handle.synchronize()
         try handle.close()

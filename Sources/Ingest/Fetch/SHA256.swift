@@ -82,6 +82,11 @@ public struct SHA256: Sendable {
     }
 }
 
+extension SHA256 {
+    /// The digest as lowercase hex.
+    public mutating func finalizeHex() -> String { finalize().hexString }
+}
+
 extension Array where Element == UInt8 {
     /// Lowercase hex.
     var hexString: String {

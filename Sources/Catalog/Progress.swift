@@ -1,0 +1,143 @@
+import GRDB
+
+/// "This sample finished `stage` with this fingerprint, and it was ok": what a downstream
+/// stage waits for.
+public struct StageRequirement: Sendable, Hashable {
+    public var stage: String
+    public var fingerprint: String
+    public init(stage: String, fingerprint: String) { self.stage = stage; self.fingerprint = fingerprint }
+}
+
+/// One sample's outcome in a per-sample stage.
+public struct ProgressMark: Sendable, Equatable {
+    public var sampleID: Int64
+    public var status: String
+    public var reason: String?
+    public init(sampleID: Int64, status: String, reason: String? = nil) {
+        self.sampleID = sampleID; self.status = status; self.reason = reason
+    }
+    public static func ok(_ id: Int64) -> ProgressMark { ProgressMark(sampleID: id, status: "ok") }
+}
+
+/// Per-stage counts for `capfilt status`.
+public struct StageCounts: Sendable, Equatable {
+    /// Samples whose inputs are ready (every requirement met).
+    public var eligible: Int
+    /// Finished with the current fingerprint, by status ("ok" or a failure status).
+    public var byStatus: [String: Int]
+    /// Finished, but with an older fingerprint (parameters or model changed since).
+    public var stale: Int
+
+    public var done: Int { byStatus.values.reduce(0, +) }
+    public var failed: Int { byStatus.filter { $0.key != "ok" }.values.reduce(0, +) }
+    public var pending: Int { max(0, eligible - done) }
+
+    public init(eligible: Int = 0, byStatus: [String: Int] = [:], stale: Int = 0) {
+        self.eligible = eligible; self.byStatus = byStatus; self.stale = stale
+    }
+}
+
+extension CatalogSession {
+    /// Samples that still need `stage` (no mark with `fingerprint`) and whose requirements are
+    /// met, in id order, starting after `afterID`.
+    public func pendingSamples(stage: String, fingerprint: String, requires: [StageRequirement],
+                               afterID: Int64 = 0, limit: Int) throws -> [SampleRecord] {
+        var sql = "SELECT \(sampleColumns) FROM samples s JOIN sources src ON src.id = s.source_id"
+        var arguments: StatementArguments = []
+        for (i, r) in requires.enumerated() {
+            sql += " JOIN progress r\(i) ON r\(i).sample_id = s.id AND r\(i).stage = ? AND r\(i).fingerprint = ? AND r\(i).status = 'ok'"
+            arguments += [r.stage, r.fingerprint]
+        }
+        sql += """
+             LEFT JOIN progress p ON p.sample_id = s.id AND p.stage = ? AND p.fingerprint = ?
+             WHERE p.sample_id IS NULL AND s.id > ? ORDER BY s.id LIMIT ?
+            """
+        arguments += [stage, fingerprint, afterID, limit]
+        return try Row.fetchAll(db, sql: sql, arguments: arguments).map(SampleRecord.init)
+    }
+
+    /// Records outcomes; a later mark for the same stage and sample replaces the earlier one.
+    public func mark(stage: String, fingerprint: String, runID: Int64, _ marks: [ProgressMark]) throws {
+        let statement = try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO progress (stage, sample_id, fingerprint, status, reason, run_id)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        for m in marks {
+            try statement.execute(arguments: [stage, m.sampleID, fingerprint, m.status, m.reason, runID])
+        }
+    }
+
+    public func counts(stage: String, fingerprint: String, requires: [StageRequirement]) throws -> StageCounts {
+        var sql = "SELECT count(*) FROM samples s"
+        var arguments: StatementArguments = []
+        for (i, r) in requires.enumerated() {
+            sql += " JOIN progress r\(i) ON r\(i).sample_id = s.id AND r\(i).stage = ? AND r\(i).fingerprint = ? AND r\(i).status = 'ok'"
+            arguments += [r.stage, r.fingerprint]
+        }
+        let eligible = try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0
+        var byStatus: [String: Int] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT status, count(*) AS n FROM progress WHERE stage = ? AND fingerprint = ? GROUP BY status
+            """, arguments: [stage, fingerprint]) {
+            byStatus[row["status"]] = row["n"]
+        }
+        let stale = try Int.fetchOne(db, sql: "SELECT count(*) FROM progress WHERE stage = ? AND fingerprint != ?",
+                                     arguments: [stage, fingerprint]) ?? 0
+        return StageCounts(eligible: eligible, byStatus: byStatus, stale: stale)
+    }
+
+    /// Forgets the outcomes with `status` (in `stage`, or in every stage), so that the next run
+    /// processes those samples again. Returns how many were re-queued.
+    public func requeue(status: String, stage: String?) throws -> Int {
+        if let stage {
+            try db.execute(sql: "DELETE FROM progress WHERE status = ? AND stage = ?", arguments: [status, stage])
+        } else {
+            try db.execute(sql: "DELETE FROM progress WHERE status = ?", arguments: [status])
+        }
+        return db.changesCount
+    }
+
+    /// The last sample id in the catalog (0 when empty): a cheap version of the sample set.
+    public func lastSampleID() throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM samples") ?? 0
+    }
+
+    /// A digest of one per-sample stage's current outcomes: which samples finished, how, with
+    /// which fingerprint. Whole-dataset stages use it as their input version.
+    public func progressVersion(stage: String, fingerprint: String) throws -> String {
+        let row = try Row.fetchOne(db, sql: """
+            SELECT count(*) AS n, coalesce(sum(sample_id), 0) AS s,
+                   coalesce(sum(CASE WHEN status = 'ok' THEN sample_id * 7 ELSE sample_id * 3 END), 0) AS w
+            FROM progress WHERE stage = ? AND fingerprint = ?
+            """, arguments: [stage, fingerprint])
+        let n: Int64 = row?["n"] ?? 0, s: Int64 = row?["s"] ?? 0, w: Int64 = row?["w"] ?? 0
+        return "\(n).\(s).\(w)"
+    }
+
+    // MARK: whole-dataset stages
+
+    public func stageState(_ stage: String) throws -> (fingerprint: String, inputVersion: String, summary: String)? {
+        try Row.fetchOne(db, sql: "SELECT fingerprint, input_version, summary FROM stage_state WHERE stage = ?",
+                         arguments: [stage]).map { ($0["fingerprint"], $0["input_version"], $0["summary"]) }
+    }
+
+    public func setStageState(_ stage: String, fingerprint: String, inputVersion: String, runID: Int64,
+                              summary: String = "{}") throws {
+        try db.execute(sql: """
+            INSERT OR REPLACE INTO stage_state (stage, fingerprint, input_version, run_id, summary) VALUES (?, ?, ?, ?, ?)
+            """, arguments: [stage, fingerprint, inputVersion, runID, summary])
+    }
+
+    public func clearStageState(_ stage: String) throws {
+        try db.execute(sql: "DELETE FROM stage_state WHERE stage = ?", arguments: [stage])
+    }
+}
+
+extension CatalogSession {
+    /// Forgets every mark of `stage` (benchmarks; a changed fingerprint does this implicitly).
+    @discardableResult
+    public func clearProgress(stage: String) throws -> Int {
+        try db.execute(sql: "DELETE FROM progress WHERE stage = ?", arguments: [stage])
+        return db.changesCount
+    }
+}

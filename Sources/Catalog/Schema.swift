@@ -1,0 +1,174 @@
+import GRDB
+
+/// The catalog's tables, as named migrations. A migration, once released, is never edited:
+/// a change of schema is a new migration appended to the list.
+///
+/// Identity: a sample is `(source, key)`; its integer id is assigned in ingest order, which is
+/// deterministic (manifest order, batches committed atomically), so ids are stable across a
+/// crash and its resume. Images are content-addressed by SHA-256.
+enum Schema {
+    static func migrator() -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-core", migrate: createCore)
+        return migrator
+    }
+
+    private static func createCore(_ db: Database) throws {
+        try db.execute(sql: """
+            -- One row per manifest a pipeline ingests; `records_done` is the ingest cursor.
+            CREATE TABLE sources (
+                id INTEGER PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                format TEXT NOT NULL,
+                path TEXT NOT NULL,
+                records_done INTEGER NOT NULL DEFAULT 0,
+                samples INTEGER NOT NULL DEFAULT 0,
+                problems INTEGER NOT NULL DEFAULT 0
+            );
+
+            CREATE TABLE samples (
+                id INTEGER PRIMARY KEY,
+                source_id INTEGER NOT NULL REFERENCES sources(id),
+                key TEXT NOT NULL,
+                url TEXT,
+                local_path TEXT,
+                origin TEXT NOT NULL CHECK (origin IN ('human', 'web')),
+                metadata TEXT NOT NULL DEFAULT '{}',
+                image_sha256 TEXT,
+                UNIQUE (source_id, key)
+            );
+
+            -- Malformed manifest rows: recorded and skipped.
+            CREATE TABLE manifest_problems (
+                id INTEGER PRIMARY KEY,
+                source_id INTEGER NOT NULL REFERENCES sources(id),
+                record INTEGER NOT NULL,
+                file TEXT NOT NULL,
+                line INTEGER,
+                row_group INTEGER,
+                reason TEXT NOT NULL,
+                excerpt TEXT,
+                UNIQUE (source_id, record)
+            );
+
+            -- Every fetch attempt series (one row per fetch of a sample, retries included).
+            CREATE TABLE fetches (
+                id INTEGER PRIMARY KEY,
+                sample_id INTEGER NOT NULL REFERENCES samples(id),
+                run_id INTEGER NOT NULL,
+                status TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                bytes INTEGER NOT NULL,
+                sha256 TEXT,
+                http_code INTEGER NOT NULL,
+                latency_seconds REAL NOT NULL,
+                final_url TEXT,
+                content_type TEXT,
+                error TEXT
+            );
+            CREATE INDEX fetches_by_sample ON fetches(sample_id);
+
+            CREATE TABLE images (
+                sha256 TEXT PRIMARY KEY,
+                bytes INTEGER NOT NULL,
+                blob_path TEXT NOT NULL,
+                format TEXT,
+                width INTEGER,
+                height INTEGER,
+                phash INTEGER,
+                resized_path TEXT
+            ) WITHOUT ROWID;
+
+            -- Texts: human and web ones come from the manifest, synthetic ones from a captioner
+            -- (`model` and `settings` say which, `fingerprint` which caption stage run).
+            CREATE TABLE texts (
+                id INTEGER PRIMARY KEY,
+                sample_id INTEGER NOT NULL REFERENCES samples(id),
+                origin TEXT NOT NULL CHECK (origin IN ('human', 'web', 'synthetic')),
+                position INTEGER NOT NULL,
+                text TEXT NOT NULL,
+                model TEXT,
+                settings TEXT,
+                fingerprint TEXT,
+                UNIQUE (sample_id, origin, position)
+            );
+
+            -- Scores are cached per scoring fingerprint (model + settings), so that a new
+            -- threshold re-decides without re-scoring.
+            CREATE TABLE scores (
+                text_id INTEGER NOT NULL REFERENCES texts(id),
+                fingerprint TEXT NOT NULL,
+                model TEXT NOT NULL,
+                itm_probability REAL NOT NULL,
+                itc_similarity REAL NOT NULL,
+                PRIMARY KEY (text_id, fingerprint)
+            ) WITHOUT ROWID;
+
+            CREATE TABLE decisions (
+                text_id INTEGER PRIMARY KEY REFERENCES texts(id),
+                kept INTEGER NOT NULL,
+                reason TEXT NOT NULL,
+                itm_probability REAL,
+                itc_similarity REAL,
+                fingerprint TEXT NOT NULL
+            );
+
+            -- Duplicate groups found by the dedup stage. `kind`: exact (same image bytes),
+            -- near (perceptual hash within the radius), url (same URL across sources). A sample
+            -- that is not its group's representative is left out of the assembled set.
+            CREATE TABLE duplicates (
+                sample_id INTEGER PRIMARY KEY REFERENCES samples(id),
+                kind TEXT NOT NULL,
+                group_key TEXT NOT NULL,
+                representative TEXT NOT NULL,
+                distance INTEGER NOT NULL
+            );
+
+            -- Texts that are dropped because the same normalised text is already on the image.
+            CREATE TABLE duplicate_texts (
+                text_id INTEGER PRIMARY KEY REFERENCES texts(id),
+                same_as INTEGER NOT NULL
+            );
+
+            -- The bootstrapped set: one row per (image, text) pair that is exported.
+            CREATE TABLE assembled (
+                sample_id INTEGER NOT NULL REFERENCES samples(id),
+                text_id INTEGER NOT NULL REFERENCES texts(id),
+                PRIMARY KEY (sample_id, text_id)
+            ) WITHOUT ROWID;
+
+            CREATE TABLE runs (
+                id INTEGER PRIMARY KEY,
+                pipeline TEXT NOT NULL,
+                command TEXT NOT NULL,
+                started_at TEXT NOT NULL,
+                finished_at TEXT,
+                outcome TEXT
+            );
+
+            -- Per-sample progress of every per-sample stage: a sample is done for a stage when
+            -- its row carries the stage's current fingerprint; `status` is 'ok' or the reason
+            -- class it failed with.
+            CREATE TABLE progress (
+                stage TEXT NOT NULL,
+                sample_id INTEGER NOT NULL REFERENCES samples(id),
+                fingerprint TEXT NOT NULL,
+                status TEXT NOT NULL,
+                reason TEXT,
+                run_id INTEGER NOT NULL,
+                PRIMARY KEY (stage, sample_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX progress_by_status ON progress(stage, status);
+
+            -- Whole-dataset stages (dedup, assemble, export, report): done when the row carries
+            -- the current fingerprint and the same input version.
+            CREATE TABLE stage_state (
+                stage TEXT PRIMARY KEY,
+                fingerprint TEXT NOT NULL,
+                input_version TEXT NOT NULL,
+                run_id INTEGER NOT NULL,
+                summary TEXT NOT NULL DEFAULT '{}'
+            );
+            """)
+    }
+}

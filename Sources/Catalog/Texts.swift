@@ -1,0 +1,155 @@
+import GRDB
+
+public struct TextRecord: Sendable, Equatable {
+    public var id: Int64
+    public var sampleID: Int64
+    public var origin: String
+    public var position: Int
+    public var text: String
+    public var model: String?
+
+    init(row: Row) {
+        id = row["id"]; sampleID = row["sample_id"]; origin = row["origin"]; position = row["position"]
+        text = row["text"]; model = row["model"]
+    }
+}
+
+/// ITM and ITC of one text against its image.
+public struct TextScore: Sendable, Equatable {
+    public var textID: Int64
+    public var itmProbability: Double
+    public var itcSimilarity: Double
+    public init(textID: Int64, itmProbability: Double, itcSimilarity: Double) {
+        self.textID = textID; self.itmProbability = itmProbability; self.itcSimilarity = itcSimilarity
+    }
+}
+
+public struct Decision: Sendable, Equatable {
+    public var textID: Int64
+    public var kept: Bool
+    public var reason: String
+    public var itmProbability: Double?
+    public var itcSimilarity: Double?
+    public init(textID: Int64, kept: Bool, reason: String, itmProbability: Double?, itcSimilarity: Double?) {
+        self.textID = textID; self.kept = kept; self.reason = reason
+        self.itmProbability = itmProbability; self.itcSimilarity = itcSimilarity
+    }
+}
+
+extension CatalogSession {
+    /// The sample's texts: manifest ones, plus the synthetic ones written under
+    /// `syntheticFingerprint` (nil: none).
+    public func texts(sampleID: Int64, syntheticFingerprint: String?) throws -> [TextRecord] {
+        try Row.fetchAll(db, sql: """
+            SELECT * FROM texts WHERE sample_id = ? AND (origin != 'synthetic' OR fingerprint = ?)
+            ORDER BY origin, position
+            """, arguments: [sampleID, syntheticFingerprint]).map(TextRecord.init)
+    }
+
+    /// Replaces the sample's synthetic captions with `captions`.
+    public func replaceSynthetic(sampleID: Int64, captions: [String], model: String, settings: String,
+                                 fingerprint: String) throws {
+        let old = try Int64.fetchAll(db, sql: "SELECT id FROM texts WHERE sample_id = ? AND origin = 'synthetic'",
+                                     arguments: [sampleID])
+        for id in old { try deleteTextDependents(id) }
+        try db.execute(sql: "DELETE FROM texts WHERE sample_id = ? AND origin = 'synthetic'", arguments: [sampleID])
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO texts (sample_id, origin, position, text, model, settings, fingerprint)
+            VALUES (?, 'synthetic', ?, ?, ?, ?, ?)
+            """)
+        for (i, c) in captions.enumerated() {
+            try insert.execute(arguments: [sampleID, i, c, model, settings, fingerprint])
+        }
+    }
+
+    private func deleteTextDependents(_ id: Int64) throws {
+        for table in ["scores", "decisions", "duplicate_texts", "assembled"] {
+            try db.execute(sql: "DELETE FROM \(table) WHERE text_id = ?", arguments: [id])
+        }
+    }
+
+    public func score(textID: Int64, fingerprint: String) throws -> TextScore? {
+        try Row.fetchOne(db, sql: "SELECT * FROM scores WHERE text_id = ? AND fingerprint = ?",
+                         arguments: [textID, fingerprint]).map {
+            TextScore(textID: $0["text_id"], itmProbability: $0["itm_probability"], itcSimilarity: $0["itc_similarity"])
+        }
+    }
+
+    public func insertScore(_ s: TextScore, fingerprint: String, model: String) throws {
+        try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO scores (text_id, fingerprint, model, itm_probability, itc_similarity) VALUES (?, ?, ?, ?, ?)
+            """).execute(arguments: [s.textID, fingerprint, model, s.itmProbability, s.itcSimilarity])
+    }
+
+    public func recordDecision(_ d: Decision, fingerprint: String) throws {
+        try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO decisions (text_id, kept, reason, itm_probability, itc_similarity, fingerprint)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [d.textID, d.kept, d.reason, d.itmProbability, d.itcSimilarity, fingerprint])
+    }
+
+    /// Decisions made under `fingerprint`, by text id.
+    public func decisions(fingerprint: String) throws -> [Int64: Decision] {
+        var out: [Int64: Decision] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT * FROM decisions WHERE fingerprint = ?", arguments: [fingerprint]) {
+            let d = Decision(textID: row["text_id"], kept: row["kept"], reason: row["reason"],
+                             itmProbability: row["itm_probability"], itcSimilarity: row["itc_similarity"])
+            out[d.textID] = d
+        }
+        return out
+    }
+
+    /// Every text of the samples that passed `stage` with `fingerprint`, in (sample, origin,
+    /// position) order; synthetic texts only those of `syntheticFingerprint`.
+    public func textsOfSamples(passing requirement: StageRequirement, syntheticFingerprint: String?) throws -> [TextRecord] {
+        try Row.fetchAll(db, sql: """
+            SELECT t.* FROM texts t JOIN progress p ON p.sample_id = t.sample_id AND p.stage = ? AND p.fingerprint = ?
+                AND p.status = 'ok'
+            WHERE t.origin != 'synthetic' OR t.fingerprint = ?
+            ORDER BY t.sample_id, t.origin, t.position
+            """, arguments: [requirement.stage, requirement.fingerprint, syntheticFingerprint]).map(TextRecord.init)
+    }
+}
+
+/// One judged text, for reports.
+public struct JudgedText: Sendable, Equatable {
+    public var sampleID: Int64
+    public var origin: String
+    public var text: String
+    public var kept: Bool?
+    public var reason: String?
+    public var itmProbability: Double?
+    public var itcSimilarity: Double?
+}
+
+extension CatalogSession {
+    /// Every decision under `fingerprint`: origin, kept, ITM probability (for histograms and
+    /// noise ratios).
+    public func decisionScores(fingerprint: String) throws -> [(origin: String, kept: Bool, itm: Double?)] {
+        try Row.fetchAll(db, sql: """
+            SELECT t.origin, d.kept, d.itm_probability FROM decisions d JOIN texts t ON t.id = d.text_id
+            WHERE d.fingerprint = ? ORDER BY d.text_id
+            """, arguments: [fingerprint]).map { ($0["origin"], $0["kept"], $0["itm_probability"]) }
+    }
+
+    /// The texts of the first `limit` samples (in id order) that have a decision under
+    /// `fingerprint`, with their decisions; human texts included.
+    public func judgedSamples(fingerprint: String, syntheticFingerprint: String?, limit: Int) throws -> [(SampleRecord, [JudgedText])] {
+        let ids = try Int64.fetchAll(db, sql: """
+            SELECT DISTINCT t.sample_id FROM decisions d JOIN texts t ON t.id = d.text_id WHERE d.fingerprint = ?
+            ORDER BY t.sample_id LIMIT ?
+            """, arguments: [fingerprint, limit])
+        return try ids.compactMap { id in
+            guard let sample = try sample(id: id) else { return nil }
+            let texts = try Row.fetchAll(db, sql: """
+                SELECT t.sample_id, t.origin, t.text, d.kept, d.reason, d.itm_probability, d.itc_similarity FROM texts t
+                LEFT JOIN decisions d ON d.text_id = t.id AND d.fingerprint = ?
+                WHERE t.sample_id = ? AND (t.origin != 'synthetic' OR t.fingerprint = ?) ORDER BY t.origin, t.position
+                """, arguments: [fingerprint, id, syntheticFingerprint]).map {
+                JudgedText(sampleID: $0["sample_id"], origin: $0["origin"], text: $0["text"], kept: $0["kept"],
+                           reason: $0["reason"], itmProbability: $0["itm_probability"], itcSimilarity: $0["itc_similarity"])
+            }
+            return (sample, texts)
+        }
+    }
+}

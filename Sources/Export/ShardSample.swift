@@ -1,0 +1,73 @@
+/// One file of a WebDataset sample: written as `KEY.NAME` in the tar.
+public struct ShardMember: Sendable, Equatable {
+    public enum Content: Sendable, Equatable {
+        case bytes([UInt8])
+        /// Copied from this file in chunks when the sample is written, never loaded whole.
+        case file(String)
+    }
+
+    /// The extension after the key: "jpg", "txt", "json", or anything else ("seg.png" too).
+    /// WebDataset lowercases extensions when it reads, so lowercase ones are the safe choice.
+    public var name: String
+    public var content: Content
+
+    public init(name: String, content: Content) {
+        self.name = name
+        self.content = content
+    }
+
+    public static func bytes(_ name: String, _ bytes: [UInt8]) -> ShardMember {
+        ShardMember(name: name, content: .bytes(bytes))
+    }
+
+    /// Text as UTF-8, exactly as given (no newline added).
+    public static func text(_ name: String, _ text: String) -> ShardMember {
+        ShardMember(name: name, content: .bytes(Array(text.utf8)))
+    }
+
+    /// A JSON value in compact deterministic form.
+    public static func json(_ name: String, _ value: JSONValue) -> ShardMember {
+        ShardMember(name: name, content: .bytes(DeterministicJSON().encodeBytes(value)))
+    }
+
+    public static func file(_ name: String, path: String) -> ShardMember {
+        ShardMember(name: name, content: .file(path))
+    }
+}
+
+/// One sample of a WebDataset export: a key, its members in the order they are written, and
+/// what the shard's `_stats.json` should count about it.
+public struct ShardSample: Sendable, Equatable {
+    /// The catalog's key; escaped by `SampleKey` on the way into the tar.
+    public var key: String
+    public var members: [ShardMember]
+    /// Counted per shard in the stats, per label and value: ["origin": "web"] adds one to
+    /// `labels.origin.web`.
+    public var labels: [String: String]
+    /// Summarised per shard in the stats (count, min, max, mean of the finite ones):
+    /// ["itm": 0.93] feeds `values.itm`.
+    public var values: [String: Double]
+
+    public init(key: String, members: [ShardMember], labels: [String: String] = [:], values: [String: Double] = [:]) {
+        self.key = key
+        self.members = members
+        self.labels = labels
+        self.values = values
+    }
+
+    /// A CapFilt sample: `KEY.<imageExtension>` (the image bytes as stored), `KEY.txt` (the
+    /// caption), `KEY.json` (the metadata); the stats count its source, origin and decision and
+    /// summarise its scores.
+    public static func capfilt(_ metadata: SampleMetadata, image: ShardMember.Content,
+                               imageExtension: String = "jpg") -> ShardSample {
+        ShardSample(
+            key: metadata.key,
+            members: [
+                ShardMember(name: imageExtension, content: image),
+                .text("txt", metadata.caption),
+                .json("json", metadata.json),
+            ],
+            labels: ["source": metadata.source, "origin": metadata.origin, "decision": metadata.decision],
+            values: metadata.scores)
+    }
+}

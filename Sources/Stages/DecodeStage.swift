@@ -1,0 +1,119 @@
+import Catalog
+import Dispatch
+import Foundation
+import Imaging
+import Pipeline
+
+/// Validates every fetched image: decodes it, checks its size against limits, records format,
+/// dimensions and a 64-bit perceptual hash, and optionally writes a resized JPEG copy. An image
+/// shared by several samples (same bytes) is decoded once. Failures get a status: the
+/// `ImageError` kind (corrupt, truncated, unsupported_format, too_small, too_large,
+/// bad_aspect_ratio, io).
+final class DecodeStage: SampleStage, @unchecked Sendable {
+    let batchSize: Int
+    let limits: DecodeLimits
+    let resizer: ExportResizer?
+    let quality: Int
+
+    static let type = StageType(
+        name: "decode", kind: .perSample, summary: "Validate images: decode, dimensions, perceptual hash.",
+        parameters: [
+            ParameterSpec("min_side", .int(1...100_000), default: .int(16)),
+            ParameterSpec("max_pixels", .int(1...1_000_000_000), default: .int(89_478_485)),
+            ParameterSpec("max_aspect_ratio", .double(1...10_000), default: .double(10)),
+            ParameterSpec("resize", .int(0...10_000), default: .int(0), help: "side of a resized copy; 0: none"),
+            ParameterSpec("resize_mode", .choice(ExportResizeMode.allCases.map(\.rawValue)), default: .string("center_crop")),
+            ParameterSpec("jpeg_quality", .int(1...100), default: .int(95)),
+            ParameterSpec("batch_size", .int(1...100_000), default: .int(64), affectsResults: false),
+        ],
+        requires: ["fetch"],
+        make: { setup in DecodeStage(setup.parameters) })
+
+    init(_ p: StageParameters) {
+        batchSize = p.int("batch_size") ?? 64
+        limits = DecodeLimits(maxPixels: p.int("max_pixels") ?? 89_478_485, minSide: p.int("min_side") ?? 16,
+                              maxAspectRatio: p.double("max_aspect_ratio") ?? 10)
+        let side = p.int("resize") ?? 0
+        resizer = side > 0 ? ExportResizer(imageSize: side, mode: ExportResizeMode(rawValue: p.string("resize_mode") ?? "") ?? .centerCrop) : nil
+        quality = p.int("jpeg_quality") ?? 95
+    }
+
+    struct Decoded: Sendable {
+        var sha256: String
+        var format: String
+        var width: Int
+        var height: Int
+        var phash: UInt64
+        var resizedPath: String?
+    }
+
+    func process(_ samples: [SampleRecord], context: StageContext) throws -> StageBatch {
+        let images: [(sample: SampleRecord, image: ImageRecord?)] = try context.catalog.read { session in
+            try samples.map { s in (s, try s.imageSHA256.flatMap { try session.image(sha256: $0) }) }
+        }
+        let resizedFolder = context.workspace.shardFolder(context.shard) + "/resized"
+        let results = UnsafeResults<Result<Decoded, StageFailure>>(count: images.count)
+        DispatchQueue.concurrentPerform(iterations: images.count) { i in
+            results[i] = decode(images[i].image, resizedFolder: resizedFolder)
+        }
+        var marks: [ProgressMark] = []
+        var decoded: [Decoded] = []
+        for (i, item) in images.enumerated() {
+            switch results[i]! {
+            case .success(let d):
+                marks.append(.ok(item.sample.id))
+                decoded.append(d)
+            case .failure(let f):
+                marks.append(ProgressMark(sampleID: item.sample.id, status: f.status, reason: f.reason))
+            }
+        }
+        return StageBatch(marks: marks) { session in
+            for d in decoded {
+                try session.recordDecoded(sha256: d.sha256, format: d.format, width: d.width, height: d.height,
+                                          phash: d.phash, resizedPath: d.resizedPath)
+            }
+        }
+    }
+
+    private func decode(_ image: ImageRecord?, resizedFolder: String) -> Result<Decoded, StageFailure> {
+        guard let image else { return .failure(StageFailure("no_image", "the sample has no fetched image")) }
+        let bytes: [UInt8]
+        do { bytes = try readAll(image.blobPath) } catch {
+            return .failure(StageFailure("io", "cannot read \(image.blobPath): \(error)"))
+        }
+        do {
+            let rgb = try ImageDecoder.decode(bytes, limits: limits)
+            let format = ImageFormat.sniff(bytes).map { "\($0)" } ?? "unknown"
+            var resizedPath: String?
+            if let resizer {
+                let path = resizedFolder + "/" + image.sha256.prefix(2) + "/" + image.sha256 + ".jpg"
+                if !FileManager.default.fileExists(atPath: path) {
+                    let jpeg = try ImageEncoder.jpeg(resizer(rgb), quality: quality)
+                    try writeAtomically(jpeg, to: path)
+                }
+                resizedPath = path
+            }
+            return .success(Decoded(sha256: image.sha256, format: format, width: rgb.width, height: rgb.height,
+                                    phash: PerceptualHash.phash(rgb), resizedPath: resizedPath))
+        } catch let e as ImageError {
+            return .failure(StageFailure(e.statusName, e.reason))
+        } catch {
+            return .failure(StageFailure("io", "\(error)"))
+        }
+    }
+}
+
+extension ImageError {
+    /// The status a decode failure is recorded with.
+    var statusName: String {
+        switch kind {
+        case .unsupportedFormat: return "unsupported_format"
+        case .corrupt: return "corrupt"
+        case .truncated: return "truncated"
+        case .tooLarge: return "too_large"
+        case .tooSmall: return "too_small"
+        case .badAspectRatio: return "bad_aspect_ratio"
+        case .io: return "io"
+        }
+    }
+}

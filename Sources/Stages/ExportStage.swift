@@ -1,0 +1,113 @@
+import Catalog
+import Export
+import Foundation
+import Pipeline
+
+/// Writes the bootstrapped set for researchers: WebDataset shards (one sample per image-text
+/// pair: `KEY.jpg`, `KEY.txt`, `KEY.json` with source, origin, scores and decision, plus a
+/// `_stats.json` per shard and `shards.json`), BLIP's pretrain json (`{image, caption}`) and
+/// BLIP's released format (`{url, caption}`, web images only). Shards are written under a
+/// temporary name and renamed when complete; the order is (shard, sample id, origin, position),
+/// so the same catalog gives byte-identical files.
+final class ExportStage: DatasetStage {
+    let samplesPerShard: Int
+    let useResized: Bool
+    let webdataset: Bool
+    let pretrainJSON: Bool
+    let releasedJSON: Bool
+    let durable: Bool
+
+    static let type = StageType(
+        name: "export", kind: .wholeDataset, summary: "WebDataset shards and BLIP json of the assembled set.",
+        parameters: [
+            ParameterSpec("samples_per_shard", .int(1...10_000_000), default: .int(10_000)),
+            ParameterSpec("image", .choice(["original", "resized"]), default: .string("original"),
+                          help: "the fetched bytes, or decode's resized copy"),
+            ParameterSpec("webdataset", .bool, default: .bool(true)),
+            ParameterSpec("blip_pretrain_json", .bool, default: .bool(true)),
+            ParameterSpec("blip_released_json", .bool, default: .bool(true)),
+            ParameterSpec("fsync", .bool, default: .bool(true), affectsResults: false),
+        ],
+        requires: ["assemble"],
+        make: { setup in ExportStage(setup.parameters) })
+
+    init(_ p: StageParameters) {
+        samplesPerShard = p.int("samples_per_shard") ?? 10_000
+        useResized = p.string("image") == "resized"
+        webdataset = p.bool("webdataset") ?? true
+        pretrainJSON = p.bool("blip_pretrain_json") ?? true
+        releasedJSON = p.bool("blip_released_json") ?? true
+        durable = p.bool("fsync") ?? true
+    }
+
+    func run(_ context: DatasetContext) throws -> String {
+        let folder = context.workspace.exportFolder
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        var options = WebDatasetOptions(samplesPerShard: samplesPerShard)
+        options.durable = durable
+        let shards = webdataset ? try WebDatasetWriter(directory: folder + "/webdataset", options: options) : nil
+        let pretrain = pretrainJSON ? try BLIPPretrainWriter(path: folder + "/blip_pretrain.json", durable: durable) : nil
+        let released = releasedJSON ? try BLIPReleasedWriter(path: folder + "/blip_capfilt.json", durable: durable) : nil
+        do {
+            var pairs = 0
+            for catalog in context.catalogs {
+                var after: Int64 = 0
+                while true {
+                    let page = try catalog.read { try $0.assembledSamples(afterID: after, limit: 256) }
+                    guard let last = page.last else { break }
+                    for s in page {
+                        try export(s, shards: shards, pretrain: pretrain, released: released)
+                        pairs += s.texts.count
+                    }
+                    context.progress.addDone(page.count)
+                    after = last.sample.id
+                }
+            }
+            let summary = try shards?.finish()
+            _ = try pretrain?.finish()
+            _ = try released?.finish()
+            return "{\"pairs\":\(pairs),\"shards\":\(summary?.shards.count ?? 0)}"
+        } catch {
+            shards?.discard(); pretrain?.discard(); released?.discard()
+            throw error
+        }
+    }
+
+    private func export(_ s: AssembledSample, shards: WebDatasetWriter?, pretrain: BLIPPretrainWriter?,
+                        released: BLIPReleasedWriter?) throws {
+        let imagePath = useResized ? (s.image.resizedPath ?? s.image.blobPath) : s.image.blobPath
+        let imageExtension = useResized && s.image.resizedPath != nil ? "jpg" : Self.fileExtension(format: s.image.format)
+        let metadata = Self.metadata(s.sample.metadata)
+        for t in s.texts {
+            let key = "\(s.sample.source)/\(s.sample.key)/\(t.origin)\(t.textID)"
+            if let shards {
+                var scores: [String: Double] = [:]
+                if let itm = t.itmProbability { scores["itm"] = itm }
+                if let itc = t.itcSimilarity { scores["itc"] = itc }
+                let record = SampleMetadata(
+                    key: key, source: s.sample.source, origin: t.origin, caption: t.text, url: s.sample.url,
+                    image: s.sample.localPath, sha256: s.image.sha256, width: s.image.width, height: s.image.height,
+                    scores: scores, decision: "keep", reason: t.reason ?? (t.origin == "human" ? "human text" : nil),
+                    metadata: metadata)
+                _ = try shards.add(.capfilt(record, image: .file(imagePath), imageExtension: imageExtension))
+            }
+            try pretrain?.append(image: imagePath, caption: t.text)
+            if let url = s.sample.url, !url.isEmpty { try released?.append(url: url, caption: t.text) }
+        }
+    }
+
+    static func fileExtension(format: String?) -> String {
+        switch format {
+        case "png": return "png"
+        case "webp": return "webp"
+        default: return "jpg"
+        }
+    }
+
+    /// The manifest's extra columns, back from the catalog's JSON text.
+    static func metadata(_ json: String) -> [String: JSONValue] {
+        guard let data = json.data(using: .utf8),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: String] else { return [:] }
+        return object.mapValues { .string($0) }
+    }
+}

@@ -1,0 +1,141 @@
+import Catalog
+import Foundation
+import MED
+import Pipeline
+import Tensor
+
+/// CapFilt's filter: the ITM head scores every web and synthetic text against its image; a text
+/// whose match probability is below the threshold is noise and is dropped (BLIP: 0.5). Web and
+/// synthetic texts are judged independently; human texts are kept as they are. Every score is
+/// kept (with ITC similarity), and every decision carries its reason.
+///
+/// Scores are cached under a scoring fingerprint (model, text cleaning, first token), which
+/// leaves out the threshold: a new threshold re-decides from the stored scores without running
+/// the model again.
+final class FilterStage: SampleStage {
+    let folder: String
+    let batchSize: Int
+    let threshold: Double
+    let firstToken: ITMFirstToken
+    let maxWords: Int
+    let maxTokens: Int
+    let clean: Bool
+    let scoreFingerprint: String
+    private var loaded: (model: BlipRetrievalModel, tokenizer: BertTokenizer)?
+
+    static let type = StageType(
+        name: "filter", kind: .perSample, summary: "ITM filter of web and synthetic texts.",
+        parameters: [
+            ParameterSpec("model", .path(mustExist: true), help: "a BlipForImageTextRetrieval folder"),
+            ParameterSpec("threshold", .double(0...1), default: .double(0.5)),
+            ParameterSpec("first_token", .choice(["cls", "enc"]), default: .string("cls"),
+                          help: "first token of the grounded encoder: cls (Hugging Face) or enc (BLIP's code)"),
+            ParameterSpec("pre_caption", .bool, default: .bool(true), help: "clean texts as BLIP's pre_caption"),
+            ParameterSpec("max_words", .int(1...512), default: .int(50)),
+            ParameterSpec("max_tokens", .int(2...512), default: .int(35)),
+            ParameterSpec("batch_size", .int(1...4096), default: .int(16), affectsResults: false),
+        ],
+        requires: ["decode"],
+        fingerprintInputs: { p in try modelDigest(folder: p.string("model") ?? "") },
+        make: { setup in try FilterStage(setup.parameters) })
+
+    init(_ p: StageParameters) throws {
+        folder = p.string("model") ?? ""
+        batchSize = p.int("batch_size") ?? 16
+        threshold = p.double("threshold") ?? 0.5
+        firstToken = ITMFirstToken(rawValue: p.string("first_token") ?? "cls") ?? .cls
+        clean = p.bool("pre_caption") ?? true
+        maxWords = p.int("max_words") ?? 50
+        maxTokens = p.int("max_tokens") ?? 35
+        let parts = try modelDigest(folder: folder) + ["\(firstToken)", "\(clean)", "\(maxWords)", "\(maxTokens)"]
+        scoreFingerprint = String(ShardSpecHash.key(parts.joined(separator: "|")), radix: 16)
+    }
+
+    func process(_ samples: [SampleRecord], context: StageContext) throws -> StageBatch {
+        let synthetic = context.upstream(type: "caption")?.fingerprint
+        let scoreFingerprint = self.scoreFingerprint
+        // The texts to judge, and which of them already have a score.
+        let (texts, cached): ([Int64: [TextRecord]], [Int64: TextScore]) = try context.catalog.read { session in
+            var texts: [Int64: [TextRecord]] = [:]
+            var cached: [Int64: TextScore] = [:]
+            for s in samples {
+                let judged = try session.texts(sampleID: s.id, syntheticFingerprint: synthetic).filter { $0.origin != "human" }
+                texts[s.id] = judged
+                for t in judged {
+                    if let score = try session.score(textID: t.id, fingerprint: scoreFingerprint) { cached[t.id] = score }
+                }
+            }
+            return (texts, cached)
+        }
+        let needScores = samples.filter { s in texts[s.id]!.contains { cached[$0.id] == nil } }
+        var fresh: [TextScore] = []
+        var marks: [Int64: ProgressMark] = [:]
+        if !needScores.isEmpty {
+            let (model, tokenizer) = try load(threads: context.threads)
+            let images = try loadModelImages(needScores, size: model.config.vision.imageSize, catalog: context.catalog)
+            for bad in images where bad.pixels == nil {
+                marks[bad.sample.id] = ProgressMark(sampleID: bad.sample.id, status: bad.failure!.status, reason: bad.failure!.reason)
+            }
+            let good = images.filter { $0.pixels != nil }
+            if !good.isEmpty {
+                let pairs = good.enumerated().flatMap { (slot, image) in
+                    texts[image.sample.id]!.filter { cached[$0.id] == nil }.map { (slot, $0) }
+                }
+                fresh = score(pairs: pairs, images: good.map { $0.pixels! }, model: model, tokenizer: tokenizer)
+            }
+        }
+        let all = cached.merging(fresh.map { ($0.textID, $0) }) { a, _ in a }
+        var decisions: [Decision] = []
+        for s in samples where marks[s.id] == nil {
+            for t in texts[s.id]! {
+                guard let score = all[t.id] else { continue }
+                let kept = score.itmProbability >= threshold
+                let reason = String(format: "itm %.3f %@ %g", score.itmProbability, kept ? ">=" : "<", threshold)
+                decisions.append(Decision(textID: t.id, kept: kept, reason: reason, itmProbability: score.itmProbability,
+                                          itcSimilarity: score.itcSimilarity))
+            }
+            marks[s.id] = .ok(s.id)
+        }
+        let model = folder, fingerprint = context.fingerprint
+        return StageBatch(marks: samples.map { marks[$0.id]! }) { session in
+            for s in fresh { try session.insertScore(s, fingerprint: scoreFingerprint, model: model) }
+            for d in decisions { try session.recordDecision(d, fingerprint: fingerprint) }
+        }
+    }
+
+    private func load(threads: Int) throws -> (BlipRetrievalModel, BertTokenizer) {
+        if let l = loaded { return l }
+        setEngineThreads(threads)
+        let url = URL(fileURLWithPath: folder)
+        loaded = (try BlipRetrievalModel(folder: url), try BertTokenizer(modelFolder: url))
+        return loaded!
+    }
+
+    /// ITM probability and ITC cosine of each (image slot, text) pair; each image encoded once.
+    private func score(pairs: [(Int, TextRecord)], images: [[Float]], model: BlipRetrievalModel,
+                       tokenizer: BertTokenizer) -> [TextScore] {
+        guard !pairs.isEmpty else { return [] }
+        let size = model.config.vision.imageSize
+        let states = model.encodeImages(stackPixels(images, size: size))
+        let limit = min(maxTokens, model.config.text.maxPositionEmbeddings)
+        let encoded = pairs.map { tokenizer.encode(clean ? preCaption($0.1.text, maxWords: maxWords) : $0.1.text, maxLength: limit) }
+        let width = encoded.map(\.count).max()!
+        var ids: [Int] = [], valid: [Float] = []
+        for e in encoded {
+            ids += e + Array(repeating: BertTokenizer.padID, count: width - e.count)
+            valid += Array(repeating: 1, count: e.count) + Array(repeating: 0, count: width - e.count)
+        }
+        let imageIndex = pairs.map(\.0)
+        let grounded = model.groundedHidden(ids: ids, sequences: pairs.count, keyValid: valid, imageStates: states,
+                                            imageIndex: imageIndex, firstToken: firstToken)
+        let probabilities = matchProbabilities(model.itmLogits(groundedHidden: grounded))
+        let textFeatures = model.textFeatures(textHidden: model.textHidden(ids: ids, sequences: pairs.count, keyValid: valid))
+        let imageFeatures = model.imageFeatures(imageStates: states)
+        let p = textFeatures.dim(1)
+        return pairs.enumerated().map { (k, pair) in
+            var cosine: Float = 0
+            for j in 0..<p { cosine += imageFeatures[flat: pair.0 * p + j] * textFeatures[flat: k * p + j] }
+            return TextScore(textID: pair.1.id, itmProbability: Double(probabilities[k]), itcSimilarity: Double(cosine))
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import Catalog
+import Foundation
+import Imaging
+import Pipeline
+import Report
+
+/// Writes the run's self-contained HTML page (`<workdir>/report/report.html`, and one per run):
+/// counts per stage and status, the noise ratio of web and synthetic texts, ITM histograms with
+/// the threshold, and a grid of samples with their texts, scores and decisions.
+final class ReportStage: DatasetStage {
+    let gridSize: Int
+    let title: String?
+
+    static let type = StageType(
+        name: "report", kind: .wholeDataset, summary: "A self-contained HTML report of the run.",
+        parameters: [
+            ParameterSpec("samples", .int(0...10_000), default: .int(48), help: "images in the sample grid"),
+            ParameterSpec("title", .string, optional: true),
+        ],
+        make: { setup in ReportStage(setup.parameters) })
+
+    init(_ p: StageParameters) {
+        gridSize = p.int("samples") ?? 48
+        title = p.string("title")
+    }
+
+    func run(_ context: DatasetContext) throws -> String {
+        let pipeline = context.pipeline
+        let fingerprints = Dictionary(uniqueKeysWithValues: context.allUpstream.map { ($0.name, $0.fingerprint) })
+        // Per-sample stages: counts over all shards.
+        var stages: [StageSummary] = []
+        for s in pipeline.stages where s.type.kind == .perSample {
+            guard let fp = fingerprints[s.name] else { continue }
+            let requires = s.needs.compactMap { n -> StageRequirement? in
+                guard let u = pipeline.stage(n), u.type.kind == .perSample, let f = fingerprints[n] else { return nil }
+                return StageRequirement(stage: n, fingerprint: f)
+            }
+            var total = StageCounts(eligible: 0, byStatus: [:], stale: 0)
+            for c in context.catalogs {
+                let counts = try c.read { try $0.counts(stage: s.name, fingerprint: fp, requires: requires) }
+                total.eligible += counts.eligible
+                for (k, v) in counts.byStatus { total.byStatus[k, default: 0] += v }
+            }
+            let seconds: Double = context.runLog.filter { $0.stage == s.name }.map(\.seconds).reduce(0, +)
+            let sorted: [(key: String, value: Int)] = total.byStatus.sorted { a, b in
+                a.value != b.value ? a.value > b.value : a.key < b.key
+            }
+            let statusCounts: [StatusCount] = sorted.map { StatusCount($0.key, $0.value) }
+            let ok: Int = total.byStatus["ok"] ?? 0
+            stages.append(StageSummary(stage: s.name, done: ok, pending: total.pending, failed: total.failed,
+                                       statusCounts: statusCounts, seconds: seconds > 0 ? seconds : nil))
+        }
+        if let ingest = pipeline.stages.first(where: { $0.type.kind == .source }) {
+            var samples = 0, problems = 0
+            for c in context.catalogs {
+                let sources = try c.read { try $0.sources() }
+                samples += sources.map(\.samples).reduce(0, +)
+                problems += sources.map(\.problems).reduce(0, +)
+            }
+            stages.insert(StageSummary(stage: ingest.name, done: samples, pending: 0, failed: problems,
+                                       statusCounts: [StatusCount("ok", samples)] + (problems > 0 ? [StatusCount("malformed", problems)] : [])),
+                          at: 0)
+        }
+
+        var texts: [OriginCounts] = []
+        var histograms: [ScoreHistogram] = []
+        var grid: [SampleItem] = []
+        var threshold: Double?
+        if let filter = context.upstream(type: "filter") {
+            threshold = pipeline.stage(filter.name)?.parameters.double("threshold")
+            let synthetic = context.upstream(type: "caption")?.fingerprint
+            var scores: [String: [Double]] = [:]
+            var kept: [String: Int] = [:], dropped: [String: Int] = [:]
+            for c in context.catalogs {
+                for d in try c.read({ try $0.decisionScores(fingerprint: filter.fingerprint) }) {
+                    if d.kept { kept[d.origin, default: 0] += 1 } else { dropped[d.origin, default: 0] += 1 }
+                    if let itm = d.itm { scores[d.origin, default: []].append(itm) }
+                }
+            }
+            for origin in [TextOrigin.web, .synthetic] {
+                let k = kept[origin.rawValue] ?? 0, d = dropped[origin.rawValue] ?? 0
+                texts.append(OriginCounts(origin: origin, total: k + d, kept: k, dropped: d))
+                histograms.append(ScoreHistogram(title: "ITM match probability, \(origin.rawValue) texts", origin: origin,
+                                                 scores: scores[origin.rawValue] ?? [], threshold: threshold))
+            }
+            var remaining = gridSize
+            for c in context.catalogs where remaining > 0 {
+                for (sample, judged) in try c.read({ try $0.judgedSamples(fingerprint: filter.fingerprint,
+                                                                          syntheticFingerprint: synthetic, limit: remaining) }) {
+                    let image = try c.read { s in try sample.imageSHA256.flatMap { try s.image(sha256: $0) } }
+                    grid.append(SampleItem(
+                        key: sample.source + "/" + sample.key, source: sample.source,
+                        thumbnail: image.flatMap { Self.thumbnail(path: $0.resizedPath ?? $0.blobPath) },
+                        texts: judged.map {
+                            SampleText(origin: TextOrigin(rawValue: $0.origin) ?? .web, text: $0.text, itm: $0.itmProbability,
+                                       itc: $0.itcSimilarity, decision: $0.kept.map { $0 ? .kept : .dropped }, reason: $0.reason)
+                        }))
+                    remaining -= 1
+                }
+            }
+        }
+        var notes: [String] = []
+        for c in context.catalogs {
+            if let state = try c.read({ try $0.stageState("dedup") }) { notes.append("dedup: \(state.summary)"); break }
+        }
+        for c in context.catalogs {
+            if let state = try c.read({ try $0.stageState("assemble") }) { notes.append("assembled set: \(state.summary)"); break }
+        }
+        let started = context.runLog.isEmpty ? Date() : Date()
+        let report = RunReport(
+            title: title ?? "capfilt: \(pipeline.dataset)", dataset: pipeline.dataset, runID: String(context.runID),
+            startedAt: started, finishedAt: Date(), pipelineFile: pipeline.file, stages: stages, texts: texts,
+            histograms: histograms, evaluation: [], samples: grid, notes: notes)
+        let folder = context.workspace.reportFolder
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        _ = try ReportWriter.write(report, to: URL(fileURLWithPath: folder + "/report.html"))
+        try? FileManager.default.removeItem(atPath: folder + "/report-run\(context.runID).html")
+        try? FileManager.default.copyItem(atPath: folder + "/report.html", toPath: folder + "/report-run\(context.runID).html")
+        context.logger.info("report: \(folder)/report.html")
+        return "{\"path\":\"report/report.html\",\"samples\":\(grid.count)}"
+    }
+
+    /// A small JPEG of the image for the grid (longest side 160 px), or nil if it cannot be read.
+    static func thumbnail(path: String) -> [UInt8]? {
+        guard let image = try? ImageDecoder.decode(contentsOf: path) else { return nil }
+        let small = ExportResizer(imageSize: 160, mode: .keepRatio)(image)
+        return try? ImageEncoder.jpeg(small, quality: 80)
+    }
+}

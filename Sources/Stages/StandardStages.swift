@@ -1,0 +1,9 @@
+import Pipeline
+
+/// Every stage type a pipeline file can name.
+public enum StandardStages {
+    public static let registry = StageRegistry([
+        IngestStage.type, FetchStage.type, DecodeStage.type, CaptionStage.type, FilterStage.type,
+        DedupStage.type, AssembleStage.type, ExportStage.type, ReportStage.type,
+    ])
+}

@@ -1,0 +1,291 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import Pipeline
+import Stages
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Options every pipeline command shares.
+struct PipelineOptions: ParsableArguments {
+    @Argument(help: "The pipeline file (pipelines/*.yaml).") var pipeline: String
+
+    /// Loads and validates the whole file; a problem is one line `file:line: key: problem`.
+    func load() throws -> PipelineDefinition {
+        do {
+            return try PipelineLoader(registry: StandardStages.registry).load(path: pipeline)
+        } catch let e as PipelineError {
+            FileHandle.standardError.write(Data("error: \(e)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a pipeline (resumable: run it again to continue after any stop).",
+        discussion: """
+            Every stage records what it finished in the shard catalogs under the pipeline's \
+            workdir. Running again skips finished work; changing a stage's parameters or model \
+            recomputes that stage and everything downstream of it. See docs/pipeline.md.
+
+            With --executor local (and --parallel K > 1) the shards run as K child processes; with \
+            --executor slurm they are submitted as a Slurm job array and the whole-dataset stages \
+            as a job that depends on it. Both can also be set under `executor:` in the file. \
+            See docs/scale-out.md.
+            """)
+
+    @OptionGroup var options: PipelineOptions
+    @Option(help: "Run only this stage.") var only: String?
+    @Option(help: "Run this stage and everything downstream of it.") var from: String?
+    @Option(help: "Run the per-sample stages of shard I of N (0-based), e.g. 3/8.") var shard: String?
+    @Flag(name: .customLong("dataset-stages"), help: "Run only the whole-dataset stages (dedup, assemble, export, report).")
+    var datasetStages = false
+    @Flag(help: "Plain log lines even on a terminal.") var plain = false
+
+    @Option(help: "Where the shard tasks run: local (this machine, the default) or slurm.") var executor: String?
+    @Option(help: "The number of shards; must equal the file's `shards:` (shard folders are named for it).") var shards: Int?
+    @Option(help: "local: shard processes at once (default: cores / threads, at most N).") var parallel: Int?
+    @Option(help: "slurm: the partition.") var partition: String?
+    @Option(help: "slurm: the time limit per task (e.g. 04:00:00).") var time: String?
+    @Option(help: "slurm: CPUs per task (default: the pipeline's threads).") var cpus: Int?
+    @Option(help: "slurm: memory per task (e.g. 16G).") var mem: String?
+    @Option(name: .customLong("array-parallelism"), help: "slurm: at most this many shard tasks at once.")
+    var arrayParallelism: Int?
+    @Option(help: "slurm: the account to charge.") var account: String?
+    @Option(help: "The capfilt binary the tasks run (default: this one; for Slurm it must be on a shared filesystem).")
+    var binary: String?
+    @Flag(name: .customLong("dry-run"), help: "Print the scripts (slurm) or task commands (local) without running them.")
+    var dryRun = false
+
+    private var executorOptionsGiven: Bool {
+        executor != nil || shards != nil || parallel != nil || partition != nil || time != nil || cpus != nil || mem != nil
+            || arrayParallelism != nil || account != nil || binary != nil || dryRun
+    }
+
+    func validate() throws {
+        if only != nil && from != nil { throw ValidationError("give --only or --from, not both") }
+        if let shard, ShardSpec(shard) == nil { throw ValidationError("--shard must be I/N with 0 <= I < N") }
+        if (shard != nil || datasetStages) && executorOptionsGiven {
+            throw ValidationError("--shard and --dataset-stages run one task here; they take no executor options")
+        }
+        if let executor, ExecutorKind(rawValue: executor) == nil { throw ValidationError("--executor must be local or slurm") }
+        if let shards, shards < 1 { throw ValidationError("--shards must be at least 1") }
+        if let parallel, parallel < 1 { throw ValidationError("--parallel must be at least 1") }
+        if let cpus, cpus < 1 { throw ValidationError("--cpus must be at least 1") }
+        if let arrayParallelism, arrayParallelism < 1 { throw ValidationError("--array-parallelism must be at least 1") }
+        if let time, !SlurmOptions.isValidTime(time) { throw ValidationError("--time \(time) is not a Slurm time limit (e.g. 90, 04:00:00, 1-12:00:00)") }
+        if let mem, !SlurmOptions.isValidMemory(mem) { throw ValidationError("--mem \(mem) is not a Slurm memory size (e.g. 16G)") }
+        for (name, value) in [("--partition", partition), ("--account", account)] {
+            if let value, value.isEmpty || value.contains(where: \.isWhitespace) { throw ValidationError("\(name) must be one word") }
+        }
+    }
+
+    func run() throws {
+        let definition = try options.load()
+        let settings: ExecutorSettings
+        do { settings = try ExecutorSettings.parse(definition.executor, file: definition.file) } catch let e as PipelineError {
+            fail("\(e)", code: 2)
+        }
+        let shardSpec = shard.flatMap(ShardSpec.init)
+        if let s = shardSpec, s.count != definition.shards {
+            fail("--shard \(s) does not match `shards: \(definition.shards)` in \(definition.file)", code: 2)
+        }
+        if let shards, shards != definition.shards {
+            fail("--shards \(shards) does not match `shards: \(definition.shards)` in \(definition.file); shard folders are named for N, "
+                 + "so change `shards:` in the file (best with a new workdir) to split the data differently", code: 2)
+        }
+        bootstrapLogging()
+        // A shard task or the dataset step always runs here: it is what the executors start.
+        if shardSpec != nil || datasetStages {
+            try runHere(definition, shard: shardSpec)
+            return
+        }
+        let kind = executor.flatMap(ExecutorKind.init) ?? (definition.executor.isEmpty ? nil : settings.kind)
+        switch kind {
+        case .slurm:
+            try submitToSlurm(definition, settings: settings)
+        case .local:
+            try runLocally(definition, settings: settings)
+        case nil:
+            if parallel != nil || dryRun {
+                try runLocally(definition, settings: settings)
+            } else {
+                try runHere(definition, shard: nil)
+            }
+        }
+    }
+
+    // MARK: in this process (the original behaviour)
+
+    private func runHere(_ definition: PipelineDefinition, shard shardSpec: ShardSpec?, datasetOnly: Bool? = nil) throws {
+        let runner = PipelineRunner(pipeline: definition, logger: Logger(label: "capfilt"))
+        var runOptions = RunOptions(shard: shardSpec, only: only, from: from)
+        runOptions.datasetOnly = datasetOnly ?? datasetStages
+        runOptions.command = CommandLine.arguments.joined(separator: " ")
+        runOptions.interactive = !plain && isatty(STDERR_FILENO) == 1
+        let cancellation = runner.cancellation
+        let interrupts = SignalCancellation { cancellation.cancel() }
+        defer { interrupts.disarm() }
+        let summary: RunSummary
+        do {
+            summary = try runner.run(runOptions)
+        } catch let e as PipelineError {
+            fail("\(e)", code: 2)
+        } catch {
+            fail("\(error)", code: 1)
+        }
+        if summary.cancelled {
+            FileHandle.standardError.write(Data("interrupted; run the same command again to continue\n".utf8))
+            throw ExitCode(130)
+        }
+        let ran = summary.ranStages
+        FileHandle.standardError.write(Data("done: \(ran.isEmpty ? "everything was up to date" : "ran " + ran.joined(separator: ", "))\n".utf8))
+        let report = definition.workdir + "/report/report.html"
+        if ran.contains(where: { definition.stage($0)?.type.name == "report" }) {
+            print("report: \(report)")
+        }
+    }
+
+    // MARK: local executor
+
+    private func runLocally(_ definition: PipelineDefinition, settings: ExecutorSettings) throws {
+        let n = definition.shards
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        let k = min(n, parallel ?? settings.parallel ?? max(1, cores / max(1, definition.threads)))
+        let tasks = LocalExecutor(binary: try taskBinary(settings), pipeline: absolutePipelinePath, shardCount: n, parallel: k,
+                                  arguments: stageArguments + ["--plain"])
+        if dryRun {
+            print("# \(n) shard task\(n == 1 ? "" : "s"), \(k) at a time, then the whole-dataset stages")
+            for i in 0..<n { print(([tasks.binary] + ["run", tasks.pipeline, "--shard", "\(i)/\(n)"] + tasks.arguments).joined(separator: " ")) }
+            print(([tasks.binary, "run", tasks.pipeline, "--dataset-stages"] + tasks.arguments).joined(separator: " "))
+            return
+        }
+        // One process at a time gains nothing from children: run the shards here, in order.
+        if k <= 1 {
+            try runHere(definition, shard: nil)
+            return
+        }
+        do { try PipelineRunner(pipeline: definition).warmDigestCache() } catch let e as PipelineError { fail("\(e)", code: 2) }
+        FileHandle.standardError.write(Data("running \(n) shards as child processes, \(k) at a time\n".utf8))
+        let interrupts = SignalCancellation { tasks.stop() }
+        let statuses: [Int: Int32]
+        do { statuses = try tasks.run(Array(0..<n)) } catch {
+            interrupts.disarm()
+            fail("cannot start \(tasks.binary): \(error)", code: 1)
+        }
+        interrupts.disarm()
+        let failed = statuses.filter { $0.value != 0 }.sorted { $0.key < $1.key }
+        if statuses.count < n || failed.contains(where: { $0.value == 130 }) {
+            FileHandle.standardError.write(Data("interrupted; run the same command again to continue\n".utf8))
+            throw ExitCode(130)
+        }
+        if !failed.isEmpty {
+            fail("shard task\(failed.count == 1 ? "" : "s") failed: " + failed.map { "\($0.key)/\(n) (exit \($0.value))" }.joined(separator: ", ")
+                 + "; run the same command again to continue", code: 1)
+        }
+        try runHere(definition, shard: nil, datasetOnly: true)
+    }
+
+    // MARK: Slurm executor
+
+    private func submitToSlurm(_ definition: PipelineDefinition, settings: ExecutorSettings) throws {
+        var cli = SlurmOptions()
+        cli.partition = partition; cli.time = time; cli.cpus = cpus; cli.mem = mem
+        cli.arrayParallelism = arrayParallelism; cli.account = account; cli.binary = binary
+        var slurm = settings.slurm.overlaid(with: cli)
+        slurm.cpus = slurm.cpus ?? definition.threads
+        let logs = SlurmJobs.folder(workdir: definition.workdir) + "/logs"
+        if logs.contains(where: \.isWhitespace) {
+            fail("the workdir \(definition.workdir) contains a space, which #SBATCH --output cannot hold; choose another workdir", code: 2)
+        }
+        let script = SlurmScript(pipeline: absolutePipelinePath, dataset: definition.dataset, binary: try taskBinary(settings),
+                                 shardCount: definition.shards, logFolder: logs, options: slurm, stageArguments: stageArguments)
+        let submitter = SlurmSubmitter(runner: PipelineRunner(pipeline: definition, logger: Logger(label: "capfilt")), script: script,
+                                       command: CommandLine.arguments.joined(separator: " "))
+        do {
+            let plan = try submitter.plan(warmCache: !dryRun)
+            if dryRun {
+                print(submitter.describe(plan), terminator: "")
+                return
+            }
+            guard let submission = try submitter.submit(plan) else {
+                print("every shard is complete and the whole-dataset stages are up to date: nothing to submit")
+                return
+            }
+            if let array = submission.arrayJob {
+                print("submitted shard\(plan.shards.count == 1 ? "" : "s") \(SlurmScript.arraySpec(plan.shards)) of \(definition.shards) as job array \(array)")
+            } else {
+                print("every shard is complete")
+            }
+            if let dataset = submission.datasetJob {
+                print("submitted the whole-dataset stages as job \(dataset)" + (submission.arrayJob.map { " (after \($0) succeeds)" } ?? ""))
+            }
+            print("follow with: capfilt status \(options.pipeline)")
+        } catch let e as PipelineError {
+            fail("\(e)", code: 2)
+        } catch let e as SlurmSubmitter.SubmissionError {
+            fail(e.description, code: 1)
+        }
+    }
+
+    // MARK: helpers
+
+    /// What every task passes on: the stage selection.
+    private var stageArguments: [String] {
+        (only.map { ["--only", $0] } ?? []) + (from.map { ["--from", $0] } ?? [])
+    }
+
+    private var absolutePipelinePath: String {
+        URL(fileURLWithPath: options.pipeline).standardizedFileURL.path
+    }
+
+    private func taskBinary(_ settings: ExecutorSettings) throws -> String {
+        let path = binary.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? settings.slurm.binary ?? LocalExecutor.currentBinary
+        guard FileManager.default.isExecutableFile(atPath: path) else { fail("\(path) is not an executable capfilt binary", code: 2) }
+        return path
+    }
+
+    private func bootstrapLogging() {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .info
+            return handler
+        }
+    }
+
+    private func fail(_ message: String, code: Int32) -> Never {
+        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        Capfilt.exit(withError: ExitCode(code))
+    }
+}
+
+/// SIGINT / SIGTERM ask the run to stop after the batches in flight; a second signal kills.
+final class SignalCancellation: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+
+    init(_ onSignal: @escaping @Sendable () -> Void) {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                FileHandle.standardError.write(Data("\nstopping after the work in flight (again to abort)\n".utf8))
+                onSignal()
+                signal(sig, SIG_DFL)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    func disarm() {
+        for s in sources { s.cancel() }
+        sources = []
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Per stage: done, pending and failed samples, by status.")
+
+    @OptionGroup var options: PipelineOptions
+    @Flag(help: "Machine-readable output.") var json = false
+
+    func run() throws {
+        let definition = try options.load()
+        let runner = PipelineRunner(pipeline: definition)
+        let status = try runner.status()
+        // Only a workdir submitted to Slurm (<workdir>/slurm/jobs.json) gets the extra section.
+        let slurm = try SlurmRunStatus.make(runner: runner, status: status)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let data = try slurm.map { try encoder.encode(StatusWithSlurm(status: status, slurm: $0)) } ?? encoder.encode(status)
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print("dataset \(status.dataset)  (\(status.workdir), \(status.shards.count) shard\(status.shards.count == 1 ? "" : "s"))")
+        let nameWidth = max(8, status.stages.map(\.name.count).max() ?? 8)
+        print("stage".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "        done     failed    pending  statuses")
+        for s in status.stages {
+            let name = s.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+            if let upToDate = s.upToDate {
+                print("\(name)  \(upToDate ? "up to date" : "to run")  \(s.summary ?? "")")
+                continue
+            }
+            let statuses = s.byStatus.filter { $0.key != "ok" }.sorted { $0.value > $1.value }
+                .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            print(name + pad(s.done, 12) + pad(s.failed, 11) + pad(s.pending, 11) + "  " + statuses)
+        }
+        if let slurm {
+            print("")
+            print(slurm.table, terminator: "")
+        }
+    }
+
+    private func pad(_ n: Int, _ width: Int) -> String {
+        let s = String(n)
+        return String(repeating: " ", count: max(0, width - s.count)) + s
+    }
+}
+
+/// The status object with a `slurm` member added beside its own.
+private struct StatusWithSlurm: Encodable {
+    let status: PipelineStatus
+    let slurm: SlurmRunStatus
+    enum Key: String, CodingKey { case slurm }
+
+    func encode(to encoder: Encoder) throws {
+        try status.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(slurm, forKey: .slurm)
+    }
+}
+
+struct RetryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retry",
+        abstract: "Re-queue the samples that ended with a status (e.g. timeout, http_5xx), for the next run.")
+
+    @OptionGroup var options: PipelineOptions
+    @Option(help: "The status to re-queue.") var status: String
+    @Option(help: "Only in this stage (default: every stage).") var stage: String?
+
+    func run() throws {
+        let definition = try options.load()
+        let n = try PipelineRunner(pipeline: definition).retry(status: status, stage: stage)
+        print("re-queued \(n) sample\(n == 1 ? "" : "s") with status \(status); run the pipeline to process them")
+    }
+}

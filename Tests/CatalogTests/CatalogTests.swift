@@ -1,0 +1,101 @@
+import Catalog
+import Foundation
+import XCTest
+
+final class CatalogTests: XCTestCase {
+    var folder: URL!
+    var catalog: Catalog!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("capfilt-catalog-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        catalog = try Catalog(path: folder.appendingPathComponent("c.sqlite").path)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
+
+    func sample(_ key: String, captions: [String] = ["a cat"]) -> NewSample {
+        NewSample(key: key, url: "http://x/\(key).jpg", localPath: nil, origin: "web", metadata: "{}", captions: captions)
+    }
+
+    func testMigrationsApplyOnceAndReopen() throws {
+        XCTAssertEqual(try catalog.appliedMigrations(), ["v1-core"])
+        let again = try Catalog(path: catalog.path)
+        XCTAssertEqual(try again.appliedMigrations(), ["v1-core"])
+    }
+
+    func testSamplesAreUniquePerSourceAndRepeatedRowsMergeTheirCaptions() throws {
+        let results = try catalog.write { s -> [SampleInsert] in
+            let src = try s.source(name: "cc3m", format: "cc3m", path: "/m.tsv")
+            return [
+                try s.insertSample(sample("1"), sourceID: src.id),
+                try s.insertSample(sample("1"), sourceID: src.id),
+                try s.insertSample(sample("1", captions: ["a cat", "a small cat"]), sourceID: src.id),
+                try s.insertSample(sample("2"), sourceID: src.id),
+            ]
+        }
+        XCTAssertEqual(results, [.inserted(1), .unchanged, .merged(1), .inserted(2)])
+        XCTAssertEqual(try catalog.read { try $0.texts(sampleID: 1, syntheticFingerprint: nil) }.map(\.text), ["a cat", "a small cat"])
+        XCTAssertEqual(try catalog.read { try $0.sampleCount() }, 2)
+    }
+
+    func testPendingSamplesFollowMarksFingerprintsAndRequirements() throws {
+        try catalog.write { s in
+            let src = try s.source(name: "web", format: "csv", path: "/m.csv")
+            for i in 1...5 { try s.insertSample(sample("\(i)"), sourceID: src.id) }
+            try s.mark(stage: "fetch", fingerprint: "f1", runID: 1, [.ok(1), .ok(2), ProgressMark(sampleID: 3, status: "http_404"), .ok(4)])
+            try s.mark(stage: "decode", fingerprint: "d1", runID: 1, [.ok(1)])
+            try s.mark(stage: "decode", fingerprint: "d0", runID: 1, [.ok(2)])
+        }
+        let fetched = StageRequirement(stage: "fetch", fingerprint: "f1")
+        let pending = try catalog.read { try $0.pendingSamples(stage: "decode", fingerprint: "d1", requires: [fetched], limit: 10) }
+        XCTAssertEqual(pending.map(\.id), [2, 4], "1 is done, 2 is stale, 3 failed upstream, 5 not fetched")
+        XCTAssertEqual(try catalog.read { try $0.pendingSamples(stage: "decode", fingerprint: "d1", requires: [fetched], afterID: 2, limit: 10) }.map(\.id), [4])
+        let counts = try catalog.read { try $0.counts(stage: "fetch", fingerprint: "f1", requires: []) }
+        XCTAssertEqual(counts.eligible, 5)
+        XCTAssertEqual(counts.done, 4)
+        XCTAssertEqual(counts.failed, 1)
+        XCTAssertEqual(counts.pending, 1)
+        XCTAssertEqual(try catalog.write { try $0.requeue(status: "http_404", stage: "fetch") }, 1)
+        XCTAssertEqual(try catalog.read { try $0.counts(stage: "fetch", fingerprint: "f1", requires: []) }.pending, 2)
+    }
+
+    func testWriteTransactionsAreAllOrNothing() throws {
+        struct Boom: Error {}
+        XCTAssertThrowsError(try catalog.write { s in
+            let src = try s.source(name: "web", format: "csv", path: "/m.csv")
+            try s.insertSample(sample("1"), sourceID: src.id)
+            throw Boom()
+        })
+        XCTAssertEqual(try catalog.read { try $0.sampleCount() }, 0)
+        XCTAssertEqual(try catalog.read { try $0.sources() }.count, 0)
+    }
+
+    func testCanonicalDumpIgnoresRunIdsAndLatencies() throws {
+        func fill(_ c: Catalog, run: Int64, latency: Double) throws {
+            try c.write { s in
+                let src = try s.source(name: "web", format: "csv", path: "/m.csv")
+                try s.insertSample(sample("1"), sourceID: src.id)
+                _ = try s.startRun(pipeline: "p", command: "run \(run)", startedAt: "t\(run)")
+                try s.recordFetch(FetchRecord(sampleID: 1, status: "ok", attempts: 1, bytes: 3, sha256: "ab", httpCode: 200,
+                                              latencySeconds: latency, finalURL: nil, contentType: "image/jpeg", error: nil,
+                                              blobPath: "/b/ab"), runID: run)
+                try s.mark(stage: "fetch", fingerprint: "f", runID: run, [.ok(1)])
+            }
+        }
+        let other = try Catalog(path: folder.appendingPathComponent("d.sqlite").path)
+        try fill(catalog, run: 1, latency: 0.1)
+        try fill(other, run: 7, latency: 2.5)
+        XCTAssertEqual(try catalog.read { try $0.canonicalDump() }, try other.read { try $0.canonicalDump() })
+        try other.write { try $0.mark(stage: "fetch", fingerprint: "g", runID: 7, [.ok(1)]) }
+        XCTAssertNotEqual(try catalog.read { try $0.canonicalDump() }, try other.read { try $0.canonicalDump() })
+    }
+
+    func testStageStateRoundTrip() throws {
+        XCTAssertNil(try catalog.read { try $0.stageState("dedup") })
+        try catalog.write { try $0.setStageState("dedup", fingerprint: "x", inputVersion: "v", runID: 1, summary: "{}") }
+        let state = try catalog.read { try $0.stageState("dedup") }
+        XCTAssertEqual(state?.fingerprint, "x")
+        XCTAssertEqual(state?.inputVersion, "v")
+    }
+}

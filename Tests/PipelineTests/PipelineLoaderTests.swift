@@ -1,0 +1,153 @@
+import Foundation
+import Pipeline
+import Stages
+import XCTest
+
+/// A pipeline file that cannot run fails before any work, with one line naming file, line and key.
+final class PipelineLoaderTests: XCTestCase {
+    var folder: URL!
+
+    override func setUp() {
+        folder = temporaryFolder("loader")
+        FileManager.default.createFile(atPath: folder.appendingPathComponent("m.tsv").path, contents: Data("a cat\thttp://x/1.jpg\n".utf8))
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
+
+    func load(_ yaml: String) throws -> PipelineDefinition {
+        let path = folder.appendingPathComponent("p.yaml").path
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return try PipelineLoader(registry: StandardStages.registry).load(path: path)
+    }
+
+    func error(_ yaml: String, file: StaticString = #filePath, line: UInt = #line) -> PipelineError? {
+        do {
+            _ = try load(yaml)
+            XCTFail("loaded a broken pipeline", file: file, line: line)
+            return nil
+        } catch let e as PipelineError {
+            XCTAssertFalse(e.description.contains("\n"), "one line: \(e)", file: file, line: line)
+            XCTAssertTrue(e.description.hasPrefix(folder.appendingPathComponent("p.yaml").path), file: file, line: line)
+            return e
+        } catch {
+            XCTFail("not a PipelineError: \(error)", file: file, line: line)
+            return nil
+        }
+    }
+
+    let good = """
+        dataset: d
+        stages:
+          ingest:
+            manifests:
+              - path: m.tsv
+                format: cc3m
+          fetch:
+            needs: [ingest]
+        """
+
+    func testValidPipelineLoadsInDependencyOrder() throws {
+        let p = try load(good)
+        XCTAssertEqual(p.stages.map(\.name), ["ingest", "fetch"])
+        XCTAssertEqual(p.stages[1].parameters.int("max_in_flight"), 256, "defaults filled in")
+        XCTAssertEqual(p.workdir, folder.appendingPathComponent("work/d").path)
+    }
+
+    func testBrokenYAML() {
+        let e = error("dataset: d\nstages:\n  ingest: [unclosed\n")
+        XCTAssertNotNil(e?.line)
+        XCTAssertTrue(e?.problem.contains("YAML syntax error") ?? false, "\(String(describing: e))")
+    }
+
+    func testUnknownKeyNamesLineAndKey() {
+        let e = error(good + "\n    max_in_flihgt: 10\n")
+        XCTAssertEqual(e?.line, 9)
+        XCTAssertEqual(e?.key, "stages.fetch.max_in_flihgt")
+        XCTAssertTrue(e?.problem.contains("unknown key") ?? false)
+    }
+
+    func testUnknownTopLevelKey() {
+        let e = error("datset: d\n" + good)
+        XCTAssertEqual(e?.line, 1)
+        XCTAssertEqual(e?.key, "datset")
+    }
+
+    func testWrongTypeAndRange() {
+        XCTAssertEqual(error(good + "\n    retries: many\n")?.key, "stages.fetch.retries")
+        let e = error(good + "\n    retries: 99\n")
+        XCTAssertTrue(e?.problem.contains("out of range") ?? false, "\(String(describing: e))")
+    }
+
+    func testCycle() {
+        let e = error("""
+            dataset: d
+            stages:
+              ingest:
+                manifests: [{path: m.tsv, format: cc3m}]
+              fetch: {needs: [ingest, decode]}
+              decode: {needs: [fetch]}
+            """)
+        XCTAssertTrue(e?.problem.contains("dependency cycle: fetch -> decode -> fetch") ?? false, "\(String(describing: e))")
+        XCTAssertEqual(e?.line, 5)
+    }
+
+    func testUnknownStageTypeAndNeeds() {
+        XCTAssertTrue(error("dataset: d\nstages:\n  clean: {}\n")?.problem.contains("unknown stage type `clean`") ?? false)
+        let e = error(good + "\n  decode: {needs: [fecth]}\n")
+        XCTAssertEqual(e?.key, "stages.decode.needs")
+        XCTAssertTrue(e?.problem.contains("unknown stage `fecth`") ?? false)
+    }
+
+    func testMissingInputs() {
+        let e = error(good.replacingOccurrences(of: "m.tsv", with: "nope.tsv"))
+        XCTAssertEqual(e?.key, "stages.ingest.manifests[0].path")
+        XCTAssertEqual(e?.line, 5)
+        XCTAssertTrue(e?.problem.contains("does not exist") ?? false)
+        let m = error(good + "\n  decode: {needs: [fetch]}\n  caption: {needs: [decode], model: /no/such/model}\n")
+        XCTAssertEqual(m?.key, "stages.caption.model")
+    }
+
+    func testStageNeedsItsRequiredUpstream() {
+        let e = error("dataset: d\nstages:\n  ingest:\n    manifests: [{path: m.tsv, format: cc3m}]\n  decode: {needs: [ingest]}\n")
+        XCTAssertTrue(e?.problem.contains("needs a `fetch` stage upstream") ?? false, "\(String(describing: e))")
+    }
+
+    func testMissingRequiredKeyAndDuplicateKey() {
+        XCTAssertEqual(error("dataset: d\nstages:\n  ingest: {}\n")?.key, "stages.ingest.manifests")
+        let e = error(good + "\n    retries: 1\n    retries: 2\n")
+        XCTAssertNotNil(e?.line)
+    }
+
+    func testParameterChangeChangesOnlyDownstreamFingerprints() throws {
+        let a = try PipelineRunner(pipeline: try load(good + "\n  decode: {needs: [fetch], min_side: 16}\n")).fingerprints()
+        let b = try PipelineRunner(pipeline: try load(good + "\n  decode: {needs: [fetch], min_side: 20}\n")).fingerprints()
+        XCTAssertEqual(a["fetch"], b["fetch"])
+        XCTAssertNotEqual(a["decode"], b["decode"])
+        let c = try PipelineRunner(pipeline: try load(good + "\n    max_in_flight: 3\n  decode: {needs: [fetch], min_side: 16}\n")).fingerprints()
+        XCTAssertEqual(a["fetch"], c["fetch"], "concurrency does not change results")
+    }
+
+    func testShardSpec() {
+        XCTAssertEqual(ShardSpec("3/8"), ShardSpec(index: 3, count: 8))
+        XCTAssertNil(ShardSpec("8/8"))
+        XCTAssertNil(ShardSpec("x"))
+        let counts = (0..<4).map { i in (0..<1000).filter { ShardSpec(index: i, count: 4).owns(source: "s", key: "\($0)") }.count }
+        XCTAssertEqual(counts.reduce(0, +), 1000)
+        XCTAssertTrue(counts.allSatisfy { $0 > 200 }, "\(counts)")
+    }
+}
+
+/// The pipelines shipped in pipelines/ use only known stages and keys (paths are for the
+/// user's machine, so they are not checked here).
+final class ShippedPipelinesTests: XCTestCase {
+    func testShippedPipelinesAreValid() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("pipelines")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }
+        XCTAssertGreaterThanOrEqual(files.count, 2)
+        for file in files {
+            let p = try PipelineLoader(registry: StandardStages.registry, checkPaths: false).load(path: folder.appendingPathComponent(file).path)
+            XCTAssertFalse(p.stages.isEmpty, file)
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import Catalog
+import Foundation
+import Pipeline
+import Stages
+import XCTest
+
+/// The whole CapFilt pipeline on a small local dataset with the tiny parity models.
+final class PipelineRunTests: XCTestCase {
+    var folder: URL!
+    var dataset: TestDataset!
+
+    override func setUpWithError() throws {
+        folder = temporaryFolder("run")
+        dataset = try TestDataset(folder: folder)
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(at: folder) }
+
+    func runner(threshold: Double = 0.5, shards: Int = 1) throws -> PipelineRunner {
+        let path = try dataset.writePipeline(workdir: folder.appendingPathComponent("work"), threshold: threshold, shards: shards)
+        return PipelineRunner(pipeline: try PipelineLoader(registry: StandardStages.registry).load(path: path))
+    }
+
+    func testFullRunStatusesDedupAndExport() throws {
+        let r = try runner()
+        let summary = try r.run(RunOptions())
+        XCTAssertFalse(summary.cancelled)
+        XCTAssertEqual(summary.ranStages, ["ingest", "fetch", "decode", "caption", "filter", "dedup", "assemble", "export", "report"])
+
+        let catalog = try Catalog(path: r.workspace.catalogPath(ShardSpec(index: 0, count: 1)))
+        let webRows = dataset.distinct + 4 + 3
+        XCTAssertEqual(try catalog.read { try $0.sampleCount() }, webRows + dataset.human)
+        XCTAssertEqual(try catalog.read { try $0.problems() }.map(\.reason), ["missing caption"])
+
+        let status = try r.status()
+        let byName = Dictionary(uniqueKeysWithValues: status.stages.map { ($0.name, $0) })
+        XCTAssertEqual(byName["fetch"]?.byStatus["ok"], webRows + dataset.human - 2)
+        XCTAssertEqual(byName["fetch"]?.byStatus["not_image"], 1, "random bytes: \(byName["fetch"]!.byStatus)")
+        XCTAssertEqual(byName["fetch"]?.failed, 2, "random bytes and the missing file")
+        XCTAssertEqual(byName["decode"]?.byStatus["truncated"], 1, "\(byName["decode"]!.byStatus)")
+        XCTAssertEqual(byName["caption"]?.pending, 0)
+        XCTAssertEqual(byName["filter"]?.done, webRows + dataset.human - 3)
+        XCTAssertEqual(byName["export"]?.upToDate, true)
+
+        // Planted duplicates: one exact, three near; every original kept.
+        let duplicates = try catalog.read { try $0.duplicates() }
+        let keys = try catalog.read { session in try duplicates.map { try session.sample(id: $0.sampleID)!.key } }
+        let kinds = Dictionary(uniqueKeysWithValues: zip(keys, duplicates.map(\.kind)))
+        XCTAssertEqual(kinds["images/\(TestDataset.plantedExact).jpg"], "exact")
+        for name in TestDataset.plantedNear { XCTAssertEqual(kinds["images/\(name).jpg"], "near", "\(name): \(kinds)") }
+        XCTAssertEqual(duplicates.filter { $0.kind == "near" }.count, 3, "no false near-duplicates: \(kinds)")
+
+        // The export holds exactly the assembled pairs, and human texts are always kept.
+        let pairs = try catalog.read { try $0.assembledPairCount() }
+        XCTAssertGreaterThan(pairs, dataset.human)
+        let pretrain = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: r.workspace.exportFolder + "/blip_pretrain.json"))) as! [[String: String]]
+        XCTAssertEqual(pretrain.count, pairs)
+        let tars = try FileManager.default.contentsOfDirectory(atPath: r.workspace.exportFolder + "/webdataset").filter { $0.hasSuffix(".tar") }
+        XCTAssertEqual(tars.count, (pairs + 9) / 10)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: r.workspace.reportFolder + "/report.html"))
+        // `make interop-export` reads this export back with the webdataset package.
+        if let keep = ProcessInfo.processInfo.environment["CAPFILT_PIPELINE_EXPORT_DIR"] {
+            try? FileManager.default.removeItem(atPath: keep)
+            try FileManager.default.copyItem(atPath: r.workspace.exportFolder, toPath: keep)
+        }
+
+        // A second run has nothing to do.
+        XCTAssertEqual(try r.run(RunOptions()).ranStages, [])
+    }
+
+    func testNewThresholdRerunsFilterAndDownstreamOnly() throws {
+        _ = try runner(threshold: 0.5).run(RunOptions())
+        let catalogPath = folder.appendingPathComponent("work/shards/00000-of-00001/catalog.sqlite").path
+        let scoresBefore = try Catalog(path: catalogPath).read { try $0.canonicalDump() }.components(separatedBy: "# decisions")[0]
+        let summary = try runner(threshold: 0.45).run(RunOptions())
+        XCTAssertEqual(summary.ranStages, ["filter", "assemble", "export", "report"])
+        let scoresAfter = try Catalog(path: catalogPath).read { try $0.canonicalDump() }.components(separatedBy: "# decisions")[0]
+        XCTAssertEqual(scoresBefore, scoresAfter, "scores were reused, not recomputed")
+    }
+
+    func testRetryRequeuesAStatus() throws {
+        let r = try runner()
+        _ = try r.run(RunOptions())
+        XCTAssertEqual(try r.retry(status: "truncated", stage: "decode"), 1)
+        XCTAssertEqual(try r.status().stages.first { $0.name == "decode" }?.pending, 1)
+        let summary = try r.run(RunOptions())
+        XCTAssertEqual(summary.stages.first { $0.stage == "decode" }?.processed, 1)
+        XCTAssertEqual(summary.stages.first { $0.stage == "caption" }?.processed ?? 0, 0, "it fails again, nothing downstream")
+    }
+
+    func testShardedRunMatchesUnshardedSampleSet() throws {
+        let r = try runner(shards: 3)
+        _ = try r.run(RunOptions())
+        var samples = 0
+        for shard in r.workspace.shards {
+            samples += try Catalog(path: r.workspace.catalogPath(shard)).read { try $0.sampleCount() }
+        }
+        XCTAssertEqual(samples, dataset.distinct + 7 + dataset.human)
+        // The exact duplicate is found across shards.
+        var exact = 0
+        for shard in r.workspace.shards {
+            exact += try Catalog(path: r.workspace.catalogPath(shard)).read { try $0.duplicates() }.filter { $0.kind == "exact" }.count
+        }
+        XCTAssertEqual(exact, 1)
+    }
+
+    func testSecondRunOnTheSameCatalogIsRefused() throws {
+        let r = try runner()
+        _ = try r.run(RunOptions(only: "ingest"))
+        let shard = ShardSpec(index: 0, count: 1)
+        let held = try RunLock(path: r.workspace.lockPath(shard))
+        XCTAssertThrowsError(try r.run(RunOptions())) { XCTAssertTrue("\($0)".contains("another capfilt run holds")) }
+        withExtendedLifetime(held) {}
+    }
+}
+
+/// Nightly runs: rows appended to a manifest are the only new work.
+final class IncrementalRunTests: XCTestCase {
+    func testAppendedManifestRowsAreTheOnlyNewWork() throws {
+        let folder = temporaryFolder("nightly")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let dataset = try TestDataset(folder: folder, distinct: 10, human: 2)
+        let path = try dataset.writePipeline(workdir: folder.appendingPathComponent("work"))
+        let load = { try PipelineLoader(registry: StandardStages.registry).load(path: path) }
+        _ = try PipelineRunner(pipeline: try load()).run(RunOptions())
+
+        // Three more rows in the web manifest: two new images (copies of human ones, so exact
+        // duplicates) and an image already listed, under a new caption.
+        let images = folder.appendingPathComponent("images")
+        for i in 0..<2 {
+            try FileManager.default.copyItem(at: images.appendingPathComponent(String(format: "img-%03d.jpg", 10 + i)),
+                                             to: images.appendingPathComponent("new-\(i).jpg"))
+        }
+        let manifest = folder.appendingPathComponent("web.json")
+        var rows = try JSONSerialization.jsonObject(with: Data(contentsOf: manifest)) as! [[String: String]]
+        rows.append(["image": "images/new-0.jpg", "caption": "new row 0"])
+        rows.append(["image": "images/new-1.jpg", "caption": "new row 1"])
+        rows.append(["image": "images/img-001.jpg", "caption": "a second caption for an old image"])
+        try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys]).write(to: manifest)
+
+        let summary = try PipelineRunner(pipeline: try load()).run(RunOptions())
+        let processed = Dictionary(uniqueKeysWithValues: summary.stages.map { ($0.stage, $0.processed) })
+        XCTAssertEqual(processed["ingest"], 2, "two new samples")
+        for stage in ["fetch", "decode", "caption"] { XCTAssertEqual(processed[stage], 2, stage) }
+        XCTAssertEqual(processed["filter"], 3, "the two new samples and the one with a new caption")
+        XCTAssertEqual(summary.ranStages, ["ingest", "fetch", "decode", "caption", "filter", "dedup", "assemble", "export", "report"])
+        let catalog = try Catalog(path: folder.appendingPathComponent("work/shards/00000-of-00001/catalog.sqlite").path)
+        XCTAssertEqual(try catalog.read { try $0.duplicates() }.filter { $0.kind == "exact" }.count, 3)
+        let old = try catalog.read { try $0.texts(sampleID: 2, syntheticFingerprint: nil) }.map(\.text)
+        XCTAssertTrue(old.contains("a second caption for an old image"), "\(old)")
+    }
+}

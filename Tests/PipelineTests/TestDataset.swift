@@ -1,0 +1,168 @@
+import Foundation
+import Imaging
+
+/// A small dataset on disk for pipeline tests: JPEG images of coloured shapes with captions, in
+/// BLIP pretrain json manifests, with planted problems and duplicates:
+/// - web.json: `distinct` images, then an exact copy of image 0 (same bytes), a re-encoded copy
+///   of image 1 (quality 60), a resized copy of image 2, a slightly cropped copy of image 3, a
+///   corrupt file, a truncated JPEG and a path that does not exist;
+/// - human.json: `human` more images with five human captions each, in the Karpathy val/test
+///   layout (one row malformed: no caption).
+struct TestDataset {
+    let folder: URL
+    let distinct: Int
+    let human: Int
+
+    static let plantedExact = "copy-of-0"
+    static let plantedNear = ["reencoded-1", "resized-2", "cropped-3"]
+
+    init(folder: URL, distinct: Int = 24, human: Int = 6) throws {
+        self.folder = folder
+        self.distinct = distinct
+        self.human = human
+        let images = folder.appendingPathComponent("images")
+        try FileManager.default.createDirectory(at: images, withIntermediateDirectories: true)
+        var rng = SplitMix(seed: 7)
+        var web: [[String: String]] = []
+        var originals: [RGBImage] = []
+        let colours = ["red", "green", "blue", "yellow", "white", "black"]
+        let shapes = ["square", "bar", "block"]
+        for i in 0..<(distinct + human) {
+            let image = Self.scene(&rng, width: 64 + Int(rng.next() % 32), height: 48 + Int(rng.next() % 32))
+            originals.append(image)
+            let name = String(format: "img-%03d.jpg", i)
+            try Data(try ImageEncoder.jpeg(image, quality: 90)).write(to: images.appendingPathComponent(name))
+            let caption = "a \(colours[i % colours.count]) \(shapes[i % shapes.count]) on a plain background"
+            if i < distinct {
+                web.append(["image": "images/" + name, "caption": i % 5 == 4 ? "IMG_\(2000 + i)" : caption])
+            }
+        }
+        // Planted duplicates.
+        try FileManager.default.copyItem(at: images.appendingPathComponent("img-000.jpg"),
+                                         to: images.appendingPathComponent("\(Self.plantedExact).jpg"))
+        try Data(try ImageEncoder.jpeg(originals[1], quality: 60)).write(to: images.appendingPathComponent("reencoded-1.jpg"))
+        let resized = ExportResizer(imageSize: 40, mode: .keepRatio)(originals[2])
+        try Data(try ImageEncoder.jpeg(resized, quality: 90)).write(to: images.appendingPathComponent("resized-2.jpg"))
+        let o3 = originals[3]
+        let cropped = crop(o3, x: 1, y: 1, width: o3.width - 2, height: o3.height - 2)
+        try Data(try ImageEncoder.jpeg(cropped, quality: 90)).write(to: images.appendingPathComponent("cropped-3.jpg"))
+        for name in [Self.plantedExact] + Self.plantedNear {
+            web.append(["image": "images/\(name).jpg", "caption": "a duplicate of an earlier picture"])
+        }
+        // Bad inputs.
+        try Data((0..<900).map { _ in UInt8(truncatingIfNeeded: rng.next()) }).write(to: images.appendingPathComponent("corrupt.jpg"))
+        let whole = try ImageEncoder.jpeg(originals[5], quality: 90)
+        try Data(whole.prefix(whole.count / 3)).write(to: images.appendingPathComponent("truncated.jpg"))
+        web.append(["image": "images/corrupt.jpg", "caption": "random bytes"])
+        web.append(["image": "images/truncated.jpg", "caption": "the first third of a picture"])
+        web.append(["image": "images/missing.jpg", "caption": "a picture that is not there"])
+        try JSONSerialization.data(withJSONObject: web, options: [.sortedKeys]).write(to: folder.appendingPathComponent("web.json"))
+
+        var humanRows: [[String: Any]] = []
+        for i in distinct..<(distinct + human) {
+            let name = String(format: "img-%03d.jpg", i)
+            humanRows.append(["image": "images/" + name, "caption": (0..<5).map { "a photo of shape number \(i), take \($0)" }])
+        }
+        humanRows.append(["image": "images/img-000.jpg"])
+        try JSONSerialization.data(withJSONObject: humanRows, options: [.sortedKeys]).write(to: folder.appendingPathComponent("human.json"))
+    }
+
+    /// A few coloured rectangles on a background: distinct enough that perceptual hashes differ.
+    static func scene(_ rng: inout SplitMix, width: Int, height: Int) -> RGBImage {
+        var image = RGBImage(width: width, height: height,
+                             fill: (UInt8(rng.next() % 256), UInt8(rng.next() % 256), UInt8(rng.next() % 256)))
+        for _ in 0..<4 {
+            let w = 8 + Int(rng.next() % UInt64(width / 2)), h = 8 + Int(rng.next() % UInt64(height / 2))
+            let x0 = Int(rng.next() % UInt64(width - w)), y0 = Int(rng.next() % UInt64(height - h))
+            let c = (UInt8(rng.next() % 256), UInt8(rng.next() % 256), UInt8(rng.next() % 256))
+            for y in y0..<(y0 + h) {
+                for x in x0..<(x0 + w) {
+                    let i = (y * width + x) * 3
+                    image.pixels[i] = c.0; image.pixels[i + 1] = c.1; image.pixels[i + 2] = c.2
+                }
+            }
+        }
+        return image
+    }
+
+    /// Tests/MEDTests/Fixtures/med: the tiny random BLIP models of the parity tests.
+    static var models: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("MEDTests/Fixtures/med")
+    }
+
+    /// The test pipeline over this dataset; `threshold` and `workdir` vary between tests.
+    func pipelineYAML(workdir: URL, threshold: Double = 0.5, shards: Int = 1, captionStrategy: String = "nucleus") -> String {
+        """
+        dataset: pipeline-test
+        workdir: \(workdir.path)
+        shards: \(shards)
+        threads: 1
+        stages:
+          ingest:
+            manifests:
+              - {path: web.json, format: blip-pretrain, source: web}
+              - {path: human.json, format: karpathy, source: people}
+            batch_size: 7
+          fetch:
+            needs: [ingest]
+            allow_private: true
+            fsync: false
+          decode:
+            needs: [fetch]
+            batch_size: 5
+            resize: 24
+          caption:
+            needs: [decode]
+            model: \(Self.models.appendingPathComponent("captioner").path)
+            batch_size: 3
+            strategy: \(captionStrategy)
+            max_length: 12
+            min_length: 4
+          filter:
+            needs: [caption]
+            model: \(Self.models.appendingPathComponent("itm").path)
+            batch_size: 4
+            threshold: \(threshold)
+          dedup:
+            needs: [decode, caption]
+            radius: 6
+          assemble:
+            needs: [filter, dedup]
+          export:
+            needs: [assemble]
+            samples_per_shard: 10
+            fsync: false
+          report:
+            needs: [export]
+            samples: 8
+        """
+    }
+
+    func writePipeline(workdir: URL, threshold: Double = 0.5, shards: Int = 1, captionStrategy: String = "nucleus",
+                       name: String = "pipeline.yaml") throws -> String {
+        let path = folder.appendingPathComponent(name).path
+        try pipelineYAML(workdir: workdir, threshold: threshold, shards: shards, captionStrategy: captionStrategy)
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}
+
+/// A small seeded generator (SplitMix64) so the dataset is the same on every machine.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+func temporaryFolder(_ label: String) -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("capfilt-\(label)-\(UUID().uuidString)")
+    try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
