@@ -44,6 +44,7 @@ fixtures: venv
 	$(VENV)/bin/python scripts/make_image_fixtures.py
 	$(VENV)/bin/python scripts/make_ingest_fixtures.py
 	$(VENV)/bin/python scripts/make_training_fixtures.py
+	$(VENV)/bin/python scripts/make_evaluation_fixtures.py
 	$(VENV)/bin/python scripts/bench_imaging.py check --write-fixture
 
 bench: setup venv release
@@ -53,6 +54,8 @@ bench: setup venv release
 	$(VENV)/bin/python scripts/bench_imaging.py --cache $(BENCH_CACHE) --capfilt .build/release/capfilt
 	@[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx; }
 	$(VENV)/bin/python scripts/bench_fetch.py --cache $(BENCH_CACHE) --capfilt .build/release/capfilt
+	$(VENV)/bin/python scripts/bench_pipeline.py --cache $(BENCH_CACHE) --capfilt .build/release/capfilt
+	scripts/bench_hamming.sh
 
 # libFuzzer over the image decoders and resampler (Tests/Fuzz, its own package), seeded with the
 # image fixtures: make fuzz FUZZ_SECONDS=600. Findings land in Tests/Fuzz/.build/artifacts/.

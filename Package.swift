@@ -56,14 +56,17 @@ let package = Package(
         .target(name: "Catalog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Export", dependencies: ["Ingest"]),
         .target(name: "Report"),
+        .target(name: "Evaluation"),
+        .target(name: "DemoData", dependencies: ["Imaging"]),
         .target(
             name: "Pipeline",
             dependencies: ["Catalog", "Ingest", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Stages", dependencies: ["Pipeline", "Catalog", "Ingest", "Imaging", "MED", "Export", "Report"]),
+        .target(name: "Stages", dependencies: ["Pipeline", "Catalog", "Ingest", "Imaging", "MED", "Export", "Report", "Training", "Evaluation", "DemoData"]),
         .executableTarget(
             name: "capfilt",
             dependencies: [
                 "MED", "Imaging", "Tensor", "Ingest", "Catalog", "Pipeline", "Stages", "Export", "Report", "Training",
+                "Evaluation", "DemoData",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -77,7 +80,8 @@ let package = Package(
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Ingest"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
-
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DemoDataTests", dependencies: ["DemoData", "Imaging", "Ingest"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Stages", "Catalog", "Export", "Imaging", "capfilt"]),
     ],
     swiftLanguageModes: [.v6]

@@ -23,7 +23,9 @@ final class CaptionStage: SampleStage {
     static let type = StageType(
         name: "caption", kind: .perSample, summary: "Synthetic captions from the MED decoder.",
         parameters: [
-            ParameterSpec("model", .path(mustExist: true), help: "a BlipForConditionalGeneration folder"),
+            ParameterSpec("model", .path(mustExist: true), optional: true, help: "a BlipForConditionalGeneration folder"),
+            ParameterSpec("model_from", .string, optional: true,
+                          help: "instead of model: a training stage's output, STAGE or STAGE/SUBFOLDER"),
             ParameterSpec("strategy", .choice(["nucleus", "beam", "greedy"]), default: .string("nucleus")),
             ParameterSpec("top_p", .double(0.000_001...1), default: .double(0.9)),
             ParameterSpec("top_k", .int(0...100_000), default: .int(0)),
@@ -40,12 +42,12 @@ final class CaptionStage: SampleStage {
             ParameterSpec("batch_size", .int(1...4096), default: .int(8)),
         ],
         requires: ["decode"],
-        fingerprintInputs: { p in try modelDigest(folder: p.string("model") ?? "") },
+        fingerprintInputs: { p in try StageModelReference.fingerprintInputs(p) },
         make: { setup in try CaptionStage(setup) })
 
     init(_ setup: StageSetup) throws {
         let p = setup.parameters
-        folder = p.string("model") ?? ""
+        folder = try StageModelReference.modelFolder(setup)
         batchSize = p.int("batch_size") ?? 8
         var c = GenerationConfig()
         switch p.string("strategy") {

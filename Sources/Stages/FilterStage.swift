@@ -20,13 +20,16 @@ final class FilterStage: SampleStage {
     let maxWords: Int
     let maxTokens: Int
     let clean: Bool
-    let scoreFingerprint: String
+    let scoreSettings: [String]
+    private var scoreFingerprintCache: String?
     private var loaded: (model: BlipRetrievalModel, tokenizer: BertTokenizer)?
 
     static let type = StageType(
         name: "filter", kind: .perSample, summary: "ITM filter of web and synthetic texts.",
         parameters: [
-            ParameterSpec("model", .path(mustExist: true), help: "a BlipForImageTextRetrieval folder"),
+            ParameterSpec("model", .path(mustExist: true), optional: true, help: "a BlipForImageTextRetrieval folder"),
+            ParameterSpec("model_from", .string, optional: true,
+                          help: "instead of model: a training stage's output, STAGE or STAGE/SUBFOLDER"),
             ParameterSpec("threshold", .double(0...1), default: .double(0.5)),
             ParameterSpec("first_token", .choice(["cls", "enc"]), default: .string("cls"),
                           help: "first token of the grounded encoder: cls (Hugging Face) or enc (BLIP's code)"),
@@ -36,24 +39,31 @@ final class FilterStage: SampleStage {
             ParameterSpec("batch_size", .int(1...4096), default: .int(16), affectsResults: false),
         ],
         requires: ["decode"],
-        fingerprintInputs: { p in try modelDigest(folder: p.string("model") ?? "") },
-        make: { setup in try FilterStage(setup.parameters) })
+        fingerprintInputs: { p in try StageModelReference.fingerprintInputs(p) },
+        make: { setup in try FilterStage(setup.parameters, folder: try StageModelReference.modelFolder(setup)) })
 
-    init(_ p: StageParameters) throws {
-        folder = p.string("model") ?? ""
+    init(_ p: StageParameters, folder: String) throws {
+        self.folder = folder
         batchSize = p.int("batch_size") ?? 16
         threshold = p.double("threshold") ?? 0.5
         firstToken = ITMFirstToken(rawValue: p.string("first_token") ?? "cls") ?? .cls
         clean = p.bool("pre_caption") ?? true
         maxWords = p.int("max_words") ?? 50
         maxTokens = p.int("max_tokens") ?? 35
-        let parts = try modelDigest(folder: folder) + ["\(firstToken)", "\(clean)", "\(maxWords)", "\(maxTokens)"]
-        scoreFingerprint = String(ShardSpecHash.key(parts.joined(separator: "|")), radix: 16)
+        scoreSettings = ["\(firstToken)", "\(clean)", "\(maxWords)", "\(maxTokens)"]
+    }
+
+    /// Computed on first use: a `model_from` folder is written by an earlier stage of the run.
+    private func scoreFingerprint() throws -> String {
+        if let f = scoreFingerprintCache { return f }
+        let f = String(ShardSpecHash.key((try modelDigest(folder: folder) + scoreSettings).joined(separator: "|")), radix: 16)
+        scoreFingerprintCache = f
+        return f
     }
 
     func process(_ samples: [SampleRecord], context: StageContext) throws -> StageBatch {
         let synthetic = context.upstream(type: "caption")?.fingerprint
-        let scoreFingerprint = self.scoreFingerprint
+        let scoreFingerprint = try self.scoreFingerprint()
         // The texts to judge, and which of them already have a score.
         let (texts, cached): ([Int64: [TextRecord]], [Int64: TextScore]) = try context.catalog.read { session in
             var texts: [Int64: [TextRecord]] = [:]

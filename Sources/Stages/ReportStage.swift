@@ -110,7 +110,9 @@ final class ReportStage: DatasetStage {
         let report = RunReport(
             title: title ?? "capfilt: \(pipeline.dataset)", dataset: pipeline.dataset, runID: String(context.runID),
             startedAt: started, finishedAt: Date(), pipelineFile: pipeline.file, stages: stages, texts: texts,
-            histograms: histograms, evaluation: [], samples: grid, notes: notes)
+            histograms: histograms,
+            evaluation: context.upstream(type: "evaluate") == nil ? [] : EvaluationFiles.readMetrics(workdir: context.workspace.root),
+            samples: grid, notes: notes)
         let folder = context.workspace.reportFolder
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         _ = try ReportWriter.write(report, to: URL(fileURLWithPath: folder + "/report.html"))

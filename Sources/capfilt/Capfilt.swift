@@ -9,7 +9,8 @@ struct Capfilt: ParsableCommand {
                       CaptionCommand.self, ScoreCommand.self, BenchCommand.self,
                       PreprocessCommand.self, ImagingBenchCommand.self, IngestCommand.self,
                       FetchCommand.self,
-                      PretrainCommand.self, FinetuneCommand.self, BenchTrainCommand.self])
+                      PretrainCommand.self, FinetuneCommand.self, BenchTrainCommand.self,
+                      DemoCommand.self])
 }
 
 /// Options every model command shares.

@@ -48,11 +48,9 @@ public final class BlipCaptionerTrainingModel: @unchecked Sendable {
         let labels = nextTokenLabels(ids, sequences: b, pad: config.text.padTokenID, promptLength: promptLength)
         decoder.forward(ids: ids, sequences: b, mode: .decoder, keyValid: batch.attentionMask,
                         imageStates: visionPass.output, imageIndex: nil, decoderPass)
-        lmHead.forward(hidden: decoderPass.output, rows: b * t, tiedWeight: decoder.wordEmbeddings, lm)
-        let loss = labelSmoothedCrossEntropy(logits: lm.logits.data, labels: labels, vocabulary: lm.logits.dim(1),
-                                             smoothing: labelSmoothing, dlogits: lm.dlogits.sized(lm.logits.shape).data)
-        lmHead.backward(hidden: decoderPass.output, rows: b * t, tiedWeight: decoder.wordEmbeddings,
-                        dHidden: dHidden.zeroed([b * t, d]), lm)
+        let loss = lmHead.loss(hidden: decoderPass.output, labels: labels, smoothing: labelSmoothing,
+                               tiedWeight: decoder.wordEmbeddings, lm)
+        lmHead.lossBackward(dHidden: dHidden.zeroed([b * t, d]), weight: 1, tiedWeight: decoder.wordEmbeddings, lm)
         decoder.backward(dOutput: dHidden, decoderPass, dImageStates: dImageStates.zeroed(visionPass.output.shape))
         vision.backward(dOutput: dImageStates, visionPass)
         return loss

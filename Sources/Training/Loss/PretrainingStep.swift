@@ -129,16 +129,14 @@ extension BlipPretrainingModel {
         let labels = nextTokenLabels(decIDs, sequences: b, pad: settings.padTokenID, promptLength: settings.promptLength)
         text.forward(ids: decIDs, sequences: b, mode: .decoder, keyValid: batch.attentionMask,
                      imageStates: imageStates, imageIndex: nil, w.decoderPass)
-        lmHead.forward(hidden: w.decoderPass.output, rows: b * t, tiedWeight: text.wordEmbeddings, w.lm)
-        let lm = labelSmoothedCrossEntropy(logits: w.lm.logits.data, labels: labels, vocabulary: w.lm.logits.dim(1),
-                                           smoothing: settings.labelSmoothing, dlogits: w.lm.dlogits.sized(w.lm.logits.shape).data)
+        let lm = lmHead.loss(hidden: w.decoderPass.output, labels: labels, smoothing: settings.labelSmoothing,
+                             tiedWeight: text.wordEmbeddings, w.lm)
 
         // ---- backward, in reverse
         let dImage = w.dImageStates.zeroed([b, ti, dv])
         if weights.lm != 0 {
-            if weights.lm != 1 { scale(w.lm.dlogits, by: weights.lm) }
             let dHidden = w.dText.zeroed([b * t, d])
-            lmHead.backward(hidden: w.decoderPass.output, rows: b * t, tiedWeight: text.wordEmbeddings, dHidden: dHidden, w.lm)
+            lmHead.lossBackward(dHidden: dHidden, weight: weights.lm, tiedWeight: text.wordEmbeddings, w.lm)
             text.backward(dOutput: dHidden, w.decoderPass, dImageStates: dImage)
         }
         if weights.itm != 0 {

@@ -28,6 +28,9 @@ final class LanguageModelHeadActivations {
     let norm = Tensor(shape: [0]), mean = Tensor(shape: [0]), rstd = Tensor(shape: [0])
     let logits = Tensor(shape: [0]), dlogits = Tensor(shape: [0])
     let dnorm = Tensor(shape: [0]), dgelu = Tensor(shape: [0]), ddense = Tensor(shape: [0])
+    /// The rows that have a label, gathered [M, D], and their gradient.
+    var kept: [Int] = []
+    let gathered = Tensor(shape: [0]), dGathered = Tensor(shape: [0])
 }
 
 extension LanguageModelHeadParameters {
@@ -49,5 +52,36 @@ extension LanguageModelHeadParameters {
         layerNormBack(transformNorm, a.dnorm, a.gelu, a.mean, a.rstd, into: a.dgelu.zeroed([n, d]), rows: n)
         geluBackward(dx: a.ddense.zeroed([n, d]).data, dout: a.dgelu.data, x: a.dense.data, count: n * d)
         linearBack(transform, dout: a.ddense, input: hidden, dInput: dHidden, rows: n)
+    }
+}
+
+extension LanguageModelHeadParameters {
+    /// The label-smoothed LM loss of hidden [N, D] with labels [N] (-100 = ignored). Only rows with
+    /// a label go through the head (the vocabulary-wide product is the largest of a step, and
+    /// padding, prompt and last positions take no loss); a.dlogits [M, V] holds their gradient.
+    func loss(hidden: Tensor, labels: [Int], smoothing: Float, tiedWeight: Parameter, _ a: LanguageModelHeadActivations) -> Double {
+        let d = transform.inFeatures
+        a.kept = labels.indices.filter { labels[$0] != -100 }
+        let m = a.kept.count
+        if m == 0 { return 0 }
+        let g = a.gathered.sized([m, d]).data, h = hidden.data
+        for (i, r) in a.kept.enumerated() { (g + i * d).update(from: h + r * d, count: d) }
+        forward(hidden: a.gathered, rows: m, tiedWeight: tiedWeight, a)
+        return labelSmoothedCrossEntropy(logits: a.logits.data, labels: a.kept.map { labels[$0] }, vocabulary: a.logits.dim(1),
+                                         smoothing: smoothing, dlogits: a.dlogits.sized(a.logits.shape).data)
+    }
+
+    /// dHidden [N, D] += the gradient of `loss` (times `weight`); parameter gradients added.
+    func lossBackward(dHidden: Tensor, weight: Float, tiedWeight: Parameter, _ a: LanguageModelHeadActivations) {
+        let d = transform.inFeatures, m = a.kept.count
+        if m == 0 { return }
+        if weight != 1 { scale(a.dlogits, by: weight) }
+        let dg = a.dGathered.zeroed([m, d])
+        backward(hidden: a.gathered, rows: m, tiedWeight: tiedWeight, dHidden: dg, a)
+        let out = dHidden.data, src = dg.data
+        for (i, r) in a.kept.enumerated() {
+            let o = out + r * d, s = src + i * d
+            for j in 0..<d { o[j] += s[j] }
+        }
     }
 }

@@ -1,0 +1,41 @@
+/// What to generate. The defaults are the demo's (docs/demo.md): sizes a 2-core machine trains
+/// on in minutes, a test split large enough to resolve a 5-point R@1 difference, ~40% web noise.
+public struct DemoDataOptions: Sendable, Equatable {
+    public var seed: UInt64
+    /// Width and height of every image, pixels.
+    public var imageSize: Int
+    /// COCO-style human-annotated training images.
+    public var humanImages: Int
+    /// A second human split (COCO val layout) for choosing a filter threshold without test labels.
+    public var humanValidationImages: Int
+    /// CC3M-style web rows (one image each).
+    public var webImages: Int
+    /// Held-out clean test images; their scenes are all distinct.
+    public var testImages: Int
+    /// Ground-truth captions per human, validation and test image.
+    public var captionsPerImage: Int
+    public var noise: NoiseShares
+    /// Port written into the web manifest's URLs (the loopback server's).
+    public var webPort: UInt16
+    public var jpegQuality: Int
+
+    public init(
+        seed: UInt64 = 2022, imageSize: Int = 64, humanImages: Int = 1000, humanValidationImages: Int = 200,
+        webImages: Int = 3000, testImages: Int = 1000, captionsPerImage: Int = 5,
+        noise: NoiseShares = NoiseShares(), webPort: UInt16 = 8377, jpegQuality: Int = 90
+    ) {
+        precondition(imageSize >= 16 && humanImages >= 0 && humanValidationImages >= 0 && webImages >= 0 && testImages >= 0)
+        precondition((1...CaptionWriter.templateCount).contains(captionsPerImage))
+        precondition(testImages <= SceneAttributes.combinations, "more test images than distinct scenes")
+        self.seed = seed
+        self.imageSize = imageSize
+        self.humanImages = humanImages
+        self.humanValidationImages = humanValidationImages
+        self.webImages = webImages
+        self.testImages = testImages
+        self.captionsPerImage = captionsPerImage
+        self.noise = noise
+        self.webPort = webPort
+        self.jpegQuality = jpegQuality
+    }
+}

@@ -1,0 +1,137 @@
+/// The splits of the benchmark, without pixels: every image's scene, its captions and (for the
+/// web split) the alt-text actually published and why. `DemoDataWriter` renders and writes it.
+public struct DemoDataset: Sendable {
+    public enum Split: String, Sendable, CaseIterable {
+        case human, validation, web, test
+
+        var stream: UInt64 {
+            switch self {
+            case .human: return 1
+            case .validation: return 2
+            case .web: return 3
+            case .test: return 4
+            }
+        }
+    }
+
+    /// One image of a human, validation or test split.
+    public struct AnnotatedImage: Sendable {
+        public let index: Int
+        public let scene: SceneAttributes
+        /// `captionsPerImage` captions, each in a different template.
+        public let captions: [String]
+    }
+
+    /// One row of the web manifest.
+    public struct WebRow: Sendable {
+        /// 0-based row number: the key the CC3M reader gives it.
+        public let index: Int
+        public let scene: SceneAttributes
+        public let kind: NoiseKind
+        /// What the manifest says.
+        public let altText: String
+        /// The caption a clean row would have had.
+        public let trueCaption: String
+        /// For wrong-attribute rows, the attribute changed.
+        public let changed: ChangedAttribute?
+        /// For swapped rows, the row whose scene the alt-text describes.
+        public let swappedWith: Int?
+    }
+
+    public let options: DemoDataOptions
+    public let human: [AnnotatedImage]
+    public let validation: [AnnotatedImage]
+    public let web: [WebRow]
+    public let test: [AnnotatedImage]
+
+    public init(options: DemoDataOptions) {
+        self.options = options
+        human = Self.annotated(.human, count: options.humanImages, options: options)
+        validation = Self.annotated(.validation, count: options.humanValidationImages, options: options)
+        test = Self.annotated(.test, count: options.testImages, options: options)
+        web = Self.webRows(options)
+    }
+
+    /// The random stream of one image's pixels (layout jitter, grain).
+    static func pixelStream(_ options: DemoDataOptions, _ split: Split, _ index: Int) -> DemoRandom {
+        DemoRandom(seed: options.seed, stream: split.stream &* 16 &+ 1, index: UInt64(index))
+    }
+
+    private static func sceneStream(_ options: DemoDataOptions, _ split: Split, _ index: Int) -> DemoRandom {
+        DemoRandom(seed: options.seed, stream: split.stream &* 16, index: UInt64(index))
+    }
+
+    private static func annotated(_ split: Split, count: Int, options: DemoDataOptions) -> [AnnotatedImage] {
+        var seen = Set<SceneAttributes>()
+        var images: [AnnotatedImage] = []
+        images.reserveCapacity(count)
+        for i in 0..<count {
+            var rng = sceneStream(options, split, i)
+            var scene = SceneAttributes.random(&rng)
+            // Test scenes are distinct, so that every test caption has exactly one right image.
+            while split == .test && seen.contains(scene) { scene = SceneAttributes.random(&rng) }
+            seen.insert(scene)
+            var templates = Array(0..<CaptionWriter.templateCount)
+            rng.shuffle(&templates)
+            let captions = templates.prefix(options.captionsPerImage).map { t in
+                CaptionWriter.caption(scene, style: .random(&rng, template: t, sentenceCase: rng.chance(1, in: 2)))
+            }
+            images.append(AnnotatedImage(index: i, scene: scene, captions: captions))
+        }
+        return images
+    }
+
+    private static func webRows(_ options: DemoDataOptions) -> [WebRow] {
+        let n = options.webImages
+        var scenes: [SceneAttributes] = []
+        var styles: [CaptionStyle] = []
+        var rngs: [DemoRandom] = []
+        for i in 0..<n {
+            var rng = sceneStream(options, .web, i)
+            scenes.append(.random(&rng))
+            // Web alt-text is lower case without a final period, like CC3M's.
+            styles.append(.random(&rng, sentenceCase: false))
+            rngs.append(rng)
+        }
+        var assignRng = DemoRandom(seed: options.seed, stream: 0x7765_6200, index: 0)
+        let kinds = options.noise.assign(rows: n, rng: &assignRng)
+        var rows: [WebRow] = []
+        rows.reserveCapacity(n)
+        for i in 0..<n {
+            var rng = rngs[i]
+            let truth = CaptionWriter.caption(scenes[i], style: styles[i])
+            var alt = truth
+            var changed: ChangedAttribute?
+            var other: Int?
+            switch kinds[i] {
+            case .clean: break
+            case .junk: alt = WebNoise.junk(&rng)
+            case .wrongAttribute:
+                let (wrong, what) = WebNoise.corrupt(scenes[i], rng: &rng)
+                alt = CaptionWriter.caption(wrong, style: styles[i])
+                changed = what
+            case .swapped:
+                // Another row's scene; a made-up different scene if no row differs (tiny sets).
+                var otherScene: SceneAttributes?
+                for _ in 0..<(n > 1 ? 64 : 0) {
+                    let j = rng.below(n)
+                    if j != i && scenes[j] != scenes[i] {
+                        otherScene = scenes[j]
+                        other = j
+                        break
+                    }
+                }
+                if otherScene == nil {
+                    var s = SceneAttributes.random(&rng)
+                    while s == scenes[i] { s = SceneAttributes.random(&rng) }
+                    otherScene = s
+                }
+                alt = CaptionWriter.caption(otherScene!, style: styles[i])
+            }
+            rows.append(WebRow(
+                index: i, scene: scenes[i], kind: kinds[i], altText: alt, trueCaption: truth,
+                changed: changed, swappedWith: other))
+        }
+        return rows
+    }
+}

@@ -1,0 +1,46 @@
+/// The parts of an HTTP/1.x request head the loopback server needs.
+struct HTTPRequestHead {
+    let method: String
+    let path: String
+    let keepAlive: Bool
+    let contentLength: Int
+
+    /// Index just past the blank line ending the head in `bytes`, or nil if it is not complete.
+    static func end(of bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 4 else { return nil }
+        for i in 3..<bytes.count where bytes[i] == 10 {
+            if bytes[i - 1] == 13 && bytes[i - 2] == 10 && bytes[i - 3] == 13 { return i + 1 }
+        }
+        return nil
+    }
+
+    /// Parses a head (request line and headers); nil when the request line is malformed.
+    init?(bytes: [UInt8]) {
+        guard let text = String(validating: bytes, as: UTF8.self) else { return nil }
+        let lines = text.split(separator: "\r\n", omittingEmptySubsequences: true)
+        guard let requestLine = lines.first else { return nil }
+        let parts = requestLine.split(separator: " ")
+        guard parts.count == 3, parts[2].hasPrefix("HTTP/1.") else { return nil }
+        method = String(parts[0])
+        path = String(parts[1])
+        let http10 = parts[2] == "HTTP/1.0"
+        var connection = ""
+        var length = 0
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            let name = line[..<colon].lowercased()
+            let value = line[line.index(after: colon)...].trimmingSpaces()
+            if name == "connection" { connection = value.lowercased() }
+            if name == "content-length" { length = Int(value) ?? 0 }
+        }
+        // HTTP/1.1 keeps the connection unless told to close; 1.0 closes unless told to keep it.
+        keepAlive = http10 ? connection.contains("keep-alive") : !connection.contains("close")
+        contentLength = length
+    }
+}
+
+private extension Substring {
+    func trimmingSpaces() -> String {
+        String(drop(while: { $0 == " " || $0 == "\t" }).reversed().drop(while: { $0 == " " || $0 == "\t" }).reversed())
+    }
+}

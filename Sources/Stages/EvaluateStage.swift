@@ -1,0 +1,117 @@
+import Catalog
+import Evaluation
+import Foundation
+import Imaging
+import MED
+import Pipeline
+import Report
+import Tensor
+
+/// Measures a CapFilt run on a clean test split with known noise: retrieval R@1 / R@5 (both
+/// directions, ITC similarity) of the model trained on noisy data and of the one trained on the
+/// bootstrapped data, with the paired standard error of their R@1 differences; BLEU-4 and CIDEr
+/// of the captioner on the test images; the filter's precision and recall against the web rows'
+/// noise labels (joined to its decisions by the CC3M row key), per noise kind, its false-drop
+/// rate, and the share of synthetic captions it dropped. Writes `<workdir>/results.json` (the
+/// demo's fixed keys) and `<workdir>/evaluation.json` (the report's evaluation section).
+final class EvaluateStage: DatasetStage {
+    let noisy: String, bootstrapped: String, captioner: String
+
+    static let type = StageType(
+        name: "evaluate", kind: .wholeDataset, summary: "Retrieval, caption and filter metrics on a clean labelled test split.",
+        parameters: [
+            ParameterSpec("test", .path(mustExist: true), help: "Karpathy-style json: [{image, caption: [...]}], paths relative to it"),
+            ParameterSpec("noise_labels", .path(mustExist: true), help: "per web row: {key, kind}; kind clean or a noise kind"),
+            ParameterSpec("noisy", .string, help: "the retrieval model trained on noisy data (STAGE/SUBFOLDER)"),
+            ParameterSpec("bootstrapped", .string, help: "the retrieval model trained on the bootstrapped data"),
+            ParameterSpec("captioner", .string, help: "the captioner whose test captions are scored"),
+            ParameterSpec("max_images", .int(0...10_000_000), default: .int(0), help: "use the first N test images (0: all)"),
+            ParameterSpec("max_length", .int(2...512), default: .int(30)),
+            ParameterSpec("min_length", .int(0...512), default: .int(5)),
+            ParameterSpec("prompt", .string, default: .string("a picture of ")),
+            ParameterSpec("threads", .int(1...1024), optional: true, affectsResults: false),
+        ],
+        requires: ["filter"],
+        make: { setup in try EvaluateStage(setup) })
+
+    init(_ setup: StageSetup) throws {
+        let p = setup.parameters
+        noisy = try StageModelReference.resolve(p.string("noisy") ?? "", key: "noisy", setup: setup)
+        bootstrapped = try StageModelReference.resolve(p.string("bootstrapped") ?? "", key: "bootstrapped", setup: setup)
+        captioner = try StageModelReference.resolve(p.string("captioner") ?? "", key: "captioner", setup: setup)
+    }
+
+    /// The keys of results.json, in order.
+    static let resultKeys = [
+        "filter_precision", "filter_recall", "synthetic_noise_ratio", "bleu4", "cider",
+        "r1_i2t_noisy", "r1_i2t_bootstrapped", "r1_t2i_noisy", "r1_t2i_bootstrapped",
+        "r5_i2t_noisy", "r5_i2t_bootstrapped", "r5_t2i_noisy", "r5_t2i_bootstrapped", "seconds",
+    ]
+
+    func run(_ context: DatasetContext) throws -> String {
+        let started = Date()
+        let p = context.parameters
+        setEngineThreads(p.int("threads") ?? context.threads)
+        let test = try TestSplit(path: p.string("test") ?? "", limit: p.int("max_images") ?? 0)
+        context.logger.info("\(context.name): \(test.images.count) test images, \(test.texts.count) texts")
+        let tokenizer = try BertTokenizer.bundled()
+        let noisyRecall = try test.retrieval(model: BlipRetrievalModel(folder: URL(fileURLWithPath: noisy)), tokenizer: tokenizer)
+        let bootRecall = try test.retrieval(model: BlipRetrievalModel(folder: URL(fileURLWithPath: bootstrapped)), tokenizer: tokenizer)
+        let i2t = RecallDifference.paired(first: noisyRecall.imageHits(at: 1), second: bootRecall.imageHits(at: 1))
+        let t2i = RecallDifference.paired(first: noisyRecall.textHits(at: 1), second: bootRecall.textHits(at: 1))
+        let model = try BlipCaptioningModel(folder: URL(fileURLWithPath: captioner))
+        let candidates = try test.captions(model: model, tokenizer: tokenizer, prompt: p.string("prompt") ?? "",
+                                       maxLength: p.int("max_length") ?? 30, minLength: p.int("min_length") ?? 5)
+        let bleu = BLEU.corpus(candidates: candidates, references: test.references)
+        let cider = CIDEr.compute(candidates: candidates, references: test.references)
+        let filter = try FilterOutcome(context, labels: p.string("noise_labels") ?? "")
+
+        let previous = context.runLog.reduce(0) { $0 + $1.seconds }
+        let values: [String: Double] = [
+            "filter_precision": filter.detection.precision, "filter_recall": filter.detection.recall,
+            "synthetic_noise_ratio": filter.syntheticNoiseRatio, "bleu4": bleu.bleu4, "cider": cider.score,
+            "r1_i2t_noisy": noisyRecall.imageToText(at: 1), "r1_i2t_bootstrapped": bootRecall.imageToText(at: 1),
+            "r1_t2i_noisy": noisyRecall.textToImage(at: 1), "r1_t2i_bootstrapped": bootRecall.textToImage(at: 1),
+            "r5_i2t_noisy": noisyRecall.imageToText(at: 5), "r5_i2t_bootstrapped": bootRecall.imageToText(at: 5),
+            "r5_t2i_noisy": noisyRecall.textToImage(at: 5), "r5_t2i_bootstrapped": bootRecall.textToImage(at: 5),
+            "seconds": previous + Date().timeIntervalSince(started),
+        ]
+        let root = context.workspace.root
+        try EvaluationFiles.writeResults(values, keys: Self.resultKeys, to: root + "/results.json")
+
+        var metrics = [
+            EvaluationMetric(name: "filter precision", value: filter.detection.precision,
+                             description: "share of dropped web texts that were injected noise"),
+            EvaluationMetric(name: "filter recall", value: filter.detection.recall, description: "share of injected noise dropped"),
+            EvaluationMetric(name: "false-drop rate", value: filter.detection.falseDropRate, description: "share of clean web texts dropped"),
+        ]
+        for kind in filter.detection.recallByKind.keys.sorted() where kind != Detection.clean {
+            metrics.append(EvaluationMetric(name: "filter recall: \(kind)", value: filter.detection.recallByKind[kind],
+                                            description: "\(filter.detection.droppedByKind[kind] ?? 0) of \(filter.detection.countByKind[kind] ?? 0) dropped"))
+        }
+        metrics += [
+            EvaluationMetric(name: "synthetic noise ratio", value: filter.syntheticNoiseRatio, description: "share of synthetic captions dropped"),
+            EvaluationMetric(name: "BLEU-4", value: bleu.bleu4, description: "captioner on the \(test.images.count) test images"),
+            EvaluationMetric(name: "CIDEr", value: cider.score),
+        ]
+        for (label, noisyValue, bootValue) in [
+            ("R@1 image-to-text", noisyRecall.imageToText(at: 1), bootRecall.imageToText(at: 1)),
+            ("R@1 text-to-image", noisyRecall.textToImage(at: 1), bootRecall.textToImage(at: 1)),
+            ("R@5 image-to-text", noisyRecall.imageToText(at: 5), bootRecall.imageToText(at: 5)),
+            ("R@5 text-to-image", noisyRecall.textToImage(at: 5), bootRecall.textToImage(at: 5)),
+        ] {
+            metrics.append(EvaluationMetric(name: "\(label), noisy (%)", value: noisyValue))
+            metrics.append(EvaluationMetric(name: "\(label), bootstrapped (%)", value: bootValue))
+        }
+        for (label, d) in [("image-to-text", i2t), ("text-to-image", t2i)] {
+            metrics.append(EvaluationMetric(name: "R@1 gain \(label) (points)", value: 100 * d.difference,
+                                            description: String(format: "standard error %.2f points (paired, %d queries)",
+                                                                100 * d.standardError, d.queries)))
+        }
+        try EvaluationFiles.writeMetrics(metrics, to: root + "/" + EvaluationFiles.metricsFile)
+        return String(format: "{\"filter_precision\":%.4f,\"filter_recall\":%.4f,\"r1_i2t_gain\":%.2f,\"r1_t2i_gain\":%.2f,"
+                      + "\"r1_i2t_gain_se\":%.2f,\"r1_t2i_gain_se\":%.2f}",
+                      filter.detection.precision, filter.detection.recall, 100 * i2t.difference, 100 * t2i.difference,
+                      100 * i2t.standardError, 100 * t2i.standardError)
+    }
+}

@@ -1,0 +1,47 @@
+import Catalog
+import Evaluation
+import Foundation
+import Pipeline
+
+/// The filter's decisions on web texts joined to the known noise of each web row (by the
+/// sample key, which for a CC3M manifest is the row number), and its verdicts on synthetic texts.
+struct FilterOutcome {
+    var detection: DetectionMetrics
+    var syntheticNoiseRatio: Double
+
+    init(_ context: DatasetContext, labels path: String) throws {
+        guard let filter = context.upstream(type: "filter") else { throw StageFailure("config", "no filter stage upstream") }
+        let synthetic = context.upstream(type: "caption")?.fingerprint
+        guard let data = FileManager.default.contents(atPath: path),
+              let rows = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+            throw StageFailure("io", "\(path): expected a JSON list of {key, kind}")
+        }
+        var kindOf: [String: String] = [:]
+        for row in rows {
+            guard let kind = row["kind"] as? String, let key = row["key"] else { continue }
+            kindOf["\(key)"] = kind
+        }
+        var dropped: [Bool] = [], kinds: [String] = []
+        var syntheticDropped = 0, syntheticTotal = 0
+        for catalog in context.catalogs {
+            try catalog.read { session in
+                let decisions = try session.decisions(fingerprint: filter.fingerprint)
+                var keys: [Int64: String] = [:]
+                for t in try session.textsOfSamples(passing: filter.requirement, syntheticFingerprint: synthetic) {
+                    guard let d = decisions[t.id] else { continue }
+                    if t.origin == "synthetic" {
+                        syntheticTotal += 1
+                        if !d.kept { syntheticDropped += 1 }
+                    } else if t.origin == "web" {
+                        if keys[t.sampleID] == nil { keys[t.sampleID] = try session.sample(id: t.sampleID)?.key ?? "" }
+                        guard let kind = kindOf[keys[t.sampleID]!] else { continue }
+                        dropped.append(!d.kept)
+                        kinds.append(kind)
+                    }
+                }
+            }
+        }
+        detection = Detection.evaluate(dropped: dropped, kinds: kinds)
+        syntheticNoiseRatio = syntheticTotal == 0 ? 0 : Double(syntheticDropped) / Double(syntheticTotal)
+    }
+}

@@ -1,0 +1,108 @@
+import Evaluation
+import Foundation
+import Imaging
+import MED
+import Tensor
+
+/// A clean test split (Karpathy json: `[{image, caption: [...]}]`) and the two ways the
+/// evaluate stage uses it: ranking all texts against all images, and captioning every image.
+struct TestSplit {
+    var images: [String]
+    var references: [[String]]
+    /// Every text with its image's index, in image order.
+    var texts: [String]
+    var textImage: [Int]
+
+    init(path: String, limit: Int) throws {
+        guard let data = FileManager.default.contents(atPath: path),
+              let list = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+            throw StageFailure("io", "\(path): expected a JSON list of {image, caption}")
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        images = []; references = []; texts = []; textImage = []
+        for entry in limit > 0 ? Array(list.prefix(limit)) : list {
+            guard let image = entry["image"] as? String else { continue }
+            let captions = (entry["caption"] as? [String]) ?? (entry["caption"] as? String).map { [$0] } ?? []
+            guard !captions.isEmpty else { continue }
+            images.append(image.hasPrefix("/") ? image : folder + "/" + image)
+            references.append(captions)
+            for c in captions { texts.append(c); textImage.append(images.count - 1) }
+        }
+        guard !images.isEmpty else { throw StageFailure("no_data", "\(path): no test images") }
+    }
+
+    /// Model inputs of every image, decoded and transformed on all cores.
+    func pixels(size: Int) throws -> [[Float]] {
+        let transform = BlipImageTransform(size: size)
+        let out = UnsafeResults<Result<[Float], Error>>(count: images.count)
+        DispatchQueue.concurrentPerform(iterations: images.count) { i in
+            out[i] = Result { transform(try ImageDecoder.decode(contentsOf: images[i])) }
+        }
+        return try (0..<images.count).map { try out[$0]!.get() }
+    }
+
+    /// R@1/5/10 from the ITC cosine of every image with every text.
+    func retrieval(model: BlipRetrievalModel, tokenizer: BertTokenizer, batch: Int = 64) throws -> RetrievalRecall {
+        let size = model.config.vision.imageSize
+        let all = try pixels(size: size)
+        var imageFeatures: [[Float]] = []
+        for start in stride(from: 0, to: all.count, by: batch) {
+            let chunk = Array(all[start..<min(all.count, start + batch)])
+            imageFeatures += rows(model.imageFeatures(imageStates: model.encodeImages(stackPixels(chunk, size: size))))
+        }
+        var textFeatures: [[Float]] = []
+        let limit = min(35, model.config.text.maxPositionEmbeddings)
+        for start in stride(from: 0, to: texts.count, by: batch) {
+            let encoded = texts[start..<min(texts.count, start + batch)].map { tokenizer.encode(preCaption($0, maxWords: 50), maxLength: limit) }
+            let width = encoded.map(\.count).max()!
+            var ids: [Int] = [], valid: [Float] = []
+            for e in encoded {
+                ids += e + Array(repeating: BertTokenizer.padID, count: width - e.count)
+                valid += Array(repeating: 1, count: e.count) + Array(repeating: 0, count: width - e.count)
+            }
+            textFeatures += rows(model.textFeatures(textHidden: model.textHidden(ids: ids, sequences: encoded.count, keyValid: valid)))
+        }
+        var scores = [Double](repeating: 0, count: images.count * texts.count)
+        for (i, a) in imageFeatures.enumerated() {
+            for (t, b) in textFeatures.enumerated() {
+                var dot: Float = 0
+                for j in 0..<a.count { dot += a[j] * b[j] }
+                scores[i * texts.count + t] = Double(dot)
+            }
+        }
+        return Retrieval.recall(SimilarityMatrix(imageCount: images.count, textCount: texts.count, scores: scores),
+                                textImage: textImage, ks: [1, 5, 10])
+    }
+
+    /// One greedy caption per image, the prompt stripped.
+    func captions(model: BlipCaptioningModel, tokenizer: BertTokenizer, prompt: String, maxLength: Int, minLength: Int,
+                  batch: Int = 32) throws -> [String] {
+        let size = model.config.vision.imageSize
+        let all = try pixels(size: size)
+        let promptIDs = CaptionGenerator.promptIDs(prompt.isEmpty ? nil : prompt, tokenizer: tokenizer, bos: model.config.text.bosTokenID)
+        let promptText = tokenizer.decode(promptIDs, skipSpecialTokens: true)
+        var config = GenerationConfig()
+        config.strategy = .greedy
+        config.maxLength = maxLength
+        config.minLength = minLength
+        config.bosTokenID = model.config.text.bosTokenID
+        config.eosTokenID = model.config.text.sepTokenID
+        config.padTokenID = model.config.text.padTokenID
+        var out: [String] = []
+        for start in stride(from: 0, to: all.count, by: batch) {
+            let chunk = Array(all[start..<min(all.count, start + batch)])
+            let states = model.encodeImages(stackPixels(chunk, size: size))
+            for sequences in CaptionGenerator(model: model).generate(imageStates: states, prompt: promptIDs, config: config) {
+                var text = sequences.first.map { tokenizer.decode($0.tokenIDs, skipSpecialTokens: true) } ?? ""
+                if !promptText.isEmpty, text.hasPrefix(promptText) { text = String(text.dropFirst(promptText.count)) }
+                out.append(text.trimmingCharacters(in: .whitespaces))
+            }
+        }
+        return out
+    }
+
+    private func rows(_ t: Tensor) -> [[Float]] {
+        let n = t.dim(0), w = t.dim(1)
+        return (0..<n).map { i in (0..<w).map { t[flat: i * w + $0] } }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Imaging
+import MED
+import Pipeline
+import Tensor
+import Training
+
+/// CapFilt's two fine-tunings of a pre-trained MED on the human pairs: the captioner (LM on
+/// "a picture of " + caption, the prompt not predicted; a BlipForConditionalGeneration folder)
+/// and the filter (ITC with image-id positives + ITM with hard negatives, BLIP's retrieval
+/// fine-tuning; a BlipForImageTextRetrieval folder). Writes `<workdir>/models/<stage>/`.
+final class FinetuneStage: DatasetStage {
+    let initFolder: String
+
+    static let type = StageType(
+        name: "finetune", kind: .wholeDataset, summary: "Fine-tune a captioner (LM) or a filter (ITC + ITM) on catalog pairs.",
+        parameters: PretrainStage.runParameters + [
+            ParameterSpec("task", .choice(["captioner", "filter"])),
+            ParameterSpec("from", .string, help: "the pretrain stage to start from (its captioner or retrieval folder)"),
+            ParameterSpec("origins", .list(.choice(["web", "human"])), default: .list([.string("human")])),
+            ParameterSpec("prompt", .string, default: .string("a picture of ")),
+        ],
+        make: { setup in try FinetuneStage(setup) })
+
+    init(_ setup: StageSetup) throws {
+        let p = setup.parameters
+        let sub = p.string("task") == "captioner" ? "captioner" : "retrieval"
+        initFolder = try StageModelReference.resolve((p.string("from") ?? "") + "/" + sub, key: "from", setup: setup)
+        let batch = p.int("batch_size") ?? 32, queue = p.int("queue_size") ?? 1024
+        guard queue % batch == 0 else {
+            throw PipelineError(file: setup.pipeline.file, line: setup.definition.line, key: "stages.\(setup.definition.name).queue_size",
+                                "must be a multiple of batch_size (\(batch))")
+        }
+    }
+
+    func run(_ context: DatasetContext) throws -> String {
+        let p = context.parameters
+        setEngineThreads(p.int("threads") ?? context.threads)
+        let origins = Set(p.list("origins").compactMap(\.stringValue))
+        let pairs = try StageTrainingData.pairs(context, data: "catalog", origins: origins)
+        try PretrainStage.checkEnough(pairs, p, context)
+        let seed = UInt64(p.int("seed") ?? 0)
+        let tokenizer = try BertTokenizer.bundled()
+        let output = StageModelReference.folder(workdir: context.pipeline.workdir, stage: context.name)
+        let loop = PretrainStage.loop(p)
+        let log = { (folder: URL) in folder.appendingPathComponent("losses.jsonl") }
+        var final: [Double] = []
+        var options = DataLoaderOptions(batchSize: p.int("batch_size") ?? 32, imageSize: 0, pretraining: false, seed: seed)
+        options.maxTokens = p.int("max_tokens") ?? 35
+        if p.string("task") == "captioner" {
+            let model = try BlipCaptionerTrainingModel(folder: URL(fileURLWithPath: initFolder))
+            options.transform = PretrainStage.transform(p, size: model.config.vision.imageSize, pretraining: false)
+            let prompt = p.string("prompt") ?? ""
+            options.prompt = prompt
+            // BLIP: the prompt's tokens without [SEP] ("[DEC] a picture of") are not predicted.
+            let promptLength = prompt.isEmpty ? 0 : tokenizer.encode(prompt).count - 1
+            let loader = TrainingDataLoader(pairs: pairs, tokenizer: tokenizer, options: options)
+            try StageModelReference.replace(output) { folder in
+                final = try loop.run(loader: loader, parameters: model.parameters, termNames: ["lm"], context: context, log: log(folder)) { batch, _ in
+                    [model.forwardBackward(batch.batch, promptLength: promptLength)]
+                }
+                try model.save(folder: folder)
+            }
+            return String(format: "{\"pairs\":%d,\"lm\":%.4f}", pairs.count, final[0])
+        }
+        let model = try PretrainStage.pretrainingModel(p, from: initFolder, captioner: nil)
+        options.transform = PretrainStage.transform(p, size: model.config.vision.imageSize, pretraining: false)
+        let loader = TrainingDataLoader(pairs: pairs, tokenizer: tokenizer, options: options)
+        let alpha = Float(p.double("alpha") ?? 0.4)
+        let perEpoch = loader.batchesPerEpoch
+        try StageModelReference.replace(output) { folder in
+            final = try loop.run(loader: loader, parameters: model.parameters, termNames: ["itc", "itm"], context: context, log: log(folder)) { batch, step in
+                // BLIP's retrieval fine-tuning ramps alpha over the first epoch.
+                let a = alpha * min(1, Float(step) / Float(max(1, perEpoch)))
+                let negatives = NegativeSource.sampled(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(step))
+                let l = model.forwardBackward(batch.batch, alpha: a, negatives: negatives,
+                                              weights: LossWeights(itc: 1, itm: 1, lm: 0), imageIDs: batch.imageIDs)
+                return [l.itc, l.itm]
+            }
+            // The filter folder is the retrieval model itself, so `model_from: STAGE` names it.
+            try model.save(retrievalFolder: folder, captionerFolder: nil)
+        }
+        return String(format: "{\"pairs\":%d,\"itc\":%.4f,\"itm\":%.4f}", pairs.count, final[0], final[1])
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import Pipeline
+
+/// Models a pipeline trains land in `<workdir>/models/<stage name>/`. A caption, filter, finetune
+/// or evaluate stage can name such a folder with `model_from: STAGE` or `STAGE/SUBFOLDER`
+/// (e.g. `pretrain_noisy/captioner`) instead of a `model:` path: the folder may not exist yet
+/// when the file is loaded, so it is resolved when the stage is built, and the referenced stage
+/// must be upstream, which puts its fingerprint into this stage's.
+enum StageModelReference {
+    static func modelsFolder(workdir: String) -> String { workdir + "/models" }
+
+    static func folder(workdir: String, stage: String) -> String { modelsFolder(workdir: workdir) + "/" + stage }
+
+    /// The folder `reference` names, after checking that its stage is upstream of `setup`'s stage.
+    static func resolve(_ reference: String, key: String, setup: StageSetup) throws -> String {
+        let parts = reference.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        guard let stage = parts.first, !parts.contains("..") else {
+            throw PipelineError(file: setup.pipeline.file, line: setup.definition.line,
+                                key: "stages.\(setup.definition.name).\(key)", "expected STAGE or STAGE/SUBFOLDER")
+        }
+        guard setup.pipeline.ancestors(of: setup.definition.name).contains(stage) else {
+            throw PipelineError(file: setup.pipeline.file, line: setup.definition.line,
+                                key: "stages.\(setup.definition.name).\(key)",
+                                "`\(stage)` must be a stage upstream of this one (add it to `needs`)")
+        }
+        return folder(workdir: setup.pipeline.workdir, stage: parts.joined(separator: "/"))
+    }
+
+    /// A stage's model folder from exactly one of `model` (a path) and `model_from` (a stage's output).
+    static func modelFolder(_ setup: StageSetup) throws -> String {
+        let p = setup.parameters
+        switch (p.string("model"), p.string("model_from")) {
+        case (let path?, nil): return path
+        case (nil, let reference?): return try resolve(reference, key: "model_from", setup: setup)
+        default:
+            throw PipelineError(file: setup.pipeline.file, line: setup.definition.line, key: "stages.\(setup.definition.name)",
+                                "give exactly one of `model` (a folder) and `model_from` (a stage that trains one)")
+        }
+    }
+
+    /// The fingerprint inputs of a `model` / `model_from` pair: the model files' digests for a
+    /// path; nothing extra for a stage's output (that stage's fingerprint is upstream already).
+    static func fingerprintInputs(_ p: StageParameters) throws -> [String] {
+        guard let path = p.string("model") else { return [] }
+        return try modelDigest(folder: path)
+    }
+
+    /// Writes a model folder under a temporary name, then swaps it in whole: a stopped run never
+    /// leaves a half-written folder under the final name.
+    static func replace(_ final: String, writing body: (URL) throws -> Void) throws {
+        let fm = FileManager.default
+        let parent = (final as NSString).deletingLastPathComponent
+        try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        let temporary = parent + "/." + (final as NSString).lastPathComponent + ".in-progress"
+        try? fm.removeItem(atPath: temporary)
+        try fm.createDirectory(atPath: temporary, withIntermediateDirectories: true)
+        try body(URL(fileURLWithPath: temporary))
+        try? fm.removeItem(atPath: final)
+        try fm.moveItem(atPath: temporary, toPath: final)
+    }
+}
