@@ -55,6 +55,7 @@ bench: setup venv release
 	@[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx; }
 	$(VENV)/bin/python scripts/bench_fetch.py --cache $(BENCH_CACHE) --capfilt .build/release/capfilt
 	$(VENV)/bin/python scripts/bench_pipeline.py --cache $(BENCH_CACHE) --capfilt .build/release/capfilt
+	$(VENV)/bin/python scripts/bench_training.py --capfilt .build/release/capfilt
 	scripts/bench_hamming.sh
 
 # libFuzzer over the image decoders and resampler (Tests/Fuzz, its own package), seeded with the
