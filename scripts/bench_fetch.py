@@ -4,6 +4,7 @@
     python scripts/bench_fetch.py [--cache DIR] [--capfilt BIN] [--count 5000] [--repeat 3]
                                   [--cores 2] [--img2dataset-threads 32] [--work DIR]
     python scripts/bench_fetch.py sweep [--count 1000] [--threads 4,16,32,64,256]
+    python scripts/bench_fetch.py report
 
 Both tools download the same COUNT distinct JPEGs from a loopback HTTP server, decode them,
 resize them (shortest side to 256, centre crop 256x256, img2dataset's `center_crop`), encode
@@ -22,7 +23,8 @@ CACHE/photos (made by scripts/bench_imaging.py when missing), written once to
 CACHE/fetch-images/ and reused. Results: docs/benchmarks-fetch.json and docs/benchmarks-fetch.md.
 
 `sweep` runs img2dataset alone with several thread counts (per process) on --count images and
-prints samples/s and CPU seconds for each, to choose --img2dataset-threads.
+prints samples/s and CPU seconds for each, to choose --img2dataset-threads. `report` rewrites
+docs/benchmarks-fetch.md from docs/benchmarks-fetch.json.
 
 img2dataset's own dependencies (it is installed with --no-deps) are pip-installed into this
 interpreter's environment when they are missing.
@@ -480,7 +482,7 @@ def bench(args) -> int:
                          "marginal_cpu": i["marginal_cpu_s_per_1000"] / c["marginal_cpu_s_per_1000"]}
     if args.write_docs:
         (ROOT / "docs" / "benchmarks-fetch.json").write_text(json.dumps(results, indent=1) + "\n")
-        (ROOT / "docs" / "benchmarks-fetch.md").write_text(report(results, args))
+        (ROOT / "docs" / "benchmarks-fetch.md").write_text(report(results))
     print(json.dumps({"summary": results["summary"], "ratios": results["ratios"]}, indent=1))
     return 0
 
@@ -509,12 +511,15 @@ def sweep(args) -> int:
 # ---------------------------------------------------------------- report
 
 
-def report(r: dict, args) -> str:
+def report(r: dict) -> str:
     m, s, st = r["machine"], r["summary"], r["images"]
     c, i = s["capfilt"], s["img2dataset"]
     loads = [x["load1"] for t in r["runs"].values() for x in t]
+    others = [x["others_cpu_s"] for t in r["runs"].values() for x in t]
     i2d = r["settings"]["img2dataset"]
-    cap = " ".join(r["settings"]["capfilt"]).replace(args.capfilt, "capfilt")
+    cap_cmd = r["settings"]["capfilt"]
+    cap = " ".join(["capfilt"] + cap_cmd[1:])
+    in_flight = cap_cmd[cap_cmd.index("--max-in-flight") + 1]
     i2d_call = ", ".join(f"{k}={v!r}" for k, v in i2d.items())
 
     def row(label, v):
@@ -530,15 +535,17 @@ def report(r: dict, args) -> str:
         f"Machine: {m['cpu']}, {m['cores_visible']} cores visible, {m['memory_gb']} GB RAM, Linux {m['kernel']} "
         f"(a shared VM); outputs on {m['work_filesystem']}. Load average (1 min) {r['load1_at_start']:.2f} at the "
         f"start, {min(loads):.2f} to {max(loads):.2f} when the measured runs started, {r['load1_at_end']:.2f} at the "
-        "end. capfilt release build; img2dataset "
+        "end; these averages include the benchmark's own previous runs. What matters is the CPU time other "
+        f"processes took during each measured run (from /proc/stat): {min(others):.1f} to {max(others):.1f} s "
+        "(last column of the runs table). capfilt release build; img2dataset "
         f"{r['img2dataset_version']} from pip with Python {m['python']}, OpenCV {m['opencv']}, Pillow {m['pillow']}.",
         "",
-        f"Input: {r['count']} distinct JPEGs (crops of the bench photos, long side 320 to 1600, quality 80 to 95; "
+        f"Input: {r['count']:,} distinct JPEGs (crops of the bench photos, long side 320 to 1600, quality 80 to 95; "
         f"{st['mean_megapixels']} megapixels and {st['mean_bytes'] / 1024:.0f} KiB on average), served from "
         f"127.0.0.1 by {r['server']} (one worker, sendfile, keep-alive) in a separate process: its CPU time is "
         "not counted for either tool and is shown on its own. Both tools: fetch, decode, shortest side to 256, "
         "centre crop 256x256, JPEG quality 95, one file per image, on "
-        f"{r['cores']} cores ({r['pinning']}). Every output is checked: {r['count']} JPEG files of 256x256.",
+        f"{r['cores']} cores ({r['pinning']}). Every output is checked: {r['count']:,} JPEG files of 256x256.",
         "",
         f"Each tool ran once to warm up, then {r['repeat']} rounds, the tools alternating; medians below. CPU "
         "time is user + system of the whole process tree (`os.wait4` on the tool's process). Each round also ran "
@@ -568,7 +575,8 @@ def report(r: dict, args) -> str:
         f"- img2dataset: `processes_count={i2d['processes_count']}` because it resizes in each process's main "
         f"thread (the download threads only fetch), so one process cannot use a second core for images; "
         f"`thread_count={i2d['thread_count']}` download threads per process ({i2d['processes_count']} x "
-        f"{i2d['thread_count']} requests at once, as capfilt's `--max-in-flight {args.in_flight}`); "
+        f"{i2d['thread_count']} requests at once, as capfilt's `--max-in-flight {in_flight}`; its CPU time hardly "
+        "changes with the thread count: `scripts/bench_fetch.py sweep`); "
         f"`number_sample_per_shard={i2d['number_sample_per_shard']}` so that both processes get shards; "
         "`extract_exif=False` (capfilt reads no EXIF); `compute_hash='sha256'` (its default; capfilt hashes "
         "every body too). wandb is off; it still imports its whole dependency tree (torch through "
@@ -617,7 +625,12 @@ def main() -> int:
         q.add_argument("--baseline-count", type=int, default=20)
         q.add_argument("--no-docs", dest="write_docs", action="store_false")
     sub.choices["sweep"].add_argument("--threads", default="4,16,32,64,256")
+    sub.add_parser("report", help="rewrite docs/benchmarks-fetch.md from docs/benchmarks-fetch.json")
     args = parser.parse_args()
+    if args.command == "report":
+        results = json.loads((ROOT / "docs" / "benchmarks-fetch.json").read_text())
+        (ROOT / "docs" / "benchmarks-fetch.md").write_text(report(results))
+        return 0
     args.cache = args.cache.expanduser()
     args.work = (args.work or default_work(args.cache)).expanduser()
     if args.command == "sweep":
