@@ -94,19 +94,43 @@ public final class PipelineRunner {
         try workspace.create(nil)
 
         let shards = options.shard.map { [$0] } ?? workspace.shards
-        if !options.datasetOnly {
-            for shard in shards where !cancellation.isCancelled {
-                try runShard(shard, stages: built.filter { $0.0.type.kind != .wholeDataset }, fingerprints: fps)
+        let phases = options.shard == nil && !options.perSampleOnly && !options.datasetOnly
+            ? Self.phases(built.map(\.0), pipeline: pipeline) : [built.map(\.0.name)]
+        for phase in phases where !cancellation.isCancelled {
+            let members = built.filter { phase.contains($0.0.name) }
+            let perSample = members.filter { $0.0.type.kind != .wholeDataset }
+            if !options.datasetOnly, !perSample.isEmpty {
+                for shard in shards where !cancellation.isCancelled {
+                    try runShard(shard, stages: perSample, fingerprints: fps)
+                }
             }
-        }
-        let datasetStages = built.filter { $0.0.type.kind == .wholeDataset }
-        if options.shard == nil, !options.perSampleOnly, !datasetStages.isEmpty, !cancellation.isCancelled {
-            try runDataset(datasetStages, fingerprints: fps)
+            let datasetStages = members.filter { $0.0.type.kind == .wholeDataset }
+            if options.shard == nil, !options.perSampleOnly, !datasetStages.isEmpty, !cancellation.isCancelled {
+                try runDataset(datasetStages, fingerprints: fps)
+            }
         }
         let summary = RunSummary(pipeline: pipeline.file, command: options.command, startedAt: startedAt,
                                  finishedAt: timestamp(), cancelled: cancellation.isCancelled, stages: records)
         try writeSummary(summary, shard: options.shard)
         return summary
+    }
+
+    /// The selected stages in the order they can run: per-sample stages (over every shard) and
+    /// whole-dataset stages alternate only where a per-sample stage needs a whole-dataset one (a
+    /// caption stage using a model that a training stage writes). A pipeline without such a need
+    /// is one per-sample phase then one whole-dataset phase, as before.
+    public static func phases(_ stages: [StageDefinition], pipeline: PipelineDefinition) -> [[String]] {
+        var phase: [String: Int] = [:]
+        // Even phases are per-sample, odd ones whole-dataset; `pipeline.stages` is in dependency order.
+        for s in pipeline.stages {
+            let base = s.needs.compactMap { phase[$0] }.max() ?? 0
+            let wantOdd = s.type.kind == .wholeDataset
+            phase[s.name] = base % 2 == (wantOdd ? 1 : 0) ? base : base + 1
+        }
+        let selected = Set(stages.map(\.name))
+        let order = stages.map(\.name)
+        return Array(Set(phase.values)).sorted().map { p in order.filter { selected.contains($0) && phase[$0] == p } }
+            .filter { !$0.isEmpty }
     }
 
     // MARK: per shard
@@ -229,9 +253,16 @@ public final class PipelineRunner {
                 name: definition.name, fingerprint: fp, runID: runIDs[0], catalogs: catalogs, workspace: workspace,
                 parameters: definition.parameters, pipeline: pipeline, threads: pipeline.threads, logger: logger,
                 progress: StageProgress(label: definition.name, total: 0, logger: logger, interactive: options.interactive),
-                upstream: upstreamHandles(of: definition, fingerprints: fps), runLog: records)
+                upstream: upstreamHandles(of: definition, fingerprints: fps), runLog: records, cancellation: cancellation)
             context.progress.startDisplay()
-            let summary = try datasetStage.run(context)
+            let summary: String
+            do {
+                summary = try datasetStage.run(context)
+            } catch is StageCancelled {
+                context.progress.stopDisplay()
+                logger.info("\(definition.name): interrupted; it starts again on the next run")
+                break
+            }
             context.progress.stopDisplay()
             for (c, runID) in zip(catalogs, runIDs) {
                 try c.write { try $0.setStageState(definition.name, fingerprint: fp, inputVersion: version, runID: runID, summary: summary) }

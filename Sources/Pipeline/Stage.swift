@@ -81,6 +81,12 @@ public final class StageContext: @unchecked Sendable {
 }
 
 /// Everything a whole-dataset stage sees: all shard catalogs.
+/// Thrown by a whole-dataset stage that stopped because the run was interrupted (Ctrl-C): the
+/// runner records nothing for it, so the next run starts the stage again.
+public struct StageCancelled: Error {
+    public init() {}
+}
+
 public final class DatasetContext: @unchecked Sendable {
     public let name: String
     public let fingerprint: String
@@ -95,14 +101,19 @@ public final class DatasetContext: @unchecked Sendable {
     let upstream: [StageHandle]
     /// What every stage did in this run so far (for the report).
     public let runLog: [StageRunRecord]
+    let cancellation: Cancellation
 
     init(name: String, fingerprint: String, runID: Int64, catalogs: [Catalog], workspace: Workspace,
          parameters: StageParameters, pipeline: PipelineDefinition, threads: Int, logger: Logger,
-         progress: StageProgress, upstream: [StageHandle], runLog: [StageRunRecord]) {
+         progress: StageProgress, upstream: [StageHandle], runLog: [StageRunRecord], cancellation: Cancellation) {
         self.name = name; self.fingerprint = fingerprint; self.runID = runID; self.catalogs = catalogs
         self.workspace = workspace; self.parameters = parameters; self.pipeline = pipeline; self.threads = threads
         self.logger = logger; self.progress = progress; self.upstream = upstream; self.runLog = runLog
+        self.cancellation = cancellation
     }
+
+    /// Long stages (training) poll this and throw `StageCancelled` to stop without recording a result.
+    public var isCancelled: Bool { cancellation.isCancelled }
 
     public func upstream(type: String) -> StageHandle? { upstream.first { $0.type == type } }
     public var allUpstream: [StageHandle] { upstream }

@@ -89,6 +89,12 @@ final class EvaluateStage: DatasetStage {
             metrics.append(EvaluationMetric(name: "filter recall: \(kind)", value: filter.detection.recallByKind[kind],
                                             description: "\(filter.detection.droppedByKind[kind] ?? 0) of \(filter.detection.countByKind[kind] ?? 0) dropped"))
         }
+        let blip = filter.detectionAtBLIPThreshold
+        metrics += [
+            EvaluationMetric(name: "filter precision at 0.5", value: blip.precision, description: "BLIP's fixed threshold, from the stored scores"),
+            EvaluationMetric(name: "filter recall at 0.5", value: blip.recall, description: "BLIP's fixed threshold"),
+            EvaluationMetric(name: "false-drop rate at 0.5", value: blip.falseDropRate, description: "BLIP's fixed threshold"),
+        ]
         metrics += [
             EvaluationMetric(name: "synthetic noise ratio", value: filter.syntheticNoiseRatio, description: "share of synthetic captions dropped"),
             EvaluationMetric(name: "BLEU-4", value: bleu.bleu4, description: "captioner on the \(test.images.count) test images"),

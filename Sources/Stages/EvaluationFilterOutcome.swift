@@ -7,6 +7,9 @@ import Pipeline
 /// sample key, which for a CC3M manifest is the row number), and its verdicts on synthetic texts.
 struct FilterOutcome {
     var detection: DetectionMetrics
+    /// The same texts judged by BLIP's rule (ITM probability below 0.5 dropped), from the stored
+    /// scores: the reference point when the filter's threshold was calibrated.
+    var detectionAtBLIPThreshold: DetectionMetrics
     var syntheticNoiseRatio: Double
 
     init(_ context: DatasetContext, labels path: String) throws {
@@ -21,7 +24,7 @@ struct FilterOutcome {
             guard let kind = row["kind"] as? String, let key = row["key"] else { continue }
             kindOf["\(key)"] = kind
         }
-        var dropped: [Bool] = [], kinds: [String] = []
+        var dropped: [Bool] = [], droppedAtHalf: [Bool] = [], kinds: [String] = []
         var syntheticDropped = 0, syntheticTotal = 0
         for catalog in context.catalogs {
             try catalog.read { session in
@@ -36,12 +39,14 @@ struct FilterOutcome {
                         if keys[t.sampleID] == nil { keys[t.sampleID] = try session.sample(id: t.sampleID)?.key ?? "" }
                         guard let kind = kindOf[keys[t.sampleID]!] else { continue }
                         dropped.append(!d.kept)
+                        droppedAtHalf.append((d.itmProbability ?? 1) < 0.5)
                         kinds.append(kind)
                     }
                 }
             }
         }
         detection = Detection.evaluate(dropped: dropped, kinds: kinds)
+        detectionAtBLIPThreshold = Detection.evaluate(dropped: droppedAtHalf, kinds: kinds)
         syntheticNoiseRatio = syntheticTotal == 0 ? 0 : Double(syntheticDropped) / Double(syntheticTotal)
     }
 }

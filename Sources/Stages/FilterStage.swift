@@ -21,6 +21,8 @@ final class FilterStage: SampleStage {
     let maxTokens: Int
     let clean: Bool
     let scoreSettings: [String]
+    let calibration: (path: String, imageRoot: String?, keep: Double)?
+    private var calibratedThreshold: Double?
     private var scoreFingerprintCache: String?
     private var loaded: (model: BlipRetrievalModel, tokenizer: BertTokenizer)?
 
@@ -31,6 +33,10 @@ final class FilterStage: SampleStage {
             ParameterSpec("model_from", .string, optional: true,
                           help: "instead of model: a training stage's output, STAGE or STAGE/SUBFOLDER"),
             ParameterSpec("threshold", .double(0...1), default: .double(0.5)),
+            ParameterSpec("calibrate_on", .path(mustExist: true), optional: true,
+                          help: "held-out human pairs (Karpathy/BLIP json list or COCO captions json): the threshold becomes the ITM probability that calibrate_keep of them reach, instead of `threshold`"),
+            ParameterSpec("calibrate_image_root", .path(mustExist: true), optional: true, help: "image folder of a COCO calibrate_on file"),
+            ParameterSpec("calibrate_keep", .double(0.5...1), default: .double(0.95), help: "share of the human pairs the threshold keeps"),
             ParameterSpec("first_token", .choice(["cls", "enc"]), default: .string("cls"),
                           help: "first token of the grounded encoder: cls (Hugging Face) or enc (BLIP's code)"),
             ParameterSpec("pre_caption", .bool, default: .bool(true), help: "clean texts as BLIP's pre_caption"),
@@ -39,7 +45,9 @@ final class FilterStage: SampleStage {
             ParameterSpec("batch_size", .int(1...4096), default: .int(16), affectsResults: false),
         ],
         requires: ["decode"],
-        fingerprintInputs: { p in try StageModelReference.fingerprintInputs(p) },
+        fingerprintInputs: { p in
+            try StageModelReference.fingerprintInputs(p) + (try p.string("calibrate_on").map { ["calibration=" + (try FileDigest.sha256(path: $0))] } ?? [])
+        },
         make: { setup in try FilterStage(setup.parameters, folder: try StageModelReference.modelFolder(setup)) })
 
     init(_ p: StageParameters, folder: String) throws {
@@ -51,6 +59,21 @@ final class FilterStage: SampleStage {
         maxWords = p.int("max_words") ?? 50
         maxTokens = p.int("max_tokens") ?? 35
         scoreSettings = ["\(firstToken)", "\(clean)", "\(maxWords)", "\(maxTokens)"]
+        calibration = p.string("calibrate_on").map { ($0, p.string("calibrate_image_root"), p.double("calibrate_keep") ?? 0.95) }
+    }
+
+    /// BLIP's fixed threshold, or the one calibrated on human pairs (computed once per run).
+    private func effectiveThreshold(context: StageContext) throws -> Double {
+        guard let calibration else { return threshold }
+        if let t = calibratedThreshold { return t }
+        let (model, tokenizer) = try load(threads: context.threads)
+        let pairs = try FilterCalibration(path: calibration.path, imageRoot: calibration.imageRoot)
+        let result = try pairs.threshold(keep: calibration.keep, imageSize: model.config.vision.imageSize, batchImages: max(1, batchSize)) {
+            batch, images in self.score(batch, images: images, model: model, tokenizer: tokenizer).map(\.itm)
+        }
+        context.logger.info("\(context.name): threshold \(String(format: "%.4f", result.threshold)) keeps \(Int(calibration.keep * 100))% of \(result.pairs) human pairs (\(calibration.path))")
+        calibratedThreshold = result.threshold
+        return result.threshold
     }
 
     /// Computed on first use: a `model_from` folder is written by an earlier stage of the run.
@@ -91,16 +114,19 @@ final class FilterStage: SampleStage {
                 let pairs = good.enumerated().flatMap { (slot, image) in
                     texts[image.sample.id]!.filter { cached[$0.id] == nil }.map { (slot, $0) }
                 }
-                fresh = score(pairs: pairs, images: good.map { $0.pixels! }, model: model, tokenizer: tokenizer)
+                let scores = score(pairs.map { ($0.0, $0.1.text) }, images: good.map { $0.pixels! }, model: model, tokenizer: tokenizer)
+                fresh = zip(pairs, scores).map { TextScore(textID: $0.1.id, itmProbability: $1.itm, itcSimilarity: $1.itc) }
             }
         }
         let all = cached.merging(fresh.map { ($0.textID, $0) }) { a, _ in a }
+        let threshold = try effectiveThreshold(context: context)
+        let calibrated = calibration == nil ? "" : " (calibrated)"
         var decisions: [Decision] = []
         for s in samples where marks[s.id] == nil {
             for t in texts[s.id]! {
                 guard let score = all[t.id] else { continue }
                 let kept = score.itmProbability >= threshold
-                let reason = String(format: "itm %.3f %@ %g", score.itmProbability, kept ? ">=" : "<", threshold)
+                let reason = String(format: "itm %.3f %@ %g", score.itmProbability, kept ? ">=" : "<", threshold) + calibrated
                 decisions.append(Decision(textID: t.id, kept: kept, reason: reason, itmProbability: score.itmProbability,
                                           itcSimilarity: score.itcSimilarity))
             }
@@ -122,13 +148,13 @@ final class FilterStage: SampleStage {
     }
 
     /// ITM probability and ITC cosine of each (image slot, text) pair; each image encoded once.
-    private func score(pairs: [(Int, TextRecord)], images: [[Float]], model: BlipRetrievalModel,
-                       tokenizer: BertTokenizer) -> [TextScore] {
+    private func score(_ pairs: [(Int, String)], images: [[Float]], model: BlipRetrievalModel,
+                       tokenizer: BertTokenizer) -> [(itm: Double, itc: Double)] {
         guard !pairs.isEmpty else { return [] }
         let size = model.config.vision.imageSize
         let states = model.encodeImages(stackPixels(images, size: size))
         let limit = min(maxTokens, model.config.text.maxPositionEmbeddings)
-        let encoded = pairs.map { tokenizer.encode(clean ? preCaption($0.1.text, maxWords: maxWords) : $0.1.text, maxLength: limit) }
+        let encoded = pairs.map { tokenizer.encode(clean ? preCaption($0.1, maxWords: maxWords) : $0.1, maxLength: limit) }
         let width = encoded.map(\.count).max()!
         var ids: [Int] = [], valid: [Float] = []
         for e in encoded {
@@ -145,7 +171,7 @@ final class FilterStage: SampleStage {
         return pairs.enumerated().map { (k, pair) in
             var cosine: Float = 0
             for j in 0..<p { cosine += imageFeatures[flat: pair.0 * p + j] * textFeatures[flat: k * p + j] }
-            return TextScore(textID: pair.1.id, itmProbability: Double(probabilities[k]), itcSimilarity: Double(cosine))
+            return (Double(probabilities[k]), Double(cosine))
         }
     }
 }

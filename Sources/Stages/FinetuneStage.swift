@@ -69,13 +69,15 @@ final class FinetuneStage: DatasetStage {
         let alpha = Float(p.double("alpha") ?? 0.4)
         let perEpoch = loader.batchesPerEpoch
         try StageModelReference.replace(output) { folder in
-            final = try loop.run(loader: loader, parameters: model.parameters, termNames: ["itc", "itm"], context: context, log: log(folder)) { batch, step in
+            final = try loop.run(loader: loader, parameters: PretrainStage.trainedParameters(model, p), termNames: ["itc", "itm", "temp"],
+                                 context: context, log: log(folder)) { batch, step in
                 // BLIP's retrieval fine-tuning ramps alpha over the first epoch.
                 let a = alpha * min(1, Float(step) / Float(max(1, perEpoch)))
                 let negatives = NegativeSource.sampled(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(step))
                 let l = model.forwardBackward(batch.batch, alpha: a, negatives: negatives,
                                               weights: LossWeights(itc: 1, itm: 1, lm: 0), imageIDs: batch.imageIDs)
-                return [l.itc, l.itm]
+                if !(p.bool("learn_temperature") ?? true) { model.temperature.zeroGrad() }
+                return [l.itc, l.itm, Double(model.temperature.value[flat: 0])]
             }
             // The filter folder is the retrieval model itself, so `model_from: STAGE` names it.
             try model.save(retrievalFolder: folder, captionerFolder: nil)

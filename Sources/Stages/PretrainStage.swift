@@ -34,6 +34,11 @@ final class PretrainStage: DatasetStage {
         ParameterSpec("weight_decay", .double(0...1), default: .double(0.05)),
         ParameterSpec("alpha", .double(0...1), default: .double(0.4), help: "momentum distillation weight"),
         ParameterSpec("queue_size", .int(1...1_000_000), default: .int(1024), help: "a multiple of batch_size"),
+        ParameterSpec("momentum", .double(0...1), default: .double(0.995),
+                      help: "momentum encoders' EMA factor (BLIP: 0.995); 0 makes them copies of the online model"),
+        ParameterSpec("temperature", .double(0.001...0.5), default: .double(0.07), help: "ITC temperature at the start (BLIP: 0.07)"),
+        ParameterSpec("learn_temperature", .bool, default: .bool(true),
+                      help: "BLIP learns it (clamped to 0.001...0.5); false keeps it fixed, see docs/demo-results.md"),
         ParameterSpec("max_tokens", .int(4...512), default: .int(30)),
         ParameterSpec("seed", .int(0...Int.max), default: .int(0)),
         ParameterSpec("augment", .choice(["none", "blip"]), default: .string("none"),
@@ -54,6 +59,9 @@ final class PretrainStage: DatasetStage {
                           help: "catalog: every decoded sample's manifest texts; export: the export stage's blip_pretrain.json"),
             ParameterSpec("origins", .list(.choice(["web", "human"])), default: .list([.string("web"), .string("human")]),
                           help: "with data: catalog, which texts"),
+            ParameterSpec("itc_weight", .double(0...100), default: .double(1), help: "weight of the ITC loss (BLIP: 1)"),
+            ParameterSpec("itm_weight", .double(0...100), default: .double(1), help: "weight of the ITM loss (BLIP: 1)"),
+            ParameterSpec("lm_weight", .double(0...100), default: .double(1), help: "weight of the LM loss (BLIP: 1)"),
             ParameterSpec("init", .path(mustExist: true), optional: true, help: "start from a BlipForImageTextRetrieval folder"),
             ParameterSpec("init_from", .string, optional: true, help: "start from another training stage's retrieval folder"),
         ],
@@ -96,6 +104,7 @@ final class PretrainStage: DatasetStage {
         let seed = UInt64(p.int("seed") ?? 0)
         let config = try folder.map { try ModelFolder(URL(fileURLWithPath: $0)).config } ?? Self.config(p)
         var settings = PretrainingConfig(queueSize: p.int("queue_size") ?? 1024)
+        settings.momentum = Float(p.double("momentum") ?? 0.995)
         settings.encTokenID = BertTokenizer.encID
         settings.decTokenID = config.text.bosTokenID
         settings.padTokenID = config.text.padTokenID
@@ -109,7 +118,13 @@ final class PretrainStage: DatasetStage {
         } else {
             model.initializeRandomly(seed: seed, std: Float(p.double("init_std") ?? 0.02))
         }
+        model.temperature.value.fill(Float(p.double("temperature") ?? 0.07))
         return model
+    }
+
+    /// What the optimiser updates: every parameter, less the temperature when it is fixed.
+    static func trainedParameters(_ model: BlipPretrainingModel, _ p: StageParameters) -> [Parameter] {
+        p.bool("learn_temperature") ?? true ? model.parameters : model.parameters.filter { $0 !== model.temperature }
     }
 
     static func checkEnough(_ pairs: [TrainingPair], _ p: StageParameters, _ context: DatasetContext) throws {
@@ -135,17 +150,21 @@ final class PretrainStage: DatasetStage {
         options.maxTokens = p.int("max_tokens") ?? 30
         let loader = TrainingDataLoader(pairs: pairs, tokenizer: try BertTokenizer.bundled(), options: options)
         let alpha = Float(p.double("alpha") ?? 0.4)
+        let weights = LossWeights(itc: Float(p.double("itc_weight") ?? 1), itm: Float(p.double("itm_weight") ?? 1),
+                                  lm: Float(p.double("lm_weight") ?? 1))
         let perEpoch = loader.batchesPerEpoch
         context.logger.info("\(context.name): \(pairs.count) pairs, \(perEpoch) steps per epoch")
         let output = StageModelReference.folder(workdir: context.pipeline.workdir, stage: context.name)
         var final: [Double] = []
         try StageModelReference.replace(output) { folder in
-            final = try Self.loop(p).run(loader: loader, parameters: model.parameters, termNames: ["itc", "itm", "lm"], context: context,
+            final = try Self.loop(p).run(loader: loader, parameters: Self.trainedParameters(model, p),
+                                         termNames: ["itc", "itm", "lm", "temp"], context: context,
                                          log: folder.appendingPathComponent("losses.jsonl")) { batch, step in
                 let a = PretrainingConfig.rampedAlpha(alpha, step: step, stepsPerEpoch: perEpoch)
                 let negatives = NegativeSource.sampled(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(step))
-                let l = model.forwardBackward(batch.batch, alpha: a, negatives: negatives, weights: .all, imageIDs: nil)
-                return [l.itc, l.itm, l.lm]
+                let l = model.forwardBackward(batch.batch, alpha: a, negatives: negatives, weights: weights, imageIDs: nil)
+                if !(p.bool("learn_temperature") ?? true) { model.temperature.zeroGrad() }
+                return [l.itc, l.itm, l.lm, Double(model.temperature.value[flat: 0])]
             }
             try model.save(retrievalFolder: folder.appendingPathComponent("retrieval"),
                            captionerFolder: folder.appendingPathComponent("captioner"))

@@ -13,8 +13,9 @@ struct StageTrainingLoop {
     var weightDecay: Float = 0.05
     var gradientClip: Double = 1
 
-    /// Runs `steps` steps of `step` (which adds gradients and returns the loss terms); returns
-    /// the mean of each term over the last tenth of the steps.
+    /// Runs `steps` steps of `step` (which adds gradients and returns the loss terms, and may
+    /// return extra logged values after them); returns the mean of each over the last tenth of
+    /// the steps.
     func run(loader: TrainingDataLoader, parameters: [Parameter], termNames: [String], context: DatasetContext,
              log: URL, step: (LoadedBatch, Int) -> [Double]) throws -> [Double] {
         let schedule = LearningRateSchedule(peak: learningRate, warmupSteps: warmupSteps, totalSteps: steps, decay: .cosine)
@@ -27,6 +28,8 @@ struct StageTrainingLoop {
         let tail = max(1, steps / 10)
         var sums = [Double](repeating: 0, count: termNames.count)
         for s in 0..<steps {
+            // Ctrl-C: stop between steps; the stage's folder is not written, so it starts again.
+            if context.isCancelled { throw StageCancelled() }
             let batch = stream.next()
             parameters.forEach { $0.zeroGrad() }
             let terms = step(batch, s)

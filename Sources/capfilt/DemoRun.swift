@@ -3,10 +3,10 @@ import Foundation
 import Logging
 import Pipeline
 
-/// Runs a pipeline one stage at a time in pipeline order. The runner does all per-sample stages
-/// before the whole-dataset ones; the demo's caption and filter stages need models that
-/// whole-dataset training stages write, so each stage gets its own run. Every stage resumes on
-/// its own, so an interrupted demo continues where it stopped.
+/// Runs the demo pipeline once. The runner orders the stages itself: the demo's caption and
+/// filter stages need models that whole-dataset training stages write, so those run between
+/// the per-sample phases (`PipelineRunner.phases`). Every stage resumes on its own, so an
+/// interrupted demo continues where it stopped; Ctrl-C stops a training stage between steps.
 struct DemoRun {
     let definition: PipelineDefinition
     let interactive: Bool
@@ -16,15 +16,10 @@ struct DemoRun {
         let cancellation = runner.cancellation
         let interrupts = SignalCancellation { cancellation.cancel() }
         defer { interrupts.disarm() }
-        var ran: [String] = []
-        for stage in definition.stages {
-            var options = RunOptions(only: stage.name)
-            options.command = "capfilt demo"
-            options.interactive = interactive
-            let summary = try runner.run(options)
-            ran += summary.ranStages
-            if summary.cancelled || cancellation.isCancelled { return (ran, true) }
-        }
-        return (ran, false)
+        var options = RunOptions()
+        options.command = "capfilt demo"
+        options.interactive = interactive
+        let summary = try runner.run(options)
+        return (summary.ranStages, summary.cancelled || cancellation.isCancelled)
     }
 }

@@ -150,4 +150,25 @@ final class ShippedPipelinesTests: XCTestCase {
             XCTAssertFalse(p.stages.isEmpty, file)
         }
     }
+
+    /// `capfilt run` interleaves per-sample and whole-dataset stages only where a per-sample stage
+    /// needs a model a training stage writes: the demo runs in four phases, CapFilt in two.
+    func testRunPhases() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("pipelines")
+        let loader = PipelineLoader(registry: StandardStages.registry, checkPaths: false)
+        let demo = try loader.load(path: folder.appendingPathComponent("demo.yaml").path)
+        XCTAssertEqual(PipelineRunner.phases(demo.stages, pipeline: demo), [
+            ["ingest", "fetch", "decode"],
+            ["pretrain_noisy", "finetune_captioner", "finetune_filter"],
+            ["caption", "filter"],
+            ["dedup", "assemble", "export", "pretrain_bootstrapped", "evaluate", "report"],
+        ])
+        let capfilt = try loader.load(path: folder.appendingPathComponent("capfilt.yaml").path)
+        XCTAssertEqual(PipelineRunner.phases(capfilt.stages, pipeline: capfilt),
+                       [["ingest", "fetch", "decode", "caption", "filter"], ["dedup", "assemble", "export", "report"]])
+        // A selection keeps its phases' order.
+        XCTAssertEqual(PipelineRunner.phases(demo.stages.filter { ["caption", "pretrain_noisy"].contains($0.name) }, pipeline: demo),
+                       [["pretrain_noisy"], ["caption"]])
+    }
 }

@@ -78,6 +78,35 @@ final class PipelineRunTests: XCTestCase {
         XCTAssertEqual(scoresBefore, scoresAfter, "scores were reused, not recomputed")
     }
 
+    /// A threshold calibrated on held-out human pairs: every decision names it, the stored scores
+    /// are reused, and keeping all human pairs gives a lower threshold than keeping half of them.
+    func testCalibratedThresholdFromHumanPairs() throws {
+        _ = try runner(threshold: 0.5).run(RunOptions())
+        let catalogPath = folder.appendingPathComponent("work/shards/00000-of-00001/catalog.sqlite").path
+        func dump() throws -> [String] {
+            try Catalog(path: catalogPath).read { try $0.canonicalDump() }.components(separatedBy: "# decisions")
+        }
+        let scoresBefore = try dump()[0]
+        func thresholds(keep: Double) throws -> Set<String> {
+            let path = try dataset.writePipeline(workdir: folder.appendingPathComponent("work"))
+            let yaml = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(
+                of: "    threshold: 0.5", with: "    threshold: 0.5\n    calibrate_on: human.json\n    calibrate_keep: \(keep)")
+            try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+            let summary = try PipelineRunner(pipeline: try PipelineLoader(registry: StandardStages.registry).load(path: path))
+                .run(RunOptions())
+            XCTAssertEqual(summary.ranStages, ["filter", "assemble", "export", "report"])
+            let decisions = try dump()[1]
+            let found = decisions.matches(of: /(?:>=|<) ([0-9.e-]+) \(calibrated\)/).map { String($0.1) }
+            XCTAssertFalse(found.isEmpty, "decisions name the calibrated threshold")
+            return Set(found)
+        }
+        let all = try thresholds(keep: 1.0), half = try thresholds(keep: 0.5)
+        XCTAssertEqual(all.count, 1)
+        XCTAssertEqual(half.count, 1)
+        XCTAssertLessThan(Double(all.first!)!, Double(half.first!)!)
+        XCTAssertEqual(try dump()[0], scoresBefore, "scores were reused, not recomputed")
+    }
+
     func testRetryRequeuesAStatus() throws {
         let r = try runner()
         _ = try r.run(RunOptions())
