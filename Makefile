@@ -37,7 +37,7 @@ $(VENV)/.ok: scripts/requirements.txt
 	$(VENV)/bin/pip install -q -r scripts/requirements.txt
 	touch $@
 
-fixtures: venv
+fixtures: venv release
 	$(VENV)/bin/python scripts/make_tokenizer_fixtures.py
 	$(VENV)/bin/python scripts/make_checkpoint_fixtures.py
 	$(VENV)/bin/python scripts/make_med_fixtures.py
@@ -46,6 +46,7 @@ fixtures: venv
 	$(VENV)/bin/python scripts/make_training_fixtures.py
 	$(VENV)/bin/python scripts/make_evaluation_fixtures.py
 	$(VENV)/bin/python scripts/bench_imaging.py check --write-fixture
+	$(VENV)/bin/python scripts/check_training_roundtrip.py --capfilt .build/release/capfilt
 
 bench: setup venv release
 	$(VENV)/bin/python scripts/bench_med.py --cache $(BENCH_CACHE) --capfilt .build/release/capfilt
@@ -100,6 +101,12 @@ interop-pipeline: setup
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q "webdataset>=0.2.5" pillow
 	$(VENV)/bin/python scripts/check_pipeline_export.py $(PIPELINE_EXPORT_DIR)
+
+# capfilt's own training checkpoints (pretrain, finetune caption / retrieval) loaded by transformers:
+# no missing or unexpected tensors, same ITM / ITC scores, same greedy captions.
+.PHONY: interop-training
+interop-training: venv release
+	$(VENV)/bin/python scripts/check_training_roundtrip.py --capfilt .build/release/capfilt
 
 # The Slurm executor on a real one-node cluster (Debian's slurm-wlm + munge, installed,
 # configured, started and stopped by the script; needs root): docs/scale-out.md.
