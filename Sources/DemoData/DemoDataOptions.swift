@@ -15,6 +15,8 @@ public struct DemoDataOptions: Sendable, Equatable {
     /// Ground-truth captions per human, validation and test image.
     public var captionsPerImage: Int
     public var noise: NoiseShares
+    /// Which scene attributes vary.
+    public var variety: SceneVariety
     /// Port written into the web manifest's URLs (the loopback server's).
     public var webPort: UInt16
     public var jpegQuality: Int
@@ -22,11 +24,11 @@ public struct DemoDataOptions: Sendable, Equatable {
     public init(
         seed: UInt64 = 2022, imageSize: Int = 64, humanImages: Int = 1000, humanValidationImages: Int = 200,
         webImages: Int = 3000, testImages: Int = 1000, captionsPerImage: Int = 5,
-        noise: NoiseShares = NoiseShares(), webPort: UInt16 = 8377, jpegQuality: Int = 90
+        noise: NoiseShares = NoiseShares(), variety: SceneVariety = .standard, webPort: UInt16 = 8377, jpegQuality: Int = 90
     ) {
         precondition(imageSize >= 16 && humanImages >= 0 && humanValidationImages >= 0 && webImages >= 0 && testImages >= 0)
         precondition((1...CaptionWriter.templateCount).contains(captionsPerImage))
-        precondition(testImages <= SceneAttributes.combinations, "more test images than distinct scenes")
+        precondition(testImages <= variety.combinations, "more test images than distinct scenes")
         self.seed = seed
         self.imageSize = imageSize
         self.humanImages = humanImages
@@ -35,6 +37,7 @@ public struct DemoDataOptions: Sendable, Equatable {
         self.testImages = testImages
         self.captionsPerImage = captionsPerImage
         self.noise = noise
+        self.variety = variety
         self.webPort = webPort
         self.jpegQuality = jpegQuality
     }

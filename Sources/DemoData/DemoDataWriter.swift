@@ -208,12 +208,14 @@ public enum DemoDataWriter {
             kinds.append((kind.rawValue, String(dataset.web.filter { $0.kind == kind }.count)))
         }
         return JSONText.object([
-            ("generator", JSONText.string("capfilt DemoData 1")),
+            ("generator", JSONText.string("capfilt DemoData 2")),
             ("seed", String(o.seed)), ("image_size", String(o.imageSize)),
             ("human_images", String(o.humanImages)), ("validation_images", String(o.humanValidationImages)),
             ("web_images", String(o.webImages)), ("test_images", String(o.testImages)),
             ("captions_per_image", String(o.captionsPerImage)), ("web_port", String(o.webPort)),
-            ("jpeg_quality", String(o.jpegQuality)), ("web_rows_by_kind", JSONText.object(kinds)),
+            ("jpeg_quality", String(o.jpegQuality)),
+            ("max_objects", String(o.variety.maxObjects)), ("textures", o.variety.textures ? "true" : "false"),
+            ("web_rows_by_kind", JSONText.object(kinds)),
         ]) + "\n"
     }
 

@@ -61,20 +61,27 @@ public struct DemoDataset: Sendable {
         DemoRandom(seed: options.seed, stream: split.stream &* 16, index: UInt64(index))
     }
 
+    /// Without textures every object is plain, so "plain" is never said.
+    private static func style(_ style: CaptionStyle, _ options: DemoDataOptions) -> CaptionStyle {
+        var s = style
+        if !options.variety.textures { s.sayPlain = false }
+        return s
+    }
+
     private static func annotated(_ split: Split, count: Int, options: DemoDataOptions) -> [AnnotatedImage] {
         var seen = Set<SceneAttributes>()
         var images: [AnnotatedImage] = []
         images.reserveCapacity(count)
         for i in 0..<count {
             var rng = sceneStream(options, split, i)
-            var scene = SceneAttributes.random(&rng)
+            var scene = SceneAttributes.random(&rng, variety: options.variety)
             // Test scenes are distinct, so that every test caption has exactly one right image.
-            while split == .test && seen.contains(scene) { scene = SceneAttributes.random(&rng) }
+            while split == .test && seen.contains(scene) { scene = SceneAttributes.random(&rng, variety: options.variety) }
             seen.insert(scene)
             var templates = Array(0..<CaptionWriter.templateCount)
             rng.shuffle(&templates)
             let captions = templates.prefix(options.captionsPerImage).map { t in
-                CaptionWriter.caption(scene, style: .random(&rng, template: t, sentenceCase: rng.chance(1, in: 2)))
+                CaptionWriter.caption(scene, style: style(.random(&rng, template: t, sentenceCase: rng.chance(1, in: 2)), options))
             }
             images.append(AnnotatedImage(index: i, scene: scene, captions: captions))
         }
@@ -88,9 +95,9 @@ public struct DemoDataset: Sendable {
         var rngs: [DemoRandom] = []
         for i in 0..<n {
             var rng = sceneStream(options, .web, i)
-            scenes.append(.random(&rng))
+            scenes.append(.random(&rng, variety: options.variety))
             // Web alt-text is lower case without a final period, like CC3M's.
-            styles.append(.random(&rng, sentenceCase: false))
+            styles.append(style(.random(&rng, sentenceCase: false), options))
             rngs.append(rng)
         }
         var assignRng = DemoRandom(seed: options.seed, stream: 0x7765_6200, index: 0)
@@ -107,7 +114,7 @@ public struct DemoDataset: Sendable {
             case .clean: break
             case .junk: alt = WebNoise.junk(&rng)
             case .wrongAttribute:
-                let (wrong, what) = WebNoise.corrupt(scenes[i], rng: &rng)
+                let (wrong, what) = WebNoise.corrupt(scenes[i], variety: options.variety, rng: &rng)
                 alt = CaptionWriter.caption(wrong, style: styles[i])
                 changed = what
             case .swapped:
@@ -122,8 +129,8 @@ public struct DemoDataset: Sendable {
                     }
                 }
                 if otherScene == nil {
-                    var s = SceneAttributes.random(&rng)
-                    while s == scenes[i] { s = SceneAttributes.random(&rng) }
+                    var s = SceneAttributes.random(&rng, variety: options.variety)
+                    while s == scenes[i] { s = SceneAttributes.random(&rng, variety: options.variety) }
                     otherScene = s
                 }
                 alt = CaptionWriter.caption(otherScene!, style: styles[i])

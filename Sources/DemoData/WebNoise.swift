@@ -6,7 +6,7 @@ public enum NoiseKind: String, Sendable, CaseIterable {
     case swapped
     /// Alt-text junk: file names, "click here", "image", ...
     case junk
-    /// The true caption with one attribute changed: colour, shape or count.
+    /// The true caption with one attribute changed: colour, shape, and count or size.
     case wrongAttribute = "wrong_attribute"
 }
 
@@ -42,18 +42,20 @@ public struct NoiseShares: Sendable, Equatable {
 
 /// The attribute a wrong-attribute row changed.
 public enum ChangedAttribute: String, Sendable, CaseIterable {
-    case colour, shape, count
+    case colour, shape, count, size
 }
 
 enum WebNoise {
     /// One attribute replaced by a different value.
-    static func corrupt(_ scene: SceneAttributes, rng: inout DemoRandom) -> (SceneAttributes, ChangedAttribute) {
+    /// The count when scenes have several objects, else the size.
+    static func corrupt(_ scene: SceneAttributes, variety: SceneVariety, rng: inout DemoRandom) -> (SceneAttributes, ChangedAttribute) {
         var wrong = scene
-        let what = rng.pick(ChangedAttribute.allCases)
+        let what = rng.pick(variety.maxObjects > 1 ? [.colour, .shape, .count] : [ChangedAttribute.colour, .shape, .size])
         switch what {
         case .colour: wrong.colour = rng.pick(SceneAttributes.Colour.allCases.filter { $0 != scene.colour })
         case .shape: wrong.shape = rng.pick(SceneAttributes.Shape.allCases.filter { $0 != scene.shape })
-        case .count: wrong.count = rng.pick([1, 2, 3].filter { $0 != scene.count })
+        case .count: wrong.count = rng.pick(Array(1...variety.maxObjects).filter { $0 != scene.count })
+        case .size: wrong.size = scene.size == .small ? .large : .small
         }
         return (wrong, what)
     }

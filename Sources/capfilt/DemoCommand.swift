@@ -13,8 +13,8 @@ struct DemoCommand: ParsableCommand {
         discussion: """
             Writes the scenes and manifests under --data (skipped when they are already there with \
             the same sizes), serves the web split on 127.0.0.1:--port (the port the manifest's URLs \
-            name, so a resumed run uses the same one), runs the pipeline stage by stage (training \
-            stages feed the caption and filter stages, so they run in between), and prints the key \
+            name, so a resumed run uses the same one), runs the pipeline (its training stages run \
+            between the per-sample phases that need their models), and prints the key \
             figures, the report and, last, results.json. Interrupt it and run it again to resume.
             """)
 
@@ -26,6 +26,8 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .customLong("web-images")) var webImages = 3000
     @Option(name: .customLong("test-images")) var testImages = 1000
     @Option(help: "Seed of the generated data.") var seed: UInt64 = 2022
+    @Flag(help: "Scenes with 1 to 3 objects and textures (seven attributes instead of five; docs/demo-results.md).")
+    var richScenes = false
     @Flag(help: "Plain log lines even on a terminal.") var plain = false
 
     func run() throws {
@@ -36,7 +38,8 @@ struct DemoCommand: ParsableCommand {
             return handler
         }
         let options = DemoDataOptions(seed: seed, humanImages: humanImages, humanValidationImages: validationImages,
-                                      webImages: webImages, testImages: testImages, webPort: port)
+                                      webImages: webImages, testImages: testImages,
+                                      variety: richScenes ? .rich : .standard, webPort: port)
         try DemoDataFolder.prepare(options: options, root: data)
         let definition: PipelineDefinition
         do {

@@ -6,6 +6,29 @@ final class SceneTests: XCTestCase {
     private let colourWords = SceneAttributes.Colour.allCases.map(\.rawValue)
     private let backgroundWords = SceneAttributes.Background.allCases.map(\.rawValue)
 
+    /// Standard scenes hold one plain object and never say "plain"; rich ones vary count and
+    /// texture, and a wrong-attribute row changes the count there, never the size.
+    func testVarieties() {
+        let standard = DemoDataset(options: smallOptions)
+        for image in standard.human + standard.validation + standard.test {
+            XCTAssertEqual(image.scene.count, 1)
+            XCTAssertEqual(image.scene.texture, .plain)
+            for caption in image.captions { XCTAssertFalse(caption.lowercased().contains("plain"), caption) }
+        }
+        XCTAssertTrue(standard.web.allSatisfy { $0.scene.count == 1 && $0.changed != .count })
+        var options = smallOptions
+        options.variety = .rich
+        options.webImages = 300
+        let rich = DemoDataset(options: options)
+        let scenes = (rich.human + rich.test).map(\.scene) + rich.web.map(\.scene)
+        XCTAssertEqual(Set(scenes.map(\.count)), [1, 2, 3])
+        XCTAssertEqual(Set(scenes.map(\.texture)).count, 3)
+        XCTAssertTrue(rich.web.allSatisfy { $0.changed != .size })
+        XCTAssertTrue(rich.web.contains { $0.changed == .count })
+        XCTAssertEqual(SceneVariety.standard.combinations, 1600)
+        XCTAssertEqual(SceneVariety.rich.combinations, 14400)
+    }
+
     /// Every ground-truth caption names the scene's attributes and no other colour.
     func testCaptionsNameTheirScene() {
         let dataset = DemoDataset(options: smallOptions)
