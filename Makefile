@@ -72,8 +72,9 @@ fuzz: setup
 	$(FUZZ_DIR)/release/ImagingFuzz $(FUZZ_DIR)/corpus -max_len=65536 -max_total_time=$(FUZZ_SECONDS) \
 	  -artifact_prefix=$(FUZZ_DIR)/artifacts/ -print_final_stats=1
 
+# The whole CapFilt bootstrap on generated data (docs/demo.md); interrupt and rerun to resume.
 demo: release
-	scripts/demo.sh
+	.build/release/capfilt demo
 
 clean:
 	rm -rf .build

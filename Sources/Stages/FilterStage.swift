@@ -37,8 +37,8 @@ final class FilterStage: SampleStage {
                           help: "held-out human pairs (Karpathy/BLIP json list or COCO captions json): the threshold becomes the ITM probability that calibrate_keep of them reach, instead of `threshold`"),
             ParameterSpec("calibrate_image_root", .path(mustExist: true), optional: true, help: "image folder of a COCO calibrate_on file"),
             ParameterSpec("calibrate_keep", .double(0.5...1), default: .double(0.95), help: "share of the human pairs the threshold keeps"),
-            ParameterSpec("first_token", .choice(["cls", "enc"]), default: .string("cls"),
-                          help: "first token of the grounded encoder: cls (Hugging Face) or enc (BLIP's code)"),
+            ParameterSpec("first_token", .choice(["cls", "enc"]), optional: true,
+                          help: "first token of the grounded encoder: cls (how Hugging Face's converted checkpoints are used; the default with `model`) or enc (BLIP's code and capfilt's training; the default with `model_from`)"),
             ParameterSpec("pre_caption", .bool, default: .bool(true), help: "clean texts as BLIP's pre_caption"),
             ParameterSpec("max_words", .int(1...512), default: .int(50)),
             ParameterSpec("max_tokens", .int(2...512), default: .int(35)),
@@ -54,7 +54,9 @@ final class FilterStage: SampleStage {
         self.folder = folder
         batchSize = p.int("batch_size") ?? 16
         threshold = p.double("threshold") ?? 0.5
-        firstToken = ITMFirstToken(rawValue: p.string("first_token") ?? "cls") ?? .cls
+        // A model capfilt trained saw [ENC] first in every ITM pair; scoring it with [CLS] gives
+        // near-arbitrary probabilities, so the default follows where the model comes from.
+        firstToken = ITMFirstToken(rawValue: p.string("first_token") ?? (p.string("model_from") != nil ? "enc" : "cls")) ?? .cls
         clean = p.bool("pre_caption") ?? true
         maxWords = p.int("max_words") ?? 50
         maxTokens = p.int("max_tokens") ?? 35

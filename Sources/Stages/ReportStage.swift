@@ -77,12 +77,6 @@ final class ReportStage: DatasetStage {
                     if let itm = d.itm { scores[d.origin, default: []].append(itm) }
                 }
             }
-            for origin in [TextOrigin.web, .synthetic] {
-                let k = kept[origin.rawValue] ?? 0, d = dropped[origin.rawValue] ?? 0
-                texts.append(OriginCounts(origin: origin, total: k + d, kept: k, dropped: d))
-                histograms.append(ScoreHistogram(title: "ITM match probability, \(origin.rawValue) texts", origin: origin,
-                                                 scores: scores[origin.rawValue] ?? [], threshold: threshold))
-            }
             var remaining = gridSize
             for c in context.catalogs where remaining > 0 {
                 for (sample, judged) in try c.read({ try $0.judgedSamples(fingerprint: filter.fingerprint,
@@ -97,6 +91,17 @@ final class ReportStage: DatasetStage {
                         }))
                     remaining -= 1
                 }
+            }
+            // A calibrated filter decided with its own threshold, which every reason names.
+            if let reason = grid.lazy.flatMap(\.texts).compactMap(\.reason).first(where: { $0.hasSuffix("(calibrated)") }),
+               let match = reason.firstMatch(of: /(?:>=|<) ([0-9.e+-]+) \(calibrated\)/), let value = Double(match.1) {
+                threshold = value
+            }
+            for origin in [TextOrigin.web, .synthetic] {
+                let k = kept[origin.rawValue] ?? 0, d = dropped[origin.rawValue] ?? 0
+                texts.append(OriginCounts(origin: origin, total: k + d, kept: k, dropped: d))
+                histograms.append(ScoreHistogram(title: "ITM match probability, \(origin.rawValue) texts", origin: origin,
+                                                 scores: scores[origin.rawValue] ?? [], threshold: threshold))
             }
         }
         var notes: [String] = []
