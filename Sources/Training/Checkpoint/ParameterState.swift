@@ -6,28 +6,31 @@ import Tensor
 /// parameters, AdamW moments (`optimizer.m.*`, `optimizer.v.*`) and, in the metadata, the step
 /// and the optimizer's step count. Same format as the pre-training state.
 func saveParameterState(_ parameters: [Parameter], optimizer: AdamW, step: Int, to url: URL) throws {
-    var tensors: [(name: String, shape: [Int], values: [Float])] = []
-    func add(_ p: Parameter, prefix: String, _ t: Tensor) {
-        let block = p.count / p.parts.count
-        var shape = p.value.shape
-        if p.parts.count > 1 { shape[0] /= p.parts.count }
-        for (i, name) in p.parts.enumerated() {
-            tensors.append((prefix + name, shape, Array(UnsafeBufferPointer(start: t.data + i * block, count: block))))
-        }
-    }
-    for p in parameters { add(p, prefix: "", p.value) }
-    for (i, p) in optimizer.parameters.enumerated() {
-        add(p, prefix: "optimizer.m.", optimizer.firstMoments[i])
-        add(p, prefix: "optimizer.v.", optimizer.secondMoments[i])
-    }
+    let tensors = parameters.flatMap { stateTensors($0, prefix: "", $0.value) } + optimizerStateTensors(optimizer)
     try SafeTensorsWriter.write(tensors, metadata: ["format": "capfilt-training-state-1", "step": String(step),
                                                     "optimizer_step": String(optimizer.step)], to: url)
 }
 
-/// Restores `saveParameterState`'s file; returns its step.
-func loadParameterState(_ parameters: [Parameter], optimizer: AdamW, from url: URL) throws -> Int {
-    let file = try SafeTensorsFile(url: url)
-    try loadParameters(parameters, from: file)
+/// One named tensor per Hugging Face name of `p` (a fused parameter splits along its first axis),
+/// with values taken from `t` (the parameter itself or one of its optimizer moments).
+func stateTensors(_ p: Parameter, prefix: String, _ t: Tensor) -> [(name: String, shape: [Int], values: [Float])] {
+    let block = p.count / p.parts.count
+    var shape = p.value.shape
+    if p.parts.count > 1 { shape[0] /= p.parts.count }
+    return p.parts.enumerated().map { (i, name) in
+        (prefix + name, shape, Array(UnsafeBufferPointer(start: t.data + i * block, count: block)))
+    }
+}
+
+/// AdamW's moments as `optimizer.m.*` and `optimizer.v.*` tensors.
+func optimizerStateTensors(_ optimizer: AdamW) -> [(name: String, shape: [Int], values: [Float])] {
+    optimizer.parameters.enumerated().flatMap { (i, p) in
+        stateTensors(p, prefix: "optimizer.m.", optimizer.firstMoments[i]) + stateTensors(p, prefix: "optimizer.v.", optimizer.secondMoments[i])
+    }
+}
+
+/// Restores AdamW's moments and step count from a state file written with `optimizerStateTensors`.
+func loadOptimizerState(_ optimizer: AdamW, from file: SafeTensorsFile, url: URL) throws {
     guard let count = file.metadata["optimizer_step"].flatMap(Int.init) else {
         throw CheckpointError("\(url.lastPathComponent): no optimizer state (metadata 'optimizer_step')")
     }
@@ -38,6 +41,13 @@ func loadParameterState(_ parameters: [Parameter], optimizer: AdamW, from url: U
     }
     try loadParameters(moments, from: file)
     optimizer.restore(step: count)
+}
+
+/// Restores `saveParameterState`'s file; returns its step.
+func loadParameterState(_ parameters: [Parameter], optimizer: AdamW, from url: URL) throws -> Int {
+    let file = try SafeTensorsFile(url: url)
+    try loadParameters(parameters, from: file)
+    try loadOptimizerState(optimizer, from: file, url: url)
     return Int(file.metadata["step"] ?? "0") ?? 0
 }
 

@@ -9,17 +9,7 @@ import Tensor
 /// queue's image ids and the optimizer's step count. The parity fixture's state.safetensors is this format without an optimizer.
 extension BlipPretrainingModel {
     public func saveTrainingState(to url: URL, step: Int, optimizer: AdamW?) throws {
-        var tensors: [(name: String, shape: [Int], values: [Float])] = []
-        func add(_ p: Parameter, prefix: String = "", _ source: Tensor? = nil) {
-            let t = source ?? p.value, block = p.count / p.parts.count
-            var shape = p.value.shape
-            if p.parts.count > 1 { shape[0] /= p.parts.count }
-            for (i, name) in p.parts.enumerated() {
-                tensors.append((prefix + name, shape, Array(UnsafeBufferPointer(start: t.data + i * block, count: block))))
-            }
-        }
-        for p in parameters { add(p) }
-        for p in momentumParameters { add(p) }
+        var tensors = (parameters + momentumParameters).flatMap { stateTensors($0, prefix: "", $0.value) }
         let q = settings.queueSize, width = imageQueue.dim(1)
         tensors.append(("queue.image", [q, width], imageQueue.toArray()))
         tensors.append(("queue.text", [q, width], textQueue.toArray()))
@@ -27,10 +17,7 @@ extension BlipPretrainingModel {
                         "queue_ids": queueIDs.map(String.init).joined(separator: ",")]
         if let optimizer {
             precondition(optimizer.parameters.count == parameters.count, "the optimizer must hold this model's parameters")
-            for (i, p) in optimizer.parameters.enumerated() {
-                add(p, prefix: "optimizer.m.", optimizer.firstMoments[i])
-                add(p, prefix: "optimizer.v.", optimizer.secondMoments[i])
-            }
+            tensors += optimizerStateTensors(optimizer)
             metadata["optimizer_step"] = String(optimizer.step)
         }
         try SafeTensorsWriter.write(tensors, metadata: metadata, to: url)
@@ -49,18 +36,7 @@ extension BlipPretrainingModel {
             throw CheckpointError("\(url.lastPathComponent): metadata 'queue_ids' has \(ids.count) ids, expected \(settings.queueSize)")
         }
         setQueues(image: try file.floats("queue.image"), text: try file.floats("queue.text"), pointer: pointer, ids: ids)
-        if let optimizer {
-            guard let count = file.metadata["optimizer_step"].flatMap(Int.init) else {
-                throw CheckpointError("\(url.lastPathComponent): no optimizer state (metadata 'optimizer_step')")
-            }
-            let moments = optimizer.parameters.indices.flatMap { i -> [Parameter] in
-                let p = optimizer.parameters[i]
-                return [Parameter(p.parts.map { "optimizer.m." + $0 }, viewing: optimizer.firstMoments[i]),
-                        Parameter(p.parts.map { "optimizer.v." + $0 }, viewing: optimizer.secondMoments[i])]
-            }
-            try loadParameters(moments, from: file)
-            optimizer.restore(step: count)
-        }
+        if let optimizer { try loadOptimizerState(optimizer, from: file, url: url) }
         return Int(file.metadata["step"] ?? "0") ?? 0
     }
 }
