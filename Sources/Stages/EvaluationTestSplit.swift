@@ -14,17 +14,13 @@ struct TestSplit {
     var textImage: [Int]
 
     init(path: String, limit: Int) throws {
-        guard let data = FileManager.default.contents(atPath: path),
-              let list = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+        guard let json = readJSON(path: path),
+              let entries = captionList(json, imageRoot: (path as NSString).deletingLastPathComponent, limit: limit) else {
             throw StageFailure("io", "\(path): expected a JSON list of {image, caption}")
         }
-        let folder = (path as NSString).deletingLastPathComponent
         images = []; references = []; texts = []; textImage = []
-        for entry in limit > 0 ? Array(list.prefix(limit)) : list {
-            guard let image = entry["image"] as? String else { continue }
-            let captions = (entry["caption"] as? [String]) ?? (entry["caption"] as? String).map { [$0] } ?? []
-            guard !captions.isEmpty else { continue }
-            images.append(image.hasPrefix("/") ? image : folder + "/" + image)
+        for (image, captions) in entries {
+            images.append(image)
             references.append(captions)
             for c in captions { texts.append(c); textImage.append(images.count - 1) }
         }
@@ -33,12 +29,7 @@ struct TestSplit {
 
     /// Model inputs of every image, decoded and transformed on all cores.
     func pixels(size: Int) throws -> [[Float]] {
-        let transform = BlipImageTransform(size: size)
-        let out = UnsafeResults<Result<[Float], Error>>(count: images.count)
-        DispatchQueue.concurrentPerform(iterations: images.count) { i in
-            out[i] = Result { transform(try ImageDecoder.decode(contentsOf: images[i])) }
-        }
-        return try (0..<images.count).map { try out[$0]!.get() }
+        try transformImageFiles(images, size: size).map { try $0.get() }
     }
 
     /// R@1/5/10 from the ITC cosine of every image with every text.
@@ -54,12 +45,7 @@ struct TestSplit {
         let limit = min(35, model.config.text.maxPositionEmbeddings)
         for start in stride(from: 0, to: texts.count, by: batch) {
             let encoded = texts[start..<min(texts.count, start + batch)].map { tokenizer.encode(preCaption($0, maxWords: 50), maxLength: limit) }
-            let width = encoded.map(\.count).max()!
-            var ids: [Int] = [], valid: [Float] = []
-            for e in encoded {
-                ids += e + Array(repeating: BertTokenizer.padID, count: width - e.count)
-                valid += Array(repeating: 1, count: e.count) + Array(repeating: 0, count: width - e.count)
-            }
+            let (ids, valid) = BertTokenizer.padded(encoded)
             textFeatures += rows(model.textFeatures(textHidden: model.textHidden(ids: ids, sequences: encoded.count, keyValid: valid)))
         }
         var scores = [Double](repeating: 0, count: images.count * texts.count)

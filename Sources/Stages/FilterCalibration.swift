@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Imaging
 import MED
@@ -17,19 +16,10 @@ struct FilterCalibration {
     /// the file's folder) or a COCO captions file (`images` + `annotations`, paths relative to
     /// `imageRoot`).
     init(path: String, imageRoot: String?) throws {
-        guard let data = FileManager.default.contents(atPath: path),
-              let json = try? JSONSerialization.jsonObject(with: data) else {
-            throw StageFailure("calibration", "\(path): not readable JSON")
-        }
-        func resolve(_ file: String, _ root: String) -> String { file.hasPrefix("/") ? file : root + "/" + file }
+        guard let json = readJSON(path: path) else { throw StageFailure("calibration", "\(path): not readable JSON") }
         pairs = []
-        if let list = json as? [[String: Any]] {
-            let folder = imageRoot ?? (path as NSString).deletingLastPathComponent
-            for entry in list {
-                guard let image = entry["image"] as? String else { continue }
-                let captions = (entry["caption"] as? [String]) ?? (entry["caption"] as? String).map { [$0] } ?? []
-                for c in captions { pairs.append((resolve(image, folder), c)) }
-            }
+        if let list = captionList(json, imageRoot: imageRoot ?? (path as NSString).deletingLastPathComponent) {
+            for (image, captions) in list { for c in captions { pairs.append((image, c)) } }
         } else if let coco = json as? [String: Any], let images = coco["images"] as? [[String: Any]],
                   let annotations = coco["annotations"] as? [[String: Any]] {
             guard let root = imageRoot else {
@@ -41,7 +31,7 @@ struct FilterCalibration {
             }
             for a in annotations {
                 guard let id = a["image_id"] as? Int, let file = files[id], let caption = a["caption"] as? String else { continue }
-                pairs.append((resolve(file, root), caption))
+                pairs.append((file.hasPrefix("/") ? file : root + "/" + file, caption))
             }
         }
         guard !pairs.isEmpty else { throw StageFailure("calibration", "\(path): no (image, caption) pairs") }
@@ -53,18 +43,11 @@ struct FilterCalibration {
                    score: ([(Int, String)], [[Float]]) -> [Double]) throws -> (threshold: Double, pairs: Int) {
         let paths = Array(Set(pairs.map(\.image))).sorted()
         let slot = Dictionary(uniqueKeysWithValues: paths.enumerated().map { ($1, $0) })
-        let transform = BlipImageTransform(size: imageSize)
         var probabilities: [Double] = []
         for start in stride(from: 0, to: paths.count, by: batchImages) {
             let chunk = Array(paths[start..<min(paths.count, start + batchImages)])
-            let decoded = UnsafeResults<Result<[Float], Error>>(count: chunk.count)
-            DispatchQueue.concurrentPerform(iterations: chunk.count) { i in
-                decoded[i] = Result { transform(try ImageDecoder.decode(contentsOf: chunk[i])) }
-            }
-            let pixels = try (0..<chunk.count).map { i in
-                do { return try decoded[i]!.get() } catch {
-                    throw StageFailure("calibration", "\(chunk[i]): \(error)")
-                }
+            let pixels = try zip(chunk, transformImageFiles(chunk, size: imageSize)).map { path, decoded in
+                do { return try decoded.get() } catch { throw StageFailure("calibration", "\(path): \(error)") }
             }
             let batchPairs = pairs.filter { slot[$0.image]! >= start && slot[$0.image]! < start + chunk.count }
                 .map { (slot[$0.image]! - start, $0.caption) }

@@ -157,12 +157,7 @@ final class FilterStage: SampleStage {
         let states = model.encodeImages(stackPixels(images, size: size))
         let limit = min(maxTokens, model.config.text.maxPositionEmbeddings)
         let encoded = pairs.map { tokenizer.encode(clean ? preCaption($0.1, maxWords: maxWords) : $0.1, maxLength: limit) }
-        let width = encoded.map(\.count).max()!
-        var ids: [Int] = [], valid: [Float] = []
-        for e in encoded {
-            ids += e + Array(repeating: BertTokenizer.padID, count: width - e.count)
-            valid += Array(repeating: 1, count: e.count) + Array(repeating: 0, count: width - e.count)
-        }
+        let (ids, valid) = BertTokenizer.padded(encoded)
         let imageIndex = pairs.map(\.0)
         let grounded = model.groundedHidden(ids: ids, sequences: pairs.count, keyValid: valid, imageStates: states,
                                             imageIndex: imageIndex, firstToken: firstToken)

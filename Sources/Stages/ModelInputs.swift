@@ -52,3 +52,31 @@ func stackPixels(_ images: [[Float]], size: Int) -> Tensor {
     for p in images { values += p }
     return Tensor(shape: [images.count, 3, size, size], values: values)
 }
+
+/// BLIP's test transform of image files, decoded on all cores: each file's pixels or its error.
+func transformImageFiles(_ paths: [String], size: Int) -> [Result<[Float], Error>] {
+    let transform = BlipImageTransform(size: size)
+    let out = UnsafeResults<Result<[Float], Error>>(count: paths.count)
+    DispatchQueue.concurrentPerform(iterations: paths.count) { i in
+        out[i] = Result { transform(try ImageDecoder.decode(contentsOf: paths[i])) }
+    }
+    return (0..<paths.count).map { out[$0]! }
+}
+
+/// The JSON value of a file, or nil when it cannot be read or parsed.
+func readJSON(path: String) -> Any? {
+    FileManager.default.contents(atPath: path).flatMap { try? JSONSerialization.jsonObject(with: $0) }
+}
+
+/// A Karpathy / BLIP json list (`[{image, caption: text or [texts]}]`): its first `limit` entries
+/// (all when 0) that have an image and a caption, image paths resolved against `imageRoot`.
+/// nil when `json` is not a list of objects.
+func captionList(_ json: Any, imageRoot: String, limit: Int = 0) -> [(image: String, captions: [String])]? {
+    guard let list = json as? [[String: Any]] else { return nil }
+    return (limit > 0 ? Array(list.prefix(limit)) : list).compactMap { entry in
+        guard let image = entry["image"] as? String else { return nil }
+        let captions = (entry["caption"] as? [String]) ?? (entry["caption"] as? String).map { [$0] } ?? []
+        guard !captions.isEmpty else { return nil }
+        return (image.hasPrefix("/") ? image : imageRoot + "/" + image, captions)
+    }
+}

@@ -83,12 +83,7 @@ struct ScoreCommand: ParsableCommand {
             if !ok.isEmpty {
                 let states = model.encodeImages(ImageInput.stack(good, size: size))
                 let encoded = ok.map { tokenizer.encode($0.text, maxLength: maxTokens) }
-                let t = encoded.map(\.count).max()!
-                var ids: [Int] = [], valid: [Float] = []
-                for e in encoded {
-                    ids += e + Array(repeating: BertTokenizer.padID, count: t - e.count)
-                    valid += Array(repeating: 1, count: e.count) + Array(repeating: 0, count: t - e.count)
-                }
+                let (ids, valid) = BertTokenizer.padded(encoded)
                 let imageIndex = ok.map { slot[$0.image]! }
                 let grounded = model.groundedHidden(ids: ids, sequences: ok.count, keyValid: valid, imageStates: states,
                                                     imageIndex: imageIndex, firstToken: firstToken)

@@ -238,3 +238,19 @@ public struct BertTokenizer: Sendable {
         if replaced { bytes = result }
     }
 }
+
+extension BertTokenizer {
+    /// Token sequences as one batch: ids [N, L] padded with [PAD] and the key mask [N, L] (1 on
+    /// tokens, 0 on padding). L is `length`, or the longest sequence when nil.
+    public static func padded(_ sequences: [[Int]], length: Int? = nil) -> (ids: [Int], keyValid: [Float]) {
+        let width = length ?? sequences.map(\.count).max() ?? 0
+        var ids: [Int] = [], valid: [Float] = []
+        ids.reserveCapacity(sequences.count * width)
+        valid.reserveCapacity(sequences.count * width)
+        for s in sequences {
+            ids += s + Array(repeating: padID, count: width - s.count)
+            valid += Array(repeating: 1, count: s.count) + Array(repeating: 0, count: width - s.count)
+        }
+        return (ids, valid)
+    }
+}

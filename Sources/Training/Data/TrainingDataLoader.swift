@@ -122,12 +122,7 @@ public final class TrainingDataLoader: @unchecked Sendable {
             let caption = options.prompt + preCaption(pairs[pair].caption, maxWords: options.maxWords)
             return tokenizer.encode(caption, maxLength: options.maxTokens)
         }
-        let length = options.padToMaxTokens ? options.maxTokens : texts.map(\.count).max()!
-        var ids: [Int] = [], mask: [Float] = []
-        for t in texts {
-            ids += t + [Int](repeating: BertTokenizer.padID, count: length - t.count)
-            mask += [Float](repeating: 1, count: t.count) + [Float](repeating: 0, count: length - t.count)
-        }
+        let (ids, mask) = BertTokenizer.padded(texts, length: options.padToMaxTokens ? options.maxTokens : nil)
         let imageIDs = chosen.allSatisfy { pairs[$0].imageID != nil } ? chosen.map { pairs[$0].imageID! } : nil
         return LoadedBatch(batch: PretrainingBatch(pixels: pixels, ids: ids, attentionMask: mask),
                            imageIDs: imageIDs, unreadable: slots.value.flatMap(\.unreadable))
