@@ -44,6 +44,7 @@ fixtures: venv release
 	$(VENV)/bin/python scripts/make_image_fixtures.py
 	$(VENV)/bin/python scripts/make_ingest_fixtures.py
 	$(VENV)/bin/python scripts/make_training_fixtures.py
+	$(VENV)/bin/python scripts/make_vision_classifier_fixture.py
 	$(VENV)/bin/python scripts/make_evaluation_fixtures.py
 	$(VENV)/bin/python scripts/bench_imaging.py check --write-fixture
 	$(VENV)/bin/python scripts/check_training_roundtrip.py --capfilt .build/release/capfilt

@@ -11,6 +11,8 @@
 ///     test/coco_karpathy_test.json              clean test split, Karpathy layout
 ///     test/images/00000.jpg ...
 ///     attributes/{human,validation,web,test}.jsonl   every image's scene
+///     labelled/labels.json                      [{"image": "images/00000.jpg", "label": "circle top"}, ...]
+///     labelled/images/00000.jpg ...             images labelled with shape and position
 public struct DemoDataLayout: Sendable, Equatable {
     public let root: String
 
@@ -30,6 +32,12 @@ public struct DemoDataLayout: Sendable, Equatable {
     public var testImageRoot: String { path("test") }
 
     public func attributes(_ split: DemoDataset.Split) -> String { path("attributes/\(split.rawValue).jsonl") }
+    /// The labelled split's list; its `image` paths are relative to its folder.
+    public var labelledList: String { path("labelled/labels.json") }
+
+    public static func labelledFileName(_ index: Int, images: Int) -> String {
+        "images/" + padded(index, width: max(5, String(max(images - 1, 0)).count)) + ".jpg"
+    }
 
     /// The URL path of web row `index` (zero-padded to at least five digits).
     public static func webPath(_ index: Int, rows: Int) -> String {

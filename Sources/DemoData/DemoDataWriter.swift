@@ -19,7 +19,7 @@ public enum DemoDataWriter {
         let layout = DemoDataLayout(root: root)
         let o = dataset.options
         for dir in [
-            "coco/annotations", "coco/train2017", "coco/val2017", "cc3m", "www/web", "test/images", "attributes",
+            "coco/annotations", "coco/train2017", "coco/val2017", "cc3m", "www/web", "test/images", "attributes", "labelled/images",
         ] {
             try makeDirectory(root + "/" + dir)
         }
@@ -35,6 +35,7 @@ public enum DemoDataWriter {
         try writeText(attributesJSONL(dataset, .validation), to: layout.attributes(.validation))
         try writeText(attributesJSONL(dataset, .web), to: layout.attributes(.web))
         try writeText(attributesJSONL(dataset, .test), to: layout.attributes(.test))
+        try writeText(labelsJSON(dataset), to: layout.labelledList)
         try writeText(summaryJSON(dataset), to: layout.summary)
         return layout
     }
@@ -78,10 +79,19 @@ public enum DemoDataWriter {
         }
     }
 
+    /// The rendered image of one labelled item.
+    public static func labelledImage(_ dataset: DemoDataset, _ index: Int) -> RGBImage {
+        var rng = DemoDataset.labelledPixelStream(dataset.options, index)
+        return SceneRenderer.render(dataset.labelled[index].scene, size: dataset.options.imageSize, rng: &rng)
+    }
+
     private static func writeImages(_ dataset: DemoDataset, layout: DemoDataLayout) throws {
-        let jobs: [(DemoDataset.Split, Int)] =
+        // nil: the labelled split.
+        let jobs: [(DemoDataset.Split?, Int)] =
             dataset.human.indices.map { (.human, $0) } + dataset.validation.indices.map { (.validation, $0) }
             + dataset.web.indices.map { (.web, $0) } + dataset.test.indices.map { (.test, $0) }
+            + dataset.labelled.indices.map { (nil, $0) }
+        let labelledFolder = (layout.labelledList as NSString).deletingLastPathComponent
         let failures = FailureBox()
         let chunk = 64
         let chunks = (jobs.count + chunk - 1) / chunk
@@ -89,10 +99,15 @@ public enum DemoDataWriter {
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             for (split, index) in jobs[(c * chunk)..<min(jobs.count, (c + 1) * chunk)] {
                 do {
-                    let bytes = try ImageEncoder.jpeg(image(dataset, split, index), quality: dataset.options.jpegQuality)
-                    try writeBytes(bytes, to: imagePath(dataset, split, index, layout: layout))
+                    if let split {
+                        let bytes = try ImageEncoder.jpeg(image(dataset, split, index), quality: dataset.options.jpegQuality)
+                        try writeBytes(bytes, to: imagePath(dataset, split, index, layout: layout))
+                    } else {
+                        let bytes = try ImageEncoder.jpeg(labelledImage(dataset, index), quality: dataset.options.jpegQuality)
+                        try writeBytes(bytes, to: labelledFolder + "/" + DemoDataLayout.labelledFileName(index, images: dataset.labelled.count))
+                    }
                 } catch {
-                    failures.add("\(split.rawValue) image \(index): \(error)")
+                    failures.add("\(split?.rawValue ?? "labelled") image \(index): \(error)")
                 }
             }
         }
@@ -201,6 +216,17 @@ public enum DemoDataWriter {
         }
     }
 
+    /// The labelled split: `[{"image": "images/NNNNN.jpg", "label": "shape position"}]`, what a
+    /// pretrain_vision stage reads.
+    static func labelsJSON(_ dataset: DemoDataset) -> String {
+        JSONText.array(dataset.labelled.map {
+            JSONText.object([
+                ("image", JSONText.string(DemoDataLayout.labelledFileName($0.index, images: dataset.labelled.count))),
+                ("label", JSONText.string($0.label)),
+            ])
+        }, multiline: true) + "\n"
+    }
+
     static func summaryJSON(_ dataset: DemoDataset) -> String {
         let o = dataset.options
         var kinds: [(String, String)] = []
@@ -212,6 +238,7 @@ public enum DemoDataWriter {
             ("seed", String(o.seed)), ("image_size", String(o.imageSize)),
             ("human_images", String(o.humanImages)), ("validation_images", String(o.humanValidationImages)),
             ("web_images", String(o.webImages)), ("test_images", String(o.testImages)),
+            ("labelled_images", String(o.labelledImages)),
             ("captions_per_image", String(o.captionsPerImage)), ("web_port", String(o.webPort)),
             ("jpeg_quality", String(o.jpegQuality)),
             ("max_objects", String(o.variety.maxObjects)), ("textures", o.variety.textures ? "true" : "false"),

@@ -38,11 +38,25 @@ public struct DemoDataset: Sendable {
         public let swappedWith: Int?
     }
 
+    /// One image of the labelled split: a scene and its class.
+    public struct LabelledImage: Sendable {
+        public let index: Int
+        public let scene: SceneAttributes
+        /// The object's shape and position, e.g. "circle top": 25 classes.
+        public var label: String { scene.shape.rawValue + " " + scene.position.rawValue }
+    }
+
     public let options: DemoDataOptions
     public let human: [AnnotatedImage]
     public let validation: [AnnotatedImage]
     public let web: [WebRow]
     public let test: [AnnotatedImage]
+    /// Labelled images for pre-training the image encoder (not one of `Split`: no captions, and
+    /// the splits' bytes do not depend on it).
+    public let labelled: [LabelledImage]
+
+    /// The random streams of the labelled split (the four splits use 1 to 4).
+    static let labelledStream: UInt64 = 5
 
     public init(options: DemoDataOptions) {
         self.options = options
@@ -50,6 +64,15 @@ public struct DemoDataset: Sendable {
         validation = Self.annotated(.validation, count: options.humanValidationImages, options: options)
         test = Self.annotated(.test, count: options.testImages, options: options)
         web = Self.webRows(options)
+        labelled = (0..<options.labelledImages).map { i in
+            var rng = DemoRandom(seed: options.seed, stream: Self.labelledStream &* 16, index: UInt64(i))
+            return LabelledImage(index: i, scene: SceneAttributes.random(&rng, variety: options.variety))
+        }
+    }
+
+    /// The random stream of one labelled image's pixels.
+    static func labelledPixelStream(_ options: DemoDataOptions, _ index: Int) -> DemoRandom {
+        DemoRandom(seed: options.seed, stream: labelledStream &* 16 &+ 1, index: UInt64(index))
     }
 
     /// The random stream of one image's pixels (layout jitter, grain).

@@ -89,6 +89,11 @@ final class EvaluateStage: DatasetStage {
             metrics.append(EvaluationMetric(name: "filter recall: \(kind)", value: filter.detection.recallByKind[kind],
                                             description: "\(filter.detection.droppedByKind[kind] ?? 0) of \(filter.detection.countByKind[kind] ?? 0) dropped"))
         }
+        let byChange = filter.detectionByChange
+        for change in byChange.recallByKind.keys.sorted() where filter.detection.recallByKind[change] == nil {
+            metrics.append(EvaluationMetric(name: "filter recall: \(change)", value: byChange.recallByKind[change],
+                                            description: "\(byChange.droppedByKind[change] ?? 0) of \(byChange.countByKind[change] ?? 0) dropped"))
+        }
         let blip = filter.detectionAtBLIPThreshold
         metrics += [
             EvaluationMetric(name: "filter precision at 0.5", value: blip.precision, description: "BLIP's fixed threshold, from the stored scores"),

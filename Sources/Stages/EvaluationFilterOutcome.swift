@@ -10,6 +10,9 @@ struct FilterOutcome {
     /// The same texts judged by BLIP's rule (ITM probability below 0.5 dropped), from the stored
     /// scores: the reference point when the filter's threshold was calibrated.
     var detectionAtBLIPThreshold: DetectionMetrics
+    /// Recall per noise kind and, where the labels name it, the attribute that was changed
+    /// ("wrong_attribute (shape)"): which errors the filter can see.
+    var detectionByChange: DetectionMetrics
     var syntheticNoiseRatio: Double
 
     init(_ context: DatasetContext, labels path: String) throws {
@@ -19,12 +22,13 @@ struct FilterOutcome {
               let rows = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
             throw StageFailure("io", "\(path): expected a JSON list of {key, kind}")
         }
-        var kindOf: [String: String] = [:]
+        var kindOf: [String: String] = [:], changeOf: [String: String] = [:]
         for row in rows {
             guard let kind = row["kind"] as? String, let key = row["key"] else { continue }
             kindOf["\(key)"] = kind
+            if let changed = row["changed"] as? String { changeOf["\(key)"] = "\(kind) (\(changed))" }
         }
-        var dropped: [Bool] = [], droppedAtHalf: [Bool] = [], kinds: [String] = []
+        var dropped: [Bool] = [], droppedAtHalf: [Bool] = [], kinds: [String] = [], changes: [String] = []
         var syntheticDropped = 0, syntheticTotal = 0
         for catalog in context.catalogs {
             try catalog.read { session in
@@ -37,7 +41,9 @@ struct FilterOutcome {
                         if !d.kept { syntheticDropped += 1 }
                     } else if t.origin == "web" {
                         if keys[t.sampleID] == nil { keys[t.sampleID] = try session.sample(id: t.sampleID)?.key ?? "" }
-                        guard let kind = kindOf[keys[t.sampleID]!] else { continue }
+                        let key = keys[t.sampleID]!
+                        guard let kind = kindOf[key] else { continue }
+                        changes.append(changeOf[key] ?? kind)
                         dropped.append(!d.kept)
                         droppedAtHalf.append((d.itmProbability ?? 1) < 0.5)
                         kinds.append(kind)
@@ -47,6 +53,7 @@ struct FilterOutcome {
         }
         detection = Detection.evaluate(dropped: dropped, kinds: kinds)
         detectionAtBLIPThreshold = Detection.evaluate(dropped: droppedAtHalf, kinds: kinds)
+        detectionByChange = Detection.evaluate(dropped: dropped, kinds: changes)
         syntheticNoiseRatio = syntheticTotal == 0 ? 0 : Double(syntheticDropped) / Double(syntheticTotal)
     }
 }

@@ -47,6 +47,7 @@ final class FinetuneStage: DatasetStage {
         var final: [Double] = []
         var options = DataLoaderOptions(batchSize: p.int("batch_size") ?? 32, imageSize: 0, pretraining: false, seed: seed)
         options.maxTokens = p.int("max_tokens") ?? 35
+        options.padToMaxTokens = p.string("padding") == "max_length"
         if p.string("task") == "captioner" {
             let model = try BlipCaptionerTrainingModel(folder: URL(fileURLWithPath: initFolder))
             options.transform = PretrainStage.transform(p, size: model.config.vision.imageSize, pretraining: false)

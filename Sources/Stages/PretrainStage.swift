@@ -12,6 +12,8 @@ import Training
 final class PretrainStage: DatasetStage {
     let setup: StageSetup
     let initFolder: String?
+    /// A pretrain_vision stage's folder, whose ViT the model starts from.
+    let visionFolder: String?
 
     static let sizeParameters: [ParameterSpec] = [
         ParameterSpec("vision_width", .int(8...4096), default: .int(64)),
@@ -40,6 +42,10 @@ final class PretrainStage: DatasetStage {
         ParameterSpec("learn_temperature", .bool, default: .bool(true),
                       help: "BLIP learns it (clamped to 0.001...0.5); false keeps it fixed, see docs/demo-results.md"),
         ParameterSpec("max_tokens", .int(4...512), default: .int(30)),
+        // Padding tokens are masked out of attention and carry no loss, so both give the same
+        // losses up to float rounding (like `threads`); longest skips work on padding rows.
+        ParameterSpec("padding", .choice(["longest", "max_length"]), default: .string("longest"), affectsResults: false,
+                      help: "longest pads each batch to its longest text; max_length pads every text to max_tokens, as BLIP does"),
         ParameterSpec("seed", .int(0...Int.max), default: .int(0)),
         ParameterSpec("augment", .choice(["none", "blip"]), default: .string("none"),
                       help: "blip: RandomResizedCrop, flips and RandAugment; none keeps positions and colours, which the demo's captions name"),
@@ -55,8 +61,12 @@ final class PretrainStage: DatasetStage {
     static let type = StageType(
         name: "pretrain", kind: .wholeDataset, summary: "Pre-train a MED (ITC + ITM + LM) on catalog or exported pairs.",
         parameters: sizeParameters + runParameters + [
-            ParameterSpec("data", .choice(["catalog", "export"]), default: .string("catalog"),
-                          help: "catalog: every decoded sample's manifest texts; export: the export stage's blip_pretrain.json"),
+            ParameterSpec("data", .choice(["catalog", "export", "annotations"]), default: .string("catalog"),
+                          help: "catalog: every decoded sample's manifest texts; export: the export stage's blip_pretrain.json; annotations: the BLIP json list named by `annotations`"),
+            ParameterSpec("annotations", .path(mustExist: true), optional: true,
+                          help: "with data: annotations, a BLIP json list ({image, caption}) outside the catalog"),
+            ParameterSpec("image_root", .path(mustExist: true), optional: true,
+                          help: "folder the annotations' relative image paths are resolved against (default: the file's folder)"),
             ParameterSpec("origins", .list(.choice(["web", "human"])), default: .list([.string("web"), .string("human")]),
                           help: "with data: catalog, which texts"),
             ParameterSpec("itc_weight", .double(0...100), default: .double(1), help: "weight of the ITC loss (BLIP: 1)"),
@@ -64,8 +74,13 @@ final class PretrainStage: DatasetStage {
             ParameterSpec("lm_weight", .double(0...100), default: .double(1), help: "weight of the LM loss (BLIP: 1)"),
             ParameterSpec("init", .path(mustExist: true), optional: true, help: "start from a BlipForImageTextRetrieval folder"),
             ParameterSpec("init_from", .string, optional: true, help: "start from another training stage's retrieval folder"),
+            ParameterSpec("init_vision_from", .string, optional: true,
+                          help: "a pretrain_vision stage: the ViT starts from its classifier (BLIP starts from an ImageNet ViT), the rest at random"),
         ],
-        fingerprintInputs: { p in try p.string("init").map { try modelDigest(folder: $0) } ?? [] },
+        fingerprintInputs: { p in
+            try (p.string("init").map { try modelDigest(folder: $0) } ?? [])
+                + (try p.string("annotations").map { ["annotations=" + (try FileDigest.sha256(path: $0))] } ?? [])
+        },
         make: { setup in try PretrainStage(setup) })
 
     init(_ setup: StageSetup) throws {
@@ -76,6 +91,11 @@ final class PretrainStage: DatasetStage {
                                 "give at most one of `init` and `init_from`")
         }
         initFolder = try p.string("init") ?? p.string("init_from").map { try StageModelReference.resolve($0, key: "init_from", setup: setup) }
+        if initFolder != nil && p.string("init_vision_from") != nil {
+            throw PipelineError(file: setup.pipeline.file, line: setup.definition.line, key: "stages.\(setup.definition.name)",
+                                "`init_vision_from` starts a model from scratch: give it without `init` or `init_from`")
+        }
+        visionFolder = try p.string("init_vision_from").map { try StageModelReference.resolve($0, key: "init_vision_from", setup: setup) }
         let batch = p.int("batch_size") ?? 32, queue = p.int("queue_size") ?? 1024
         guard queue % batch == 0 else {
             throw PipelineError(file: setup.pipeline.file, line: setup.definition.line, key: "stages.\(setup.definition.name).queue_size",
@@ -138,16 +158,22 @@ final class PretrainStage: DatasetStage {
         let p = context.parameters
         setEngineThreads(p.int("threads") ?? context.threads)
         let origins = Set(p.list("origins").compactMap(\.stringValue))
-        let pairs = try StageTrainingData.pairs(context, data: p.string("data") ?? "catalog", origins: origins)
+        let pairs = try StageTrainingData.pairs(context, data: p.string("data") ?? "catalog", origins: origins,
+                                                annotations: p.string("annotations"), imageRoot: p.string("image_root"))
         try Self.checkEnough(pairs, p, context)
         let retrievalInit = initFolder.map { f in FileManager.default.fileExists(atPath: f + "/retrieval") ? f + "/retrieval" : f }
         let captionerInit = initFolder.map { f in (f as NSString).deletingLastPathComponent + "/captioner" }
         let model = try Self.pretrainingModel(p, from: retrievalInit, captioner: retrievalInit == initFolder ? nil : captionerInit)
+        if let visionFolder {
+            try model.loadVision(from: try SafeTensorsFile(url: URL(fileURLWithPath: visionFolder + "/model.safetensors")))
+            context.logger.info("\(context.name): ViT from \(visionFolder)")
+        }
         let seed = UInt64(p.int("seed") ?? 0)
         var options = DataLoaderOptions(batchSize: p.int("batch_size") ?? 32, imageSize: model.config.vision.imageSize,
                                         pretraining: true, seed: seed)
         options.transform = Self.transform(p, size: model.config.vision.imageSize, pretraining: true)
         options.maxTokens = p.int("max_tokens") ?? 30
+        options.padToMaxTokens = p.string("padding") == "max_length"
         let loader = TrainingDataLoader(pairs: pairs, tokenizer: try BertTokenizer.bundled(), options: options)
         let alpha = Float(p.double("alpha") ?? 0.4)
         let weights = LossWeights(itc: Float(p.double("itc_weight") ?? 1), itm: Float(p.double("itm_weight") ?? 1),

@@ -4,12 +4,18 @@ import Pipeline
 import Training
 
 /// Image-text pairs for a training stage: straight from the catalog (every sample that passed
-/// decode, with its manifest texts of the chosen origins: the noisy web + human set) or from the
-/// export stage's BLIP json (the bootstrapped set). Image ids are sample ids (catalog) or BLIP's
+/// decode, with its manifest texts of the chosen origins: the noisy web + human set), from the
+/// export stage's BLIP json (the bootstrapped set) or from a BLIP json list outside the catalog. Image ids are sample ids (catalog) or BLIP's
 /// numbering by image (json), so a sample's texts are positives of each other.
 enum StageTrainingData {
-    static func pairs(_ context: DatasetContext, data: String, origins: Set<String>) throws -> [TrainingPair] {
+    static func pairs(_ context: DatasetContext, data: String, origins: Set<String>,
+                      annotations: String? = nil, imageRoot: String? = nil) throws -> [TrainingPair] {
         switch data {
+        case "annotations":
+            guard let path = annotations else { throw StageFailure("config", "data: annotations needs `annotations: <BLIP json list>`") }
+            guard let bytes = FileManager.default.contents(atPath: path) else { throw StageFailure("io", "cannot read \(path)") }
+            let root = URL(fileURLWithPath: imageRoot ?? (path as NSString).deletingLastPathComponent)
+            return try TrainingPair.blipAnnotations(bytes, imageRoot: root, fileName: path)
         case "export":
             guard context.upstream(type: "export") != nil else {
                 throw StageFailure("config", "data: export needs an `export` stage upstream of \(context.name)")

@@ -5,6 +5,6 @@ public enum StandardStages {
     public static let registry = StageRegistry([
         IngestStage.type, FetchStage.type, DecodeStage.type, CaptionStage.type, FilterStage.type,
         DedupStage.type, AssembleStage.type, ExportStage.type, ReportStage.type,
-        PretrainStage.type, FinetuneStage.type, EvaluateStage.type,
+        PretrainStage.type, PretrainVisionStage.type, FinetuneStage.type, EvaluateStage.type,
     ])
 }

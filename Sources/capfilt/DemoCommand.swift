@@ -25,6 +25,8 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .customLong("validation-images")) var validationImages = 200
     @Option(name: .customLong("web-images")) var webImages = 3000
     @Option(name: .customLong("test-images")) var testImages = 1000
+    @Option(name: .customLong("labelled-images"), help: "Images labelled with shape and position, for pre-training the ViT.")
+    var labelledImages = 5000
     @Option(help: "Seed of the generated data.") var seed: UInt64 = 2022
     @Flag(help: "Scenes with 1 to 3 objects and textures (seven attributes instead of five; docs/demo-results.md).")
     var richScenes = false
@@ -38,7 +40,7 @@ struct DemoCommand: ParsableCommand {
             return handler
         }
         let options = DemoDataOptions(seed: seed, humanImages: humanImages, humanValidationImages: validationImages,
-                                      webImages: webImages, testImages: testImages,
+                                      webImages: webImages, testImages: testImages, labelledImages: labelledImages,
                                       variety: richScenes ? .rich : .standard, webPort: port)
         try DemoDataFolder.prepare(options: options, root: data)
         let definition: PipelineDefinition

@@ -53,6 +53,7 @@ struct FinetuneCommand: ParsableCommand {
         let pairs = try loadTrainingPairs(training)
         var data = DataLoaderOptions(batchSize: training.batchSize, imageSize: config.vision.imageSize, pretraining: false, seed: training.seed)
         if let m = training.maxTokens { data.maxTokens = m }
+        data.padToMaxTokens = training.padding == .maxLength
 
         let objective: TrainingObjective
         switch task {

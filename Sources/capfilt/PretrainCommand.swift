@@ -66,6 +66,7 @@ struct PretrainCommand: ParsableCommand {
         let pairs = try loadTrainingPairs(training)
         var data = DataLoaderOptions(batchSize: training.batchSize, imageSize: config.vision.imageSize, pretraining: true, seed: training.seed)
         if let m = training.maxTokens { data.maxTokens = m }
+        data.padToMaxTokens = training.padding == .maxLength
         let loader = TrainingDataLoader(pairs: pairs, tokenizer: tokenizer, options: data)
         trainingNote("pretrain: \(pairs.count) pairs, \(loader.batchesPerEpoch) steps per epoch, "
                      + "\(model.parameters.reduce(0) { $0 + $1.count }) parameters")

@@ -34,6 +34,8 @@ struct TrainingRunOptions: ParsableArguments {
     @Option(help: "Compute threads.") var threads: Int = 2
     @Option(name: .customLong("max-tokens"), help: "Token limit with [CLS] and [SEP] (default 30 pre-training, 35 fine-tuning).")
     var maxTokens: Int?
+    @Option(help: "longest: pad each batch to its longest text; max-length: pad every text to --max-tokens, as BLIP does. Padding is masked and carries no loss, so both give the same losses up to float rounding.")
+    var padding: TextPadding = .longest
     @Option(name: .customLong("checkpoint-every"), help: "Save a checkpoint every N steps (0: only at the end).")
     var checkpointEvery: Int = 0
     @Flag(help: "Continue from the newest checkpoint in --output.") var resume = false
@@ -114,4 +116,10 @@ private func jsonPairs(_ url: URL, _ options: TrainingRunOptions) throws -> [Tra
 
 func trainingNote(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// How a training batch's texts are padded.
+enum TextPadding: String, ExpressibleByArgument, CaseIterable {
+    case longest
+    case maxLength = "max-length"
 }

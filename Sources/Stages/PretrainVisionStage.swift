@@ -1,0 +1,97 @@
+import Foundation
+import MED
+import Pipeline
+import Tensor
+import Training
+
+/// Pre-trains the image encoder alone as a classifier on labelled images: BLIP starts its ViT from
+/// one trained on ImageNet, and a pipeline that trains from scratch can do the same with
+/// `init_vision_from: <this stage>` in its pretrain stages. Reads a json list of
+/// `{"image", "label"}`; writes `<workdir>/models/<stage>/` with `model.safetensors`
+/// (`vision_model.*` under Hugging Face's names, `classifier.*`), `config.json` (a BLIP config
+/// whose vision_config is the classifier's), `classes.json` and `losses.jsonl`.
+final class PretrainVisionStage: DatasetStage {
+    static let type = StageType(
+        name: "pretrain_vision", kind: .wholeDataset,
+        summary: "Pre-train the ViT as an image classifier on labelled images (BLIP's ImageNet start).",
+        parameters: [
+            ParameterSpec("labels", .path(mustExist: true), help: "a json list of {\"image\", \"label\"}"),
+            ParameterSpec("image_root", .path(mustExist: true), optional: true,
+                          help: "folder the relative image paths are resolved against (default: the file's folder)"),
+            ParameterSpec("vision_width", .int(8...4096), default: .int(64)),
+            ParameterSpec("vision_layers", .int(1...48), default: .int(2)),
+            ParameterSpec("heads", .int(1...64), default: .int(4)),
+            ParameterSpec("image_size", .int(8...1024), default: .int(64)),
+            ParameterSpec("patch_size", .int(2...64), default: .int(8)),
+            ParameterSpec("init_std", .double(0.000_001...1), default: .double(0.02)),
+            ParameterSpec("steps", .int(1...10_000_000), default: .int(1000)),
+            ParameterSpec("batch_size", .int(1...4096), default: .int(32)),
+            ParameterSpec("lr", .double(0...1), default: .double(0.001)),
+            ParameterSpec("warmup", .int(0...10_000_000), default: .int(100)),
+            ParameterSpec("weight_decay", .double(0...1), default: .double(0.05)),
+            ParameterSpec("seed", .int(0...Int.max), default: .int(0)),
+            ParameterSpec("augment", .choice(["none", "blip"]), default: .string("none"),
+                          help: "blip: RandomResizedCrop, flips and RandAugment; none keeps positions, which labels may name"),
+            ParameterSpec("threads", .int(1...1024), optional: true, affectsResults: false),
+        ],
+        fingerprintInputs: { p in try p.string("labels").map { ["labels=" + (try FileDigest.sha256(path: $0))] } ?? [] },
+        make: { _ in PretrainVisionStage() })
+
+    /// The labelled images of a json list, with class indices in the sorted order of the labels.
+    static func examples(path: String, imageRoot: String?) throws -> (pairs: [TrainingPair], classes: [String]) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw StageFailure("io", "cannot read \(path)") }
+        guard let list = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+            throw StageFailure("config", "\(path): expected a json list of {\"image\", \"label\"}")
+        }
+        let root = URL(fileURLWithPath: imageRoot ?? (path as NSString).deletingLastPathComponent)
+        var rows: [(image: String, label: String)] = []
+        for (i, entry) in list.enumerated() {
+            guard let image = entry["image"] as? String, let label = entry["label"].map({ "\($0)" }) else {
+                throw StageFailure("config", "\(path): entry \(i): expected a string \"image\" and a \"label\"")
+            }
+            rows.append((image.hasPrefix("/") ? image : root.appendingPathComponent(image).path, label))
+        }
+        let classes = Set(rows.map(\.label)).sorted()
+        guard classes.count >= 2 else { throw StageFailure("config", "\(path): needs at least two distinct labels") }
+        let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+        // The class index rides in the pair's image id, which the data loader hands back per batch.
+        return (rows.map { TrainingPair(imagePath: $0.image, caption: $0.label, imageID: index[$0.label]!) }, classes)
+    }
+
+    func run(_ context: DatasetContext) throws -> String {
+        let p = context.parameters
+        setEngineThreads(p.int("threads") ?? context.threads)
+        let (pairs, classes) = try Self.examples(path: p.string("labels")!, imageRoot: p.string("image_root"))
+        let batch = p.int("batch_size") ?? 32
+        guard pairs.count >= batch else {
+            throw StageFailure("config", "\(context.name): \(pairs.count) labelled images, fewer than batch_size \(batch)")
+        }
+        // The same vision settings (and names) as the pretrain stage's; config.json is a BLIP config.
+        var config = PretrainStage.config(p)
+        config.architectures = ["BlipVisionModel"]
+        let size = config.vision.imageSize
+        let model = VisionClassifierTrainingModel(config: config.vision, classes: classes)
+        let seed = UInt64(p.int("seed") ?? 0)
+        model.initializeRandomly(seed: seed, std: Float(p.double("init_std") ?? 0.02))
+        var options = DataLoaderOptions(batchSize: batch, imageSize: size, pretraining: true, seed: seed)
+        options.transform = PretrainStage.transform(p, size: size, pretraining: true)
+        let loader = TrainingDataLoader(pairs: pairs, tokenizer: try BertTokenizer.bundled(), options: options)
+        context.logger.info("\(context.name): \(pairs.count) images, \(classes.count) classes, \(loader.batchesPerEpoch) steps per epoch")
+        let output = StageModelReference.folder(workdir: context.pipeline.workdir, stage: context.name)
+        let loop = StageTrainingLoop(steps: p.int("steps") ?? 1000, learningRate: p.double("lr") ?? 0.001,
+                                     warmupSteps: p.int("warmup") ?? 100, weightDecay: Float(p.double("weight_decay") ?? 0.05))
+        var final: [Double] = []
+        try StageModelReference.replace(output) { folder in
+            final = try loop.run(loader: loader, parameters: model.parameters, termNames: ["loss", "accuracy"], context: context,
+                                 log: folder.appendingPathComponent("losses.jsonl")) { batch, _ in
+                let labels = batch.imageIDs ?? []
+                let (loss, correct) = model.forwardBackward(pixels: batch.batch.pixels, labels: labels)
+                return [loss, Double(correct) / Double(max(1, labels.count))]
+            }
+            try SafeTensorsWriter.write(model.tensors(), to: folder.appendingPathComponent("model.safetensors"))
+            try config.jsonData().write(to: folder.appendingPathComponent("config.json"), options: .atomic)
+            try JSONSerialization.data(withJSONObject: classes).write(to: folder.appendingPathComponent("classes.json"), options: .atomic)
+        }
+        return String(format: "{\"images\":%d,\"classes\":%d,\"loss\":%.4f,\"accuracy\":%.4f}", pairs.count, classes.count, final[0], final[1])
+    }
+}
