@@ -20,11 +20,11 @@ final class DemoPipelineTests: XCTestCase {
         let port = String(Int.random(in: 20_000...60_000))
         let arguments = ["demo", "--plain", "--pipeline", pipeline, "--data", folder.appendingPathComponent("data").path,
                          "--port", port, "--human-images", "24", "--validation-images", "4", "--web-images", "40",
-                         "--test-images", "16"]
+                         "--test-images", "16", "--labelled-images", "40"]
 
         let first = try Self.run(arguments)
         XCTAssertEqual(first.status, 0, first.stderr)
-        for stage in ["ingest", "fetch", "decode", "pretrain_noisy", "finetune_captioner", "finetune_filter", "caption", "filter",
+        for stage in ["ingest", "fetch", "decode", "pretrain_vision", "pretrain_noisy", "finetune_captioner", "finetune_filter", "caption", "filter",
                       "dedup", "assemble", "export", "pretrain_bootstrapped", "evaluate", "report"] {
             XCTAssertTrue(first.stderr.contains("\(stage): started"), "\(stage) did not run:\n\(first.stderr)")
         }
@@ -34,10 +34,15 @@ final class DemoPipelineTests: XCTestCase {
         let results = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: resultsPath))) as! [String: Any]
         XCTAssertEqual(Set(results.keys), Self.resultKeys)
         for (key, value) in results { XCTAssertNotNil(value as? Double, key) }
-        for folder in ["pretrain_noisy/retrieval", "pretrain_noisy/captioner", "finetune_captioner", "finetune_filter",
+        for folder in ["pretrain_vision", "pretrain_noisy/retrieval", "pretrain_noisy/captioner", "finetune_captioner", "finetune_filter",
                        "pretrain_bootstrapped/retrieval"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: "\(work)/models/\(folder)/model.safetensors"), folder)
         }
+        // Recall per changed attribute, from the labels' "changed" field, next to recall per kind.
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: work + "/evaluation.json"))) as! [[String: Any]]
+        let names = metrics.compactMap { $0["name"] as? String }
+        XCTAssertTrue(names.contains("filter recall: wrong_attribute"), "\(names)")
+        XCTAssertTrue(names.contains { $0.hasPrefix("filter recall: wrong_attribute (") }, "\(names)")
         let report = try String(contentsOfFile: work + "/report/report.html", encoding: .utf8)
         XCTAssertTrue(report.contains("filter precision"), "the report shows the evaluation")
         let before = try Data(contentsOf: URL(fileURLWithPath: resultsPath))
@@ -45,7 +50,7 @@ final class DemoPipelineTests: XCTestCase {
         let second = try Self.run(arguments)
         XCTAssertEqual(second.status, 0, second.stderr)
         XCTAssertTrue(second.stderr.contains("done: everything was up to date"), second.stderr)
-        for stage in ["pretrain_noisy", "finetune_captioner", "finetune_filter", "pretrain_bootstrapped", "evaluate", "report"] {
+        for stage in ["pretrain_vision", "pretrain_noisy", "finetune_captioner", "finetune_filter", "pretrain_bootstrapped", "evaluate", "report"] {
             XCTAssertFalse(second.stderr.contains("\(stage): started"), "\(stage) ran again:\n\(second.stderr)")
         }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: resultsPath)), before)

@@ -160,7 +160,7 @@ final class ShippedPipelinesTests: XCTestCase {
         let demo = try loader.load(path: folder.appendingPathComponent("demo.yaml").path)
         XCTAssertEqual(PipelineRunner.phases(demo.stages, pipeline: demo), [
             ["ingest", "fetch", "decode"],
-            ["pretrain_noisy", "finetune_captioner", "finetune_filter"],
+            ["pretrain_vision", "pretrain_noisy", "finetune_captioner", "finetune_filter"],
             ["caption", "filter"],
             ["dedup", "assemble", "export", "pretrain_bootstrapped", "evaluate", "report"],
         ])
