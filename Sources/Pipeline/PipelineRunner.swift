@@ -81,10 +81,12 @@ public final class PipelineRunner {
 
     private var options = RunOptions()
     private var records: [StageRunRecord] = []
+    private var runStarted = Date()
 
     public func run(_ options: RunOptions) throws -> RunSummary {
         self.options = options
         records = []
+        runStarted = Date()
         let startedAt = timestamp()
         try workspace.create(nil)
         FileDigest.cacheFile = workspace.root + "/model-digests.json"
@@ -253,7 +255,8 @@ public final class PipelineRunner {
                 name: definition.name, fingerprint: fp, runID: runIDs[0], catalogs: catalogs, workspace: workspace,
                 parameters: definition.parameters, pipeline: pipeline, threads: pipeline.threads, logger: logger,
                 progress: StageProgress(label: definition.name, total: 0, logger: logger, interactive: options.interactive),
-                upstream: upstreamHandles(of: definition, fingerprints: fps), runLog: records, cancellation: cancellation)
+                upstream: upstreamHandles(of: definition, fingerprints: fps), runLog: records, runStartedAt: runStarted,
+                cancellation: cancellation)
             context.progress.startDisplay()
             let summary: String
             do {

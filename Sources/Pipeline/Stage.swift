@@ -1,3 +1,4 @@
+import Foundation
 import Catalog
 import Logging
 
@@ -101,15 +102,18 @@ public final class DatasetContext: @unchecked Sendable {
     let upstream: [StageHandle]
     /// What every stage did in this run so far (for the report).
     public let runLog: [StageRunRecord]
+    /// When this invocation of the runner started (all its phases).
+    public let runStartedAt: Date
     let cancellation: Cancellation
 
     init(name: String, fingerprint: String, runID: Int64, catalogs: [Catalog], workspace: Workspace,
          parameters: StageParameters, pipeline: PipelineDefinition, threads: Int, logger: Logger,
-         progress: StageProgress, upstream: [StageHandle], runLog: [StageRunRecord], cancellation: Cancellation) {
+         progress: StageProgress, upstream: [StageHandle], runLog: [StageRunRecord], runStartedAt: Date = Date(),
+         cancellation: Cancellation) {
         self.name = name; self.fingerprint = fingerprint; self.runID = runID; self.catalogs = catalogs
         self.workspace = workspace; self.parameters = parameters; self.pipeline = pipeline; self.threads = threads
         self.logger = logger; self.progress = progress; self.upstream = upstream; self.runLog = runLog
-        self.cancellation = cancellation
+        self.runStartedAt = runStartedAt; self.cancellation = cancellation
     }
 
     /// Long stages (training) poll this and throw `StageCancelled` to stop without recording a result.

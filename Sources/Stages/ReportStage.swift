@@ -111,7 +111,8 @@ final class ReportStage: DatasetStage {
         for c in context.catalogs {
             if let state = try c.read({ try $0.stageState("assemble") }) { notes.append("assembled set: \(state.summary)"); break }
         }
-        let started = context.runLog.isEmpty ? Date() : Date()
+        // The whole invocation (`capfilt run`, `capfilt demo`), not just its last phase.
+        let started = context.runStartedAt
         let report = RunReport(
             title: title ?? "capfilt: \(pipeline.dataset)", dataset: pipeline.dataset, runID: String(context.runID),
             startedAt: started, finishedAt: Date(), pipelineFile: pipeline.file, stages: stages, texts: texts,

@@ -45,6 +45,10 @@ final class DemoPipelineTests: XCTestCase {
         XCTAssertTrue(names.contains { $0.hasPrefix("filter recall: wrong_attribute (") }, "\(names)")
         let report = try String(contentsOfFile: work + "/report/report.html", encoding: .utf8)
         XCTAssertTrue(report.contains("filter precision"), "the report shows the evaluation")
+        // The header times the whole run (every phase), not the report stage alone.
+        let duration = report.firstMatch(of: /<dt>Duration<\/dt><dd>([0-9.]+) s<\/dd>/).flatMap { Double($0.1) }
+        XCTAssertNotNil(duration, "a duration in seconds")
+        print("demo report: run duration \(duration ?? -1) s")
         let before = try Data(contentsOf: URL(fileURLWithPath: resultsPath))
 
         let second = try Self.run(arguments)
