@@ -77,7 +77,6 @@ final class FinetuneStage: DatasetStage {
                 let negatives = NegativeSource.sampled(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(step))
                 let l = model.forwardBackward(batch.batch, alpha: a, negatives: negatives,
                                               weights: LossWeights(itc: 1, itm: 1, lm: 0), imageIDs: batch.imageIDs)
-                if !(p.bool("learn_temperature") ?? true) { model.temperature.zeroGrad() }
                 return [l.itc, l.itm, Double(model.temperature.value[flat: 0])]
             }
             // The filter folder is the retrieval model itself, so `model_from: STAGE` names it.

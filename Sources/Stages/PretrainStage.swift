@@ -189,7 +189,6 @@ final class PretrainStage: DatasetStage {
                 let a = PretrainingConfig.rampedAlpha(alpha, step: step, stepsPerEpoch: perEpoch)
                 let negatives = NegativeSource.sampled(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(step))
                 let l = model.forwardBackward(batch.batch, alpha: a, negatives: negatives, weights: weights, imageIDs: nil)
-                if !(p.bool("learn_temperature") ?? true) { model.temperature.zeroGrad() }
                 return [l.itc, l.itm, l.lm, Double(model.temperature.value[flat: 0])]
             }
             try model.save(retrievalFolder: folder.appendingPathComponent("retrieval"),

@@ -18,24 +18,14 @@ final class PretrainVisionStage: DatasetStage {
             ParameterSpec("labels", .path(mustExist: true), help: "a json list of {\"image\", \"label\"}"),
             ParameterSpec("image_root", .path(mustExist: true), optional: true,
                           help: "folder the relative image paths are resolved against (default: the file's folder)"),
-            ParameterSpec("vision_width", .int(8...4096), default: .int(64)),
-            ParameterSpec("vision_layers", .int(1...48), default: .int(2)),
-            ParameterSpec("heads", .int(1...64), default: .int(4)),
-            ParameterSpec("image_size", .int(8...1024), default: .int(64)),
-            ParameterSpec("patch_size", .int(2...64), default: .int(8)),
-            ParameterSpec("init_std", .double(0.000_001...1), default: .double(0.02)),
-            ParameterSpec("steps", .int(1...10_000_000), default: .int(1000)),
-            ParameterSpec("batch_size", .int(1...4096), default: .int(32)),
-            ParameterSpec("lr", .double(0...1), default: .double(0.001)),
-            ParameterSpec("warmup", .int(0...10_000_000), default: .int(100)),
-            ParameterSpec("weight_decay", .double(0...1), default: .double(0.05)),
-            ParameterSpec("seed", .int(0...Int.max), default: .int(0)),
-            ParameterSpec("augment", .choice(["none", "blip"]), default: .string("none"),
-                          help: "blip: RandomResizedCrop, flips and RandAugment; none keeps positions, which labels may name"),
-            ParameterSpec("threads", .int(1...1024), optional: true, affectsResults: false),
-        ],
+        ] + PretrainStage.sizeParameters.filter { visionSettings.contains($0.name) }
+          + PretrainStage.runParameters.filter { runSettings.contains($0.name) },
         fingerprintInputs: { p in try p.string("labels").map { ["labels=" + (try FileDigest.sha256(path: $0))] } ?? [] },
         make: { _ in PretrainVisionStage() })
+
+    /// The pretrain stage's settings that apply to the ViT alone (same names, defaults and checks).
+    static let visionSettings: Set = ["vision_width", "vision_layers", "heads", "image_size", "patch_size", "init_std"]
+    static let runSettings: Set = ["steps", "batch_size", "lr", "warmup", "weight_decay", "seed", "augment", "threads"]
 
     /// The labelled images of a json list, with class indices in the sorted order of the labels.
     static func examples(path: String, imageRoot: String?) throws -> (pairs: [TrainingPair], classes: [String]) {
@@ -78,8 +68,7 @@ final class PretrainVisionStage: DatasetStage {
         let loader = TrainingDataLoader(pairs: pairs, tokenizer: try BertTokenizer.bundled(), options: options)
         context.logger.info("\(context.name): \(pairs.count) images, \(classes.count) classes, \(loader.batchesPerEpoch) steps per epoch")
         let output = StageModelReference.folder(workdir: context.pipeline.workdir, stage: context.name)
-        let loop = StageTrainingLoop(steps: p.int("steps") ?? 1000, learningRate: p.double("lr") ?? 0.001,
-                                     warmupSteps: p.int("warmup") ?? 100, weightDecay: Float(p.double("weight_decay") ?? 0.05))
+        let loop = PretrainStage.loop(p)
         var final: [Double] = []
         try StageModelReference.replace(output) { folder in
             final = try loop.run(loader: loader, parameters: model.parameters, termNames: ["loss", "accuracy"], context: context,

@@ -30,27 +30,8 @@ final class VisionClassifierParityTests: XCTestCase {
         XCTAssertEqual(loss, json["loss"] as! Double, accuracy: 1e-5)
         XCTAssertEqual(correct, json["correct"] as! Int)
         let reference = try SafeTensorsFile(url: folder.appendingPathComponent("gradients.safetensors"))
-        var worst = 0.0, compared = 0
-        for tensor in huggingFaceGradients(model) {
-            let expected = try reference.floats(tensor.name)
-            XCTAssertEqual(expected.count, tensor.values.count, tensor.name)
-            let scale = Double(expected.map { abs($0) }.max() ?? 0)
-            let difference = Double(zip(expected, tensor.values).map { abs($0 - $1) }.max() ?? 0) / max(scale, 1e-6)
-            XCTAssertLessThan(difference, 1e-4, tensor.name)
-            worst = max(worst, difference); compared += 1
-        }
-        XCTAssertEqual(compared, reference.names.count, "every tensor of the fixture is compared")
-        print("vision classifier: loss \(loss), worst relative gradient difference \(worst) over \(compared) tensors")
-    }
-
-    /// The gradients under Hugging Face's names and shapes (fused q/k/v split, as the fixture has them).
-    func huggingFaceGradients(_ model: VisionClassifierTrainingModel) -> [(name: String, shape: [Int], values: [Float])] {
-        let gradients = model.parameters.map { p -> Parameter in
-            let copy = Parameter(p.parts, shape: p.value.shape, decays: p.decays)
-            copy.value.copy(from: p.grad)
-            return copy
-        }
-        return huggingFaceTensors(gradients, vision: model.vision)
+        let worst = assertGradientsMatch(model.parameters, reference, label: "vision classifier")
+        print("vision classifier: loss \(loss), worst relative gradient difference \(worst.error) (\(worst.name)) over \(worst.count) tensors")
     }
 
     func testPretrainingModelTakesTheClassifiersViT() throws {
