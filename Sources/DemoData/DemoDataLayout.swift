@@ -13,6 +13,8 @@
 ///     attributes/{human,validation,web,test}.jsonl   every image's scene
 ///     labelled/labels.json                      [{"image": "images/00000.jpg", "label": "circle top"}, ...]
 ///     labelled/images/00000.jpg ...             images labelled with shape and position
+///     audit/web_audit.json                      [{"image": "images/00000.jpg", "caption": ..., "match": false, ...}]
+///     audit/images/00000.jpg ...                an audited sample of web-like pairs (filter threshold)
 public struct DemoDataLayout: Sendable, Equatable {
     public let root: String
 
@@ -34,6 +36,13 @@ public struct DemoDataLayout: Sendable, Equatable {
     public func attributes(_ split: DemoDataset.Split) -> String { path("attributes/\(split.rawValue).jsonl") }
     /// The labelled split's list; its `image` paths are relative to its folder.
     public var labelledList: String { path("labelled/labels.json") }
+
+    /// The audit sample's list; its `image` paths are relative to its folder.
+    public var auditList: String { path("audit/web_audit.json") }
+
+    public static func auditFileName(_ index: Int, rows: Int) -> String {
+        "images/" + padded(index, width: max(5, String(max(rows - 1, 0)).count)) + ".jpg"
+    }
 
     public static func labelledFileName(_ index: Int, images: Int) -> String {
         "images/" + padded(index, width: max(5, String(max(images - 1, 0)).count)) + ".jpg"

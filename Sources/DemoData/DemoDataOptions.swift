@@ -15,6 +15,9 @@ public struct DemoDataOptions: Sendable, Equatable {
     /// Images labelled with their object's shape and position, for pre-training the image
     /// encoder as a classifier: the role ImageNet plays for BLIP's ViT (docs/demo.md).
     public var labelledImages: Int
+    /// Web-like rows, each marked as matching or not, for choosing the filter threshold
+    /// (`DemoDataset.audit`).
+    public var auditRows: Int
     /// Ground-truth captions per human, validation and test image.
     public var captionsPerImage: Int
     public var noise: NoiseShares
@@ -26,11 +29,11 @@ public struct DemoDataOptions: Sendable, Equatable {
 
     public init(
         seed: UInt64 = 2022, imageSize: Int = 64, humanImages: Int = 1000, humanValidationImages: Int = 200,
-        webImages: Int = 3000, testImages: Int = 1000, labelledImages: Int = 5000, captionsPerImage: Int = 5,
+        webImages: Int = 3000, testImages: Int = 1000, labelledImages: Int = 5000, auditRows: Int = 1000, captionsPerImage: Int = 5,
         noise: NoiseShares = NoiseShares(), variety: SceneVariety = .standard, webPort: UInt16 = 8377, jpegQuality: Int = 90
     ) {
         precondition(imageSize >= 16 && humanImages >= 0 && humanValidationImages >= 0 && webImages >= 0 && testImages >= 0
-                     && labelledImages >= 0)
+                     && labelledImages >= 0 && auditRows >= 0)
         precondition((1...CaptionWriter.templateCount).contains(captionsPerImage))
         precondition(testImages <= variety.combinations, "more test images than distinct scenes")
         self.seed = seed
@@ -40,6 +43,7 @@ public struct DemoDataOptions: Sendable, Equatable {
         self.webImages = webImages
         self.testImages = testImages
         self.labelledImages = labelledImages
+        self.auditRows = auditRows
         self.captionsPerImage = captionsPerImage
         self.noise = noise
         self.variety = variety

@@ -19,7 +19,7 @@ public enum DemoDataWriter {
         let layout = DemoDataLayout(root: root)
         let o = dataset.options
         for dir in [
-            "coco/annotations", "coco/train2017", "coco/val2017", "cc3m", "www/web", "test/images", "attributes", "labelled/images",
+            "coco/annotations", "coco/train2017", "coco/val2017", "cc3m", "www/web", "test/images", "attributes", "labelled/images", "audit/images",
         ] {
             try makeDirectory(root + "/" + dir)
         }
@@ -36,6 +36,7 @@ public enum DemoDataWriter {
         try writeText(attributesJSONL(dataset, .web), to: layout.attributes(.web))
         try writeText(attributesJSONL(dataset, .test), to: layout.attributes(.test))
         try writeText(labelsJSON(dataset), to: layout.labelledList)
+        try writeText(auditJSON(dataset), to: layout.auditList)
         try writeText(summaryJSON(dataset), to: layout.summary)
         return layout
     }
@@ -85,29 +86,47 @@ public enum DemoDataWriter {
         return SceneRenderer.render(dataset.labelled[index].scene, size: dataset.options.imageSize, rng: &rng)
     }
 
+    /// The rendered image of one row of the audit sample.
+    public static func auditImage(_ dataset: DemoDataset, _ index: Int) -> RGBImage {
+        var rng = DemoDataset.auditPixelStream(dataset.options, index)
+        return SceneRenderer.render(dataset.audit[index].scene, size: dataset.options.imageSize, rng: &rng)
+    }
+
+    /// One image to render and where it goes.
+    private enum ImageJob {
+        case split(DemoDataset.Split, Int)
+        case labelled(Int)
+        case audit(Int)
+    }
+
     private static func writeImages(_ dataset: DemoDataset, layout: DemoDataLayout) throws {
-        // nil: the labelled split.
-        let jobs: [(DemoDataset.Split?, Int)] =
-            dataset.human.indices.map { (.human, $0) } + dataset.validation.indices.map { (.validation, $0) }
-            + dataset.web.indices.map { (.web, $0) } + dataset.test.indices.map { (.test, $0) }
-            + dataset.labelled.indices.map { (nil, $0) }
+        let jobs: [ImageJob] =
+            dataset.human.indices.map { .split(.human, $0) } + dataset.validation.indices.map { .split(.validation, $0) }
+            + dataset.web.indices.map { .split(.web, $0) } + dataset.test.indices.map { .split(.test, $0) }
+            + dataset.labelled.indices.map { .labelled($0) } + dataset.audit.indices.map { .audit($0) }
         let labelledFolder = (layout.labelledList as NSString).deletingLastPathComponent
+        let auditFolder = (layout.auditList as NSString).deletingLastPathComponent
         let failures = FailureBox()
         let chunk = 64
         let chunks = (jobs.count + chunk - 1) / chunk
         // Images are independent (each has its own random stream), so any order gives the same bytes.
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            for (split, index) in jobs[(c * chunk)..<min(jobs.count, (c + 1) * chunk)] {
+            for job in jobs[(c * chunk)..<min(jobs.count, (c + 1) * chunk)] {
+                let (pixels, path): (RGBImage, String)
+                switch job {
+                case .split(let split, let index):
+                    (pixels, path) = (image(dataset, split, index), imagePath(dataset, split, index, layout: layout))
+                case .labelled(let index):
+                    (pixels, path) = (labelledImage(dataset, index),
+                                      labelledFolder + "/" + DemoDataLayout.labelledFileName(index, images: dataset.labelled.count))
+                case .audit(let index):
+                    (pixels, path) = (auditImage(dataset, index),
+                                      auditFolder + "/" + DemoDataLayout.auditFileName(index, rows: dataset.audit.count))
+                }
                 do {
-                    if let split {
-                        let bytes = try ImageEncoder.jpeg(image(dataset, split, index), quality: dataset.options.jpegQuality)
-                        try writeBytes(bytes, to: imagePath(dataset, split, index, layout: layout))
-                    } else {
-                        let bytes = try ImageEncoder.jpeg(labelledImage(dataset, index), quality: dataset.options.jpegQuality)
-                        try writeBytes(bytes, to: labelledFolder + "/" + DemoDataLayout.labelledFileName(index, images: dataset.labelled.count))
-                    }
+                    try writeBytes(try ImageEncoder.jpeg(pixels, quality: dataset.options.jpegQuality), to: path)
                 } catch {
-                    failures.add("\(split?.rawValue ?? "labelled") image \(index): \(error)")
+                    failures.add("\(path): \(error)")
                 }
             }
         }
@@ -227,6 +246,20 @@ public enum DemoDataWriter {
         }, multiline: true) + "\n"
     }
 
+    /// The audit sample: `[{"image": "images/00000.jpg", "caption": ..., "match": true|false,
+    /// "kind": ..., "changed": ...}]`, what a filter stage's `calibrate_on` reads.
+    static func auditJSON(_ dataset: DemoDataset) -> String {
+        JSONText.array(dataset.audit.map { row in
+            JSONText.object([
+                ("image", JSONText.string(DemoDataLayout.auditFileName(row.index, rows: dataset.audit.count))),
+                ("caption", JSONText.string(row.altText)),
+                ("match", row.kind == .clean ? "true" : "false"),
+                ("kind", JSONText.string(row.kind.rawValue)),
+                ("changed", row.changed.map { JSONText.string($0.rawValue) } ?? "null"),
+            ])
+        }, multiline: true) + "\n"
+    }
+
     static func summaryJSON(_ dataset: DemoDataset) -> String {
         let o = dataset.options
         var kinds: [(String, String)] = []
@@ -238,7 +271,7 @@ public enum DemoDataWriter {
             ("seed", String(o.seed)), ("image_size", String(o.imageSize)),
             ("human_images", String(o.humanImages)), ("validation_images", String(o.humanValidationImages)),
             ("web_images", String(o.webImages)), ("test_images", String(o.testImages)),
-            ("labelled_images", String(o.labelledImages)),
+            ("labelled_images", String(o.labelledImages)), ("audit_rows", String(o.auditRows)),
             ("captions_per_image", String(o.captionsPerImage)), ("web_port", String(o.webPort)),
             ("jpeg_quality", String(o.jpegQuality)),
             ("max_objects", String(o.variety.maxObjects)), ("textures", o.variety.textures ? "true" : "false"),

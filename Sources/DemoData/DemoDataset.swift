@@ -54,16 +54,22 @@ public struct DemoDataset: Sendable {
     /// Labelled images for pre-training the image encoder (not one of `Split`: no captions, and
     /// the splits' bytes do not depend on it).
     public let labelled: [LabelledImage]
+    /// An audited sample of web pairs: other images, the web split's noise process, every row
+    /// marked as matching its image or not. It stands for the few hundred web pairs a data team
+    /// checks by hand to choose a filter threshold; the web split's own labels stay for judging.
+    public let audit: [WebRow]
 
-    /// The random streams of the labelled split (the four splits use 1 to 4).
+    /// The random streams of the labelled split and the audit sample (the four splits use 1 to 4).
     static let labelledStream: UInt64 = 5
+    static let auditStream: UInt64 = 6
 
     public init(options: DemoDataOptions) {
         self.options = options
         human = Self.annotated(.human, count: options.humanImages, options: options)
         validation = Self.annotated(.validation, count: options.humanValidationImages, options: options)
         test = Self.annotated(.test, count: options.testImages, options: options)
-        web = Self.webRows(options)
+        web = Self.webRows(count: options.webImages, sceneStream: Split.web.stream, assignStream: 0x7765_6200, options: options)
+        audit = Self.webRows(count: options.auditRows, sceneStream: Self.auditStream, assignStream: 0x7765_6201, options: options)
         labelled = (0..<options.labelledImages).map { i in
             var rng = DemoRandom(seed: options.seed, stream: Self.labelledStream &* 16, index: UInt64(i))
             return LabelledImage(index: i, scene: SceneAttributes.random(&rng, variety: options.variety))
@@ -73,6 +79,11 @@ public struct DemoDataset: Sendable {
     /// The random stream of one labelled image's pixels.
     static func labelledPixelStream(_ options: DemoDataOptions, _ index: Int) -> DemoRandom {
         DemoRandom(seed: options.seed, stream: labelledStream &* 16 &+ 1, index: UInt64(index))
+    }
+
+    /// The random stream of one audit image's pixels.
+    static func auditPixelStream(_ options: DemoDataOptions, _ index: Int) -> DemoRandom {
+        DemoRandom(seed: options.seed, stream: auditStream &* 16 &+ 1, index: UInt64(index))
     }
 
     /// The random stream of one image's pixels (layout jitter, grain).
@@ -111,19 +122,19 @@ public struct DemoDataset: Sendable {
         return images
     }
 
-    private static func webRows(_ options: DemoDataOptions) -> [WebRow] {
-        let n = options.webImages
+    /// `count` web-like rows: scenes from `sceneStream`, noise kinds shuffled by `assignStream`.
+    private static func webRows(count n: Int, sceneStream: UInt64, assignStream: UInt64, options: DemoDataOptions) -> [WebRow] {
         var scenes: [SceneAttributes] = []
         var styles: [CaptionStyle] = []
         var rngs: [DemoRandom] = []
         for i in 0..<n {
-            var rng = sceneStream(options, .web, i)
+            var rng = DemoRandom(seed: options.seed, stream: sceneStream &* 16, index: UInt64(i))
             scenes.append(.random(&rng, variety: options.variety))
             // Web alt-text is lower case without a final period, like CC3M's.
             styles.append(style(.random(&rng, sentenceCase: false), options))
             rngs.append(rng)
         }
-        var assignRng = DemoRandom(seed: options.seed, stream: 0x7765_6200, index: 0)
+        var assignRng = DemoRandom(seed: options.seed, stream: assignStream, index: 0)
         let kinds = options.noise.assign(rows: n, rng: &assignRng)
         var rows: [WebRow] = []
         rows.reserveCapacity(n)

@@ -27,6 +27,8 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .customLong("test-images")) var testImages = 1000
     @Option(name: .customLong("labelled-images"), help: "Images labelled with shape and position, for pre-training the ViT.")
     var labelledImages = 5000
+    @Option(name: .customLong("audit-rows"), help: "Web-like pairs marked as matching or not, for choosing the filter threshold.")
+    var auditRows = 1000
     @Option(help: "Seed of the generated data.") var seed: UInt64 = 2022
     @Flag(help: "Scenes with 1 to 3 objects and textures (seven attributes instead of five; docs/demo-results.md).")
     var richScenes = false
@@ -41,7 +43,7 @@ struct DemoCommand: ParsableCommand {
         }
         let options = DemoDataOptions(seed: seed, humanImages: humanImages, humanValidationImages: validationImages,
                                       webImages: webImages, testImages: testImages, labelledImages: labelledImages,
-                                      variety: richScenes ? .rich : .standard, webPort: port)
+                                      auditRows: auditRows, variety: richScenes ? .rich : .standard, webPort: port)
         try DemoDataFolder.prepare(options: options, root: data)
         let definition: PipelineDefinition
         do {

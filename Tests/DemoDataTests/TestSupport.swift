@@ -3,7 +3,7 @@ import Foundation
 
 /// A small benchmark for tests: every split present, a few seconds to write.
 let smallOptions = DemoDataOptions(
-    seed: 7, imageSize: 32, humanImages: 6, humanValidationImages: 3, webImages: 40, testImages: 12, labelledImages: 30,
+    seed: 7, imageSize: 32, humanImages: 6, humanValidationImages: 3, webImages: 40, testImages: 12, labelledImages: 30, auditRows: 20,
     captionsPerImage: 5, webPort: 8377)
 
 func temporaryFolder(_ name: String) -> String {
