@@ -21,7 +21,8 @@ final class FilterStage: SampleStage {
     let maxTokens: Int
     let clean: Bool
     let scoreSettings: [String]
-    let calibration: (path: String, imageRoot: String?, keep: Double)?
+    /// `rule` nil: f1 for an audited list, keep otherwise.
+    let calibration: (path: String, imageRoot: String?, rule: String?, keep: Double)?
     private var calibratedThreshold: Double?
     private var scoreFingerprintCache: String?
     private var loaded: (model: BlipRetrievalModel, tokenizer: BertTokenizer)?
@@ -34,9 +35,11 @@ final class FilterStage: SampleStage {
                           help: "instead of model: a training stage's output, STAGE or STAGE/SUBFOLDER"),
             ParameterSpec("threshold", .double(0...1), default: .double(0.5)),
             ParameterSpec("calibrate_on", .path(mustExist: true), optional: true,
-                          help: "held-out human pairs (Karpathy/BLIP json list or COCO captions json): the threshold becomes the ITM probability that calibrate_keep of them reach, instead of `threshold`"),
+                          help: "held-out pairs that choose the threshold instead of `threshold`: human captions (Karpathy/BLIP json list or COCO captions json) or an audited json list whose entries carry \"match\": true|false"),
             ParameterSpec("calibrate_image_root", .path(mustExist: true), optional: true, help: "image folder of a COCO calibrate_on file"),
-            ParameterSpec("calibrate_keep", .double(0.5...1), default: .double(0.95), help: "share of the human pairs the threshold keeps"),
+            ParameterSpec("calibrate_rule", .choice(["keep", "f1"]), optional: true,
+                          help: "keep: the ITM probability that calibrate_keep of the matching pairs reach; f1: the threshold whose drops best find the mismatched pairs (needs match labels). Default: f1 for an audited list, keep otherwise"),
+            ParameterSpec("calibrate_keep", .double(0.5...1), default: .double(0.95), help: "share of the matching pairs the keep rule keeps"),
             ParameterSpec("first_token", .choice(["cls", "enc"]), optional: true,
                           help: "first token of the grounded encoder: cls (how Hugging Face's converted checkpoints are used; the default with `model`) or enc (BLIP's code and capfilt's training; the default with `model_from`)"),
             ParameterSpec("pre_caption", .bool, default: .bool(true), help: "clean texts as BLIP's pre_caption"),
@@ -61,19 +64,28 @@ final class FilterStage: SampleStage {
         maxWords = p.int("max_words") ?? 50
         maxTokens = p.int("max_tokens") ?? 35
         scoreSettings = ["\(firstToken)", "\(clean)", "\(maxWords)", "\(maxTokens)"]
-        calibration = p.string("calibrate_on").map { ($0, p.string("calibrate_image_root"), p.double("calibrate_keep") ?? 0.95) }
+        calibration = p.string("calibrate_on").map {
+            ($0, p.string("calibrate_image_root"), p.string("calibrate_rule"), p.double("calibrate_keep") ?? 0.95)
+        }
     }
 
-    /// BLIP's fixed threshold, or the one calibrated on human pairs (computed once per run).
+    /// BLIP's fixed threshold, or the one calibrated on held-out pairs (computed once per run).
     private func effectiveThreshold(context: StageContext) throws -> Double {
         guard let calibration else { return threshold }
         if let t = calibratedThreshold { return t }
         let (model, tokenizer) = try load(threads: context.threads)
         let pairs = try FilterCalibration(path: calibration.path, imageRoot: calibration.imageRoot)
-        let result = try pairs.threshold(keep: calibration.keep, imageSize: model.config.vision.imageSize, batchImages: max(1, batchSize)) {
+        let rule: FilterCalibration.Rule = (calibration.rule ?? (pairs.labelled ? "f1" : "keep")) == "f1" ? .f1 : .keep(calibration.keep)
+        let result = try pairs.threshold(rule: rule, imageSize: model.config.vision.imageSize, batchImages: max(1, batchSize)) {
             batch, images in self.score(batch, images: images, model: model, tokenizer: tokenizer).map(\.itm)
         }
-        context.logger.info("\(context.name): threshold \(String(format: "%.4f", result.threshold)) keeps \(Int(calibration.keep * 100))% of \(result.pairs) human pairs (\(calibration.path))")
+        let threshold = String(format: "%.4f", result.threshold)
+        switch rule {
+        case .keep(let keep):
+            context.logger.info("\(context.name): threshold \(threshold) keeps \(Int((keep * 100).rounded()))% of \(result.pairs) matching held-out pairs (\(calibration.path))")
+        case .f1:
+            context.logger.info("\(context.name): threshold \(threshold) has the best F1 on \(result.pairs) audited pairs: precision \(String(format: "%.3f", result.precision ?? 0)), recall \(String(format: "%.3f", result.recall ?? 0)) (\(calibration.path))")
+        }
         calibratedThreshold = result.threshold
         return result.threshold
     }

@@ -1,7 +1,7 @@
 import Catalog
 import Foundation
 import Pipeline
-import Stages
+@testable import Stages
 import XCTest
 
 /// The whole CapFilt pipeline on a small local dataset with the tiny parity models.
@@ -105,6 +105,60 @@ final class PipelineRunTests: XCTestCase {
         XCTAssertEqual(half.count, 1)
         XCTAssertLessThan(Double(all.first!)!, Double(half.first!)!)
         XCTAssertEqual(try dump()[0], scoresBefore, "scores were reused, not recomputed")
+    }
+
+    /// A threshold calibrated on an audited list (every pair marked match or not) takes the
+    /// best F1 cut: the audited pairs here are the web pairs themselves, junk alt-text marked as
+    /// mismatched, so the threshold can be recomputed from the ITM probabilities the filter stored.
+    func testCalibratedThresholdFromAnAuditedList() throws {
+        _ = try runner(threshold: 0.5).run(RunOptions())
+        var audited: [[String: Any]] = []
+        var noiseByImage: [String: Bool] = [:]
+        let web = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("web.json"))) as! [[String: String]]
+        for i in 0..<dataset.distinct {
+            let image = String(format: "images/img-%03d.jpg", i)
+            audited.append(["image": image, "caption": web[i]["caption"]!, "match": i % 5 != 4])
+            noiseByImage[(image as NSString).lastPathComponent] = i % 5 == 4
+        }
+        try JSONSerialization.data(withJSONObject: audited).write(to: folder.appendingPathComponent("audit.json"))
+        let path = try dataset.writePipeline(workdir: folder.appendingPathComponent("work"))
+        let yaml = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(
+            of: "    threshold: 0.5", with: "    threshold: 0.5\n    calibrate_on: audit.json")
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        let summary = try PipelineRunner(pipeline: try PipelineLoader(registry: StandardStages.registry).load(path: path)).run(RunOptions())
+        XCTAssertEqual(summary.ranStages, ["filter", "assemble", "export", "report"])
+
+        let catalogPath = folder.appendingPathComponent("work/shards/00000-of-00001/catalog.sqlite").path
+        let dump = try Catalog(path: catalogPath).read { try $0.canonicalDump() }
+        let thresholds = Set(dump.matches(of: /(?:>=|<) ([0-9.e-]+) \(calibrated\)/).map { Double(String($0.1))! })
+        XCTAssertEqual(thresholds.count, 1, "one calibrated threshold")
+        // The web texts of the audited images, with their stored probabilities.
+        let samples = Dictionary(uniqueKeysWithValues: dumpRows(dump, "samples").map { ($0["id"]!, $0["local_path"]!) })
+        let texts = dumpRows(dump, "texts").filter { $0["origin"] == "web" }
+        let decisions = Dictionary(uniqueKeysWithValues: dumpRows(dump, "decisions").compactMap { row in
+            Double(row["itm_probability"]!).map { (row["text_id"]!, $0) }
+        })
+        let scored: [(p: Double, noise: Bool)] = texts.compactMap { text in
+            guard let noise = noiseByImage[(samples[text["sample_id"]!]! as NSString).lastPathComponent],
+                  let p = decisions[text["id"]!] else { return nil }
+            return (p, noise)
+        }
+        XCTAssertEqual(scored.count, dataset.distinct)
+        let expected = try XCTUnwrap(FilterCalibration.bestF1(scored))
+        XCTAssertEqual(thresholds.first!, expected.threshold, accuracy: 1e-3)
+    }
+
+    /// The rows of one table of a canonical dump, as column → value (text without its quotes).
+    private func dumpRows(_ dump: String, _ table: String) -> [[String: String]] {
+        let section = dump.components(separatedBy: "# \(table)\n")[1].components(separatedBy: "\n# ")[0]
+        return section.split(separator: "\n").map { line in
+            Dictionary(uniqueKeysWithValues: line.split(separator: "\t").map {
+                let parts = $0.split(separator: "=", maxSplits: 1)
+                let value = parts.count > 1 ? String(parts[1]) : ""
+                let unquoted = value.count >= 2 && value.hasPrefix("\"") && value.hasSuffix("\"") ? String(value.dropFirst().dropLast()) : value
+                return (String(parts[0]), unquoted)
+            })
+        }
     }
 
     func testRetryRequeuesAStatus() throws {
