@@ -20,7 +20,7 @@ final class DemoPipelineTests: XCTestCase {
         let port = String(Int.random(in: 20_000...60_000))
         let arguments = ["demo", "--plain", "--pipeline", pipeline, "--data", folder.appendingPathComponent("data").path,
                          "--port", port, "--human-images", "24", "--validation-images", "4", "--web-images", "40",
-                         "--test-images", "16", "--labelled-images", "40"]
+                         "--test-images", "16", "--labelled-images", "40", "--audit-rows", "40"]
 
         let first = try Self.run(arguments)
         XCTAssertEqual(first.status, 0, first.stderr)
@@ -28,6 +28,8 @@ final class DemoPipelineTests: XCTestCase {
                       "dedup", "assemble", "export", "pretrain_bootstrapped", "evaluate", "report"] {
             XCTAssertTrue(first.stderr.contains("\(stage): started"), "\(stage) did not run:\n\(first.stderr)")
         }
+        // The filter's threshold comes from the audit sample (best F1 at finding its mismatches).
+        XCTAssertTrue(first.stderr.contains("has the best F1 on 40 audited pairs"), first.stderr)
         let work = folder.appendingPathComponent("work").path
         let resultsPath = work + "/results.json"
         XCTAssertEqual(first.stdout.split(separator: "\n").last.map(String.init), "results: \(resultsPath)")
