@@ -80,6 +80,7 @@ final class EvaluateStage: DatasetStage {
         try EvaluationFiles.writeResults(values, keys: Self.resultKeys, to: root + "/results.json")
 
         var metrics = [
+            EvaluationMetric(name: "filter threshold", value: filter.threshold, description: filter.thresholdOrigin),
             EvaluationMetric(name: "filter precision", value: filter.detection.precision,
                              description: "share of dropped web texts that were injected noise"),
             EvaluationMetric(name: "filter recall", value: filter.detection.recall, description: "share of injected noise dropped"),

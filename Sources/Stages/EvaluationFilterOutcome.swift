@@ -14,6 +14,9 @@ struct FilterOutcome {
     /// ("wrong_attribute (shape)"): which errors the filter can see.
     var detectionByChange: DetectionMetrics
     var syntheticNoiseRatio: Double
+    /// The ITM probability below which the filter dropped a text, and how it was chosen.
+    var threshold: Double
+    var thresholdOrigin: String
 
     init(_ context: DatasetContext, labels path: String) throws {
         guard let filter = context.upstream(type: "filter") else { throw StageFailure("config", "no filter stage upstream") }
@@ -30,12 +33,14 @@ struct FilterOutcome {
         }
         var dropped: [Bool] = [], droppedAtHalf: [Bool] = [], kinds: [String] = [], changes: [String] = []
         var syntheticDropped = 0, syntheticTotal = 0
+        var calibratedReason: String?
         for catalog in context.catalogs {
             try catalog.read { session in
                 let decisions = try session.decisions(fingerprint: filter.fingerprint)
                 var keys: [Int64: String] = [:]
                 for t in try session.textsOfSamples(passing: filter.requirement, syntheticFingerprint: synthetic) {
                     guard let d = decisions[t.id] else { continue }
+                    if calibratedReason == nil, d.reason.hasSuffix("(calibrated)") { calibratedReason = d.reason }
                     if t.origin == "synthetic" {
                         syntheticTotal += 1
                         if !d.kept { syntheticDropped += 1 }
@@ -50,6 +55,13 @@ struct FilterOutcome {
                     }
                 }
             }
+        }
+        if let calibrated = FilterCalibrationRecord.threshold(workspace: context.workspace, stage: filter.name,
+                                                             fingerprint: filter.fingerprint, reasons: calibratedReason.map { [$0] } ?? []) {
+            (threshold, thresholdOrigin) = calibrated
+        } else {
+            threshold = context.pipeline.stage(filter.name)?.parameters.double("threshold") ?? 0.5
+            thresholdOrigin = "fixed"
         }
         detection = Detection.evaluate(dropped: dropped, kinds: kinds)
         detectionAtBLIPThreshold = Detection.evaluate(dropped: droppedAtHalf, kinds: kinds)

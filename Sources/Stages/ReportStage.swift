@@ -92,10 +92,10 @@ final class ReportStage: DatasetStage {
                     remaining -= 1
                 }
             }
-            // A calibrated filter decided with its own threshold, which every reason names.
-            if let reason = grid.lazy.flatMap(\.texts).compactMap(\.reason).first(where: { $0.hasSuffix("(calibrated)") }),
-               let match = reason.firstMatch(of: /(?:>=|<) ([0-9.e+-]+) \(calibrated\)/), let value = Double(match.1) {
-                threshold = value
+            // A calibrated filter decided with its own threshold.
+            if let calibrated = FilterCalibrationRecord.threshold(workspace: context.workspace, stage: filter.name, fingerprint: filter.fingerprint,
+                                                                  reasons: grid.lazy.flatMap(\.texts).compactMap(\.reason)) {
+                threshold = calibrated.value
             }
             for origin in [TextOrigin.web, .synthetic] {
                 let k = kept[origin.rawValue] ?? 0, d = dropped[origin.rawValue] ?? 0

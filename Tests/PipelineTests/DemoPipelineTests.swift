@@ -45,6 +45,11 @@ final class DemoPipelineTests: XCTestCase {
         let names = metrics.compactMap { $0["name"] as? String }
         XCTAssertTrue(names.contains("filter recall: wrong_attribute"), "\(names)")
         XCTAssertTrue(names.contains { $0.hasPrefix("filter recall: wrong_attribute (") }, "\(names)")
+        // The threshold the filter used, and how it was chosen.
+        let threshold = metrics.first { $0["name"] as? String == "filter threshold" }
+        XCTAssertNotNil(threshold?["value"] as? Double)
+        XCTAssertTrue((threshold?["description"] as? String ?? "").hasPrefix("calibrated: the best F1 at finding the mismatches of 40 audited pairs"),
+                      "\(String(describing: threshold))")
         let report = try String(contentsOfFile: work + "/report/report.html", encoding: .utf8)
         XCTAssertTrue(report.contains("filter precision"), "the report shows the evaluation")
         // The header times the whole run (every phase), not the report stage alone.
