@@ -40,24 +40,21 @@ public struct DemoDataLayout: Sendable, Equatable {
     /// The audit sample's list; its `image` paths are relative to its folder.
     public var auditList: String { path("audit/web_audit.json") }
 
-    public static func auditFileName(_ index: Int, rows: Int) -> String {
-        "images/" + padded(index, width: max(5, String(max(rows - 1, 0)).count)) + ".jpg"
-    }
+    public static func auditFileName(_ index: Int, rows: Int) -> String { "images/" + numbered(index, of: rows) + ".jpg" }
 
-    public static func labelledFileName(_ index: Int, images: Int) -> String {
-        "images/" + padded(index, width: max(5, String(max(images - 1, 0)).count)) + ".jpg"
-    }
+    public static func labelledFileName(_ index: Int, images: Int) -> String { "images/" + numbered(index, of: images) + ".jpg" }
 
-    /// The URL path of web row `index` (zero-padded to at least five digits).
-    public static func webPath(_ index: Int, rows: Int) -> String {
-        "/web/" + padded(index, width: max(5, String(max(rows - 1, 0)).count)) + ".jpg"
-    }
+    /// The URL path of web row `index`.
+    public static func webPath(_ index: Int, rows: Int) -> String { "/web/" + numbered(index, of: rows) + ".jpg" }
 
     /// File name of a COCO image id, as COCO 2017 names them.
     public static func cocoFileName(_ id: Int) -> String { padded(id, width: 12) + ".jpg" }
 
-    public static func testFileName(_ index: Int, images: Int) -> String {
-        "images/" + padded(index, width: max(5, String(max(images - 1, 0)).count)) + ".jpg"
+    public static func testFileName(_ index: Int, images: Int) -> String { "images/" + numbered(index, of: images) + ".jpg" }
+
+    /// Item `index` of `count`, zero-padded to at least five digits (more when the count needs them).
+    static func numbered(_ index: Int, of count: Int) -> String {
+        padded(index, width: max(5, String(max(count - 1, 0)).count))
     }
 
     static func padded(_ n: Int, width: Int) -> String {

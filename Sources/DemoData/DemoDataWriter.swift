@@ -82,13 +82,13 @@ public enum DemoDataWriter {
 
     /// The rendered image of one labelled item.
     public static func labelledImage(_ dataset: DemoDataset, _ index: Int) -> RGBImage {
-        var rng = DemoDataset.labelledPixelStream(dataset.options, index)
+        var rng = DemoDataset.pixelStream(dataset.options, stream: DemoDataset.labelledStream, index)
         return SceneRenderer.render(dataset.labelled[index].scene, size: dataset.options.imageSize, rng: &rng)
     }
 
     /// The rendered image of one row of the audit sample.
     public static func auditImage(_ dataset: DemoDataset, _ index: Int) -> RGBImage {
-        var rng = DemoDataset.auditPixelStream(dataset.options, index)
+        var rng = DemoDataset.pixelStream(dataset.options, stream: DemoDataset.auditStream, index)
         return SceneRenderer.render(dataset.audit[index].scene, size: dataset.options.imageSize, rng: &rng)
     }
 

@@ -71,28 +71,27 @@ public struct DemoDataset: Sendable {
         web = Self.webRows(count: options.webImages, sceneStream: Split.web.stream, assignStream: 0x7765_6200, options: options)
         audit = Self.webRows(count: options.auditRows, sceneStream: Self.auditStream, assignStream: 0x7765_6201, options: options)
         labelled = (0..<options.labelledImages).map { i in
-            var rng = DemoRandom(seed: options.seed, stream: Self.labelledStream &* 16, index: UInt64(i))
+            var rng = Self.sceneStream(options, stream: Self.labelledStream, i)
             return LabelledImage(index: i, scene: SceneAttributes.random(&rng, variety: options.variety))
         }
     }
 
-    /// The random stream of one labelled image's pixels.
-    static func labelledPixelStream(_ options: DemoDataOptions, _ index: Int) -> DemoRandom {
-        DemoRandom(seed: options.seed, stream: labelledStream &* 16 &+ 1, index: UInt64(index))
+    /// The random stream of one item's scene (and captions) in the numbered stream `stream`.
+    static func sceneStream(_ options: DemoDataOptions, stream: UInt64, _ index: Int) -> DemoRandom {
+        DemoRandom(seed: options.seed, stream: stream &* 16, index: UInt64(index))
     }
 
-    /// The random stream of one audit image's pixels.
-    static func auditPixelStream(_ options: DemoDataOptions, _ index: Int) -> DemoRandom {
-        DemoRandom(seed: options.seed, stream: auditStream &* 16 &+ 1, index: UInt64(index))
+    /// The random stream of one item's pixels (layout jitter, grain) in the numbered stream `stream`.
+    static func pixelStream(_ options: DemoDataOptions, stream: UInt64, _ index: Int) -> DemoRandom {
+        DemoRandom(seed: options.seed, stream: stream &* 16 &+ 1, index: UInt64(index))
     }
 
-    /// The random stream of one image's pixels (layout jitter, grain).
     static func pixelStream(_ options: DemoDataOptions, _ split: Split, _ index: Int) -> DemoRandom {
-        DemoRandom(seed: options.seed, stream: split.stream &* 16 &+ 1, index: UInt64(index))
+        pixelStream(options, stream: split.stream, index)
     }
 
     private static func sceneStream(_ options: DemoDataOptions, _ split: Split, _ index: Int) -> DemoRandom {
-        DemoRandom(seed: options.seed, stream: split.stream &* 16, index: UInt64(index))
+        sceneStream(options, stream: split.stream, index)
     }
 
     /// Without textures every object is plain, so "plain" is never said.
@@ -128,7 +127,7 @@ public struct DemoDataset: Sendable {
         var styles: [CaptionStyle] = []
         var rngs: [DemoRandom] = []
         for i in 0..<n {
-            var rng = DemoRandom(seed: options.seed, stream: sceneStream &* 16, index: UInt64(i))
+            var rng = Self.sceneStream(options, stream: sceneStream, i)
             scenes.append(.random(&rng, variety: options.variety))
             // Web alt-text is lower case without a final period, like CC3M's.
             styles.append(style(.random(&rng, sentenceCase: false), options))
