@@ -17,6 +17,20 @@ struct FilterCalibration {
     enum Rule: Equatable {
         case keep(Double)
         case f1
+
+        /// `calibrate_rule`'s value.
+        var name: String {
+            switch self {
+            case .keep: return "keep"
+            case .f1: return "f1"
+            }
+        }
+
+        /// The share of matching pairs `keep` keeps.
+        var keepShare: Double? {
+            if case .keep(let share) = self { return share }
+            return nil
+        }
     }
 
     /// (image path, caption, whether they match; nil for a list without labels: human captions).
@@ -38,7 +52,7 @@ struct FilterCalibration {
                       let match = entry["match"] as? Bool else {
                     throw StageFailure("calibration", "\(path): entry \(i) needs image, caption and match (true or false), as the others have")
                 }
-                pairs.append((image.hasPrefix("/") ? image : root + "/" + image, caption, match))
+                pairs.append((resolvedImagePath(image, root: root), caption, match))
             }
         } else if let list = captionList(json, imageRoot: root) {
             for (image, captions) in list { for c in captions { pairs.append((image, c, nil)) } }
@@ -53,7 +67,7 @@ struct FilterCalibration {
             }
             for a in annotations {
                 guard let id = a["image_id"] as? Int, let file = files[id], let caption = a["caption"] as? String else { continue }
-                pairs.append((file.hasPrefix("/") ? file : imageRoot + "/" + file, caption, nil))
+                pairs.append((resolvedImagePath(file, root: imageRoot), caption, nil))
             }
         }
         guard !pairs.isEmpty else { throw StageFailure("calibration", "\(path): no (image, caption) pairs") }

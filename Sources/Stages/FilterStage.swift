@@ -86,9 +86,8 @@ final class FilterStage: SampleStage {
         case .f1:
             context.logger.info("\(context.name): threshold \(threshold) has the best F1 on \(result.pairs) audited pairs: precision \(String(format: "%.3f", result.precision ?? 0)), recall \(String(format: "%.3f", result.recall ?? 0)) (\(calibration.path))")
         }
-        let keep: Double? = { if case .keep(let k) = rule { return k } else { return nil } }()
         try FilterCalibrationRecord(
-            fingerprint: context.fingerprint, rule: keep == nil ? "f1" : "keep", keep: keep, threshold: result.threshold,
+            fingerprint: context.fingerprint, rule: rule.name, keep: rule.keepShare, threshold: result.threshold,
             pairs: result.pairs, precision: result.precision, recall: result.recall, file: calibration.path
         ).write(workspace: context.workspace, stage: context.name)
         calibratedThreshold = result.threshold

@@ -77,6 +77,11 @@ func captionList(_ json: Any, imageRoot: String, limit: Int = 0) -> [(image: Str
         guard let image = entry["image"] as? String else { return nil }
         let captions = (entry["caption"] as? [String]) ?? (entry["caption"] as? String).map { [$0] } ?? []
         guard !captions.isEmpty else { return nil }
-        return (image.hasPrefix("/") ? image : imageRoot + "/" + image, captions)
+        return (resolvedImagePath(image, root: imageRoot), captions)
     }
+}
+
+/// A manifest's image path: absolute as it is, relative under `root`.
+func resolvedImagePath(_ path: String, root: String) -> String {
+    path.hasPrefix("/") ? path : root + "/" + path
 }

@@ -33,13 +33,13 @@ final class PretrainVisionStage: DatasetStage {
         guard let list = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
             throw StageFailure("config", "\(path): expected a json list of {\"image\", \"label\"}")
         }
-        let root = URL(fileURLWithPath: imageRoot ?? (path as NSString).deletingLastPathComponent)
+        let root = imageRoot ?? (path as NSString).deletingLastPathComponent
         var rows: [(image: String, label: String)] = []
         for (i, entry) in list.enumerated() {
             guard let image = entry["image"] as? String, let label = entry["label"].map({ "\($0)" }) else {
                 throw StageFailure("config", "\(path): entry \(i): expected a string \"image\" and a \"label\"")
             }
-            rows.append((image.hasPrefix("/") ? image : root.appendingPathComponent(image).path, label))
+            rows.append((resolvedImagePath(image, root: root), label))
         }
         let classes = Set(rows.map(\.label)).sorted()
         guard classes.count >= 2 else { throw StageFailure("config", "\(path): needs at least two distinct labels") }
