@@ -7,25 +7,23 @@ import XCTest
 /// threshold): its list, its noise, its independence from the other splits, and pinned bytes.
 final class AuditSampleTests: XCTestCase {
     func testListMarksEveryNoisyRowAsAMismatch() throws {
-        let root = temporaryFolder("audit")
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        let dataset = DemoDataset(options: smallOptions)
-        let layout = try DemoDataWriter.write(dataset, to: root)
-        let list = try XCTUnwrap(try readJSON(layout.auditList) as? [[String: Any]])
-        XCTAssertEqual(list.count, smallOptions.auditRows)
-        for (entry, row) in zip(list, dataset.audit) {
-            XCTAssertEqual(entry["caption"] as? String, row.altText)
-            XCTAssertEqual(entry["kind"] as? String, row.kind.rawValue)
-            XCTAssertEqual(entry["match"] as? Bool, row.kind == .clean)
-            let path = (layout.auditList as NSString).deletingLastPathComponent + "/" + (entry["image"] as! String)
-            let image = try ImageDecoder.decode(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
-            XCTAssertEqual([image.width, image.height], [smallOptions.imageSize, smallOptions.imageSize], path)
-        }
-        // The web split's shares: 15% swapped, 10% junk, 15% wrong attribute of 20 rows.
-        let kinds = Dictionary(grouping: dataset.audit, by: \.kind).mapValues(\.count)
-        XCTAssertEqual(kinds, [.swapped: 3, .junk: 2, .wrongAttribute: 3, .clean: 12])
-        for row in dataset.audit where row.kind == .wrongAttribute {
-            XCTAssertNotEqual(row.altText, row.trueCaption)
+        try withWrittenDataset("audit") { dataset, layout in
+            let list = try XCTUnwrap(try readJSON(layout.auditList) as? [[String: Any]])
+            XCTAssertEqual(list.count, smallOptions.auditRows)
+            for (entry, row) in zip(list, dataset.audit) {
+                XCTAssertEqual(entry["caption"] as? String, row.altText)
+                XCTAssertEqual(entry["kind"] as? String, row.kind.rawValue)
+                XCTAssertEqual(entry["match"] as? Bool, row.kind == .clean)
+                let path = (layout.auditList as NSString).deletingLastPathComponent + "/" + (entry["image"] as! String)
+                let image = try ImageDecoder.decode(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+                XCTAssertEqual([image.width, image.height], [smallOptions.imageSize, smallOptions.imageSize], path)
+            }
+            // The web split's shares: 15% swapped, 10% junk, 15% wrong attribute of 20 rows.
+            let kinds = Dictionary(grouping: dataset.audit, by: \.kind).mapValues(\.count)
+            XCTAssertEqual(kinds, [.swapped: 3, .junk: 2, .wrongAttribute: 3, .clean: 12])
+            for row in dataset.audit where row.kind == .wrongAttribute {
+                XCTAssertNotEqual(row.altText, row.trueCaption)
+            }
         }
     }
 

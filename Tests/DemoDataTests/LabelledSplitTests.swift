@@ -7,19 +7,17 @@ import XCTest
 /// its images, its independence from the captioned splits, and pinned pixels.
 final class LabelledSplitTests: XCTestCase {
     func testListNamesEveryImageWithItsScenesShapeAndPosition() throws {
-        let root = temporaryFolder("labelled")
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        let dataset = DemoDataset(options: smallOptions)
-        let layout = try DemoDataWriter.write(dataset, to: root)
-        let list = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: layout.labelledList))) as! [[String: String]]
-        XCTAssertEqual(list.count, smallOptions.labelledImages)
-        for (entry, item) in zip(list, dataset.labelled) {
-            XCTAssertEqual(entry["label"], "\(item.scene.shape.rawValue) \(item.scene.position.rawValue)")
-            let path = (layout.labelledList as NSString).deletingLastPathComponent + "/" + entry["image"]!
-            let image = try ImageDecoder.decode(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
-            XCTAssertEqual([image.width, image.height], [smallOptions.imageSize, smallOptions.imageSize], path)
+        try withWrittenDataset("labelled") { dataset, layout in
+            let list = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: layout.labelledList))) as! [[String: String]]
+            XCTAssertEqual(list.count, smallOptions.labelledImages)
+            for (entry, item) in zip(list, dataset.labelled) {
+                XCTAssertEqual(entry["label"], "\(item.scene.shape.rawValue) \(item.scene.position.rawValue)")
+                let path = (layout.labelledList as NSString).deletingLastPathComponent + "/" + entry["image"]!
+                let image = try ImageDecoder.decode(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
+                XCTAssertEqual([image.width, image.height], [smallOptions.imageSize, smallOptions.imageSize], path)
+            }
+            XCTAssertGreaterThan(Set(list.map { $0["label"]! }).count, 10, "30 images spread over the 25 classes")
         }
-        XCTAssertGreaterThan(Set(list.map { $0["label"]! }).count, 10, "30 images spread over the 25 classes")
     }
 
     func testLabelledScenesDrawFromTheirOwnStream() {

@@ -10,54 +10,51 @@ final class NoiseTests: XCTestCase {
         options.humanImages = 0
         options.testImages = 0
         options.humanValidationImages = 0
-        let dataset = DemoDataset(options: options)
-        let folder = temporaryFolder("noise")
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let layout = try DemoDataWriter.write(dataset, to: folder)
+        try withWrittenDataset("noise", options: options) { dataset, layout in
+            let kinds = dataset.web.map(\.kind)
+            XCTAssertEqual(kinds.filter { $0 == .swapped }.count, 30)
+            XCTAssertEqual(kinds.filter { $0 == .junk }.count, 20)
+            XCTAssertEqual(kinds.filter { $0 == .wrongAttribute }.count, 30)
+            XCTAssertGreaterThanOrEqual(Double(kinds.filter { $0 != .clean }.count) / 200, 0.3)
 
-        let kinds = dataset.web.map(\.kind)
-        XCTAssertEqual(kinds.filter { $0 == .swapped }.count, 30)
-        XCTAssertEqual(kinds.filter { $0 == .junk }.count, 20)
-        XCTAssertEqual(kinds.filter { $0 == .wrongAttribute }.count, 30)
-        XCTAssertGreaterThanOrEqual(Double(kinds.filter { $0 != .clean }.count) / 200, 0.3)
-
-        let labels = try XCTUnwrap(readJSON(layout.noiseLabels) as? [[String: Any]])
-        let tsv = try String(contentsOfFile: layout.webManifest, encoding: .utf8).split(separator: "\n")
-        XCTAssertEqual(labels.count, 200)
-        XCTAssertEqual(tsv.count, 200)
-        var counted: [String: Int] = [:]
-        for (i, label) in labels.enumerated() {
-            let kind = try XCTUnwrap(label["kind"] as? String)
-            counted[kind, default: 0] += 1
-            XCTAssertEqual(label["key"] as? String, String(i))
-            let alt = try XCTUnwrap(label["alt_text"] as? String)
-            let truth = try XCTUnwrap(label["true_caption"] as? String)
-            XCTAssertEqual(String(tsv[i].split(separator: "\t")[0]), alt)
-            XCTAssertEqual(kind, dataset.web[i].kind.rawValue)
-            XCTAssertEqual(truth, dataset.web[i].trueCaption)
-            switch kind {
-            case "clean": XCTAssertEqual(alt, truth)
-            case "junk":
-                XCTAssertNotEqual(alt, truth)
-                let words = Set(alt.lowercased().split(whereSeparator: { !$0.isLetter }).map(String.init))
-                XCTAssertTrue(words.isDisjoint(with: SceneAttributes.Colour.allCases.map(\.rawValue)), alt)
-            case "wrong_attribute":
-                let changed = try XCTUnwrap(label["changed"] as? String)
-                // One object per standard scene: its size changes instead of the count.
-                XCTAssertTrue(["colour", "shape", "size"].contains(changed))
-                XCTAssertNotEqual(alt, truth)
-                // Same wording, one attribute different: the texts differ in one or two words.
-                let a = alt.split(separator: " "), t = truth.split(separator: " ")
-                XCTAssertEqual(a.count, t.count, "\(alt) / \(truth)")
-                XCTAssertLessThanOrEqual(zip(a, t).filter { $0 != $1 }.count, 2, "\(alt) / \(truth)")
-            case "swapped":
-                XCTAssertNotEqual(alt, truth)
-                let j = try XCTUnwrap(label["swapped_with"] as? Int)
-                XCTAssertNotEqual(dataset.web[j].scene, dataset.web[i].scene)
-            default: XCTFail("unknown kind \(kind)")
+            let labels = try XCTUnwrap(readJSON(layout.noiseLabels) as? [[String: Any]])
+            let tsv = try String(contentsOfFile: layout.webManifest, encoding: .utf8).split(separator: "\n")
+            XCTAssertEqual(labels.count, 200)
+            XCTAssertEqual(tsv.count, 200)
+            var counted: [String: Int] = [:]
+            for (i, label) in labels.enumerated() {
+                let kind = try XCTUnwrap(label["kind"] as? String)
+                counted[kind, default: 0] += 1
+                XCTAssertEqual(label["key"] as? String, String(i))
+                let alt = try XCTUnwrap(label["alt_text"] as? String)
+                let truth = try XCTUnwrap(label["true_caption"] as? String)
+                XCTAssertEqual(String(tsv[i].split(separator: "\t")[0]), alt)
+                XCTAssertEqual(kind, dataset.web[i].kind.rawValue)
+                XCTAssertEqual(truth, dataset.web[i].trueCaption)
+                switch kind {
+                case "clean": XCTAssertEqual(alt, truth)
+                case "junk":
+                    XCTAssertNotEqual(alt, truth)
+                    let words = Set(alt.lowercased().split(whereSeparator: { !$0.isLetter }).map(String.init))
+                    XCTAssertTrue(words.isDisjoint(with: SceneAttributes.Colour.allCases.map(\.rawValue)), alt)
+                case "wrong_attribute":
+                    let changed = try XCTUnwrap(label["changed"] as? String)
+                    // One object per standard scene: its size changes instead of the count.
+                    XCTAssertTrue(["colour", "shape", "size"].contains(changed))
+                    XCTAssertNotEqual(alt, truth)
+                    // Same wording, one attribute different: the texts differ in one or two words.
+                    let a = alt.split(separator: " "), t = truth.split(separator: " ")
+                    XCTAssertEqual(a.count, t.count, "\(alt) / \(truth)")
+                    XCTAssertLessThanOrEqual(zip(a, t).filter { $0 != $1 }.count, 2, "\(alt) / \(truth)")
+                case "swapped":
+                    XCTAssertNotEqual(alt, truth)
+                    let j = try XCTUnwrap(label["swapped_with"] as? Int)
+                    XCTAssertNotEqual(dataset.web[j].scene, dataset.web[i].scene)
+                default: XCTFail("unknown kind \(kind)")
+                }
             }
+            XCTAssertEqual(counted, ["clean": 120, "swapped": 30, "junk": 20, "wrong_attribute": 30])
         }
-        XCTAssertEqual(counted, ["clean": 120, "swapped": 30, "junk": 20, "wrong_attribute": 30])
     }
 
     func testCustomShares() {

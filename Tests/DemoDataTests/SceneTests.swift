@@ -114,17 +114,15 @@ final class SceneTests: XCTestCase {
 
     /// JPEGs decode to the configured size and stay close to the rendered pixels.
     func testWrittenImagesDecode() throws {
-        let folder = temporaryFolder("decode")
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let dataset = DemoDataset(options: smallOptions)
-        let layout = try DemoDataWriter.write(dataset, to: folder)
-        for split in DemoDataset.Split.allCases {
-            let decoded = try ImageDecoder.decode(contentsOf: DemoDataWriter.imagePath(dataset, split, 0, layout: layout))
-            XCTAssertEqual(decoded.width, 32)
-            XCTAssertEqual(decoded.height, 32)
-            let original = DemoDataWriter.image(dataset, split, 0)
-            let meanError = zip(decoded.pixels, original.pixels).map { abs(Int($0) - Int($1)) }.reduce(0, +) / original.pixels.count
-            XCTAssertLessThan(meanError, 10)
+        try withWrittenDataset("decode") { dataset, layout in
+            for split in DemoDataset.Split.allCases {
+                let decoded = try ImageDecoder.decode(contentsOf: DemoDataWriter.imagePath(dataset, split, 0, layout: layout))
+                XCTAssertEqual(decoded.width, 32)
+                XCTAssertEqual(decoded.height, 32)
+                let original = DemoDataWriter.image(dataset, split, 0)
+                let meanError = zip(decoded.pixels, original.pixels).map { abs(Int($0) - Int($1)) }.reduce(0, +) / original.pixels.count
+                XCTAssertLessThan(meanError, 10)
+            }
         }
     }
 }

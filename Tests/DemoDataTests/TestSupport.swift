@@ -42,3 +42,13 @@ struct FNV1a {
     }
     mutating func add(_ text: String) { add(Array(text.utf8)) }
 }
+
+/// Writes the benchmark of `options` to a fresh temporary folder, runs `body` on it, and removes
+/// the folder.
+func withWrittenDataset<T>(_ name: String, options: DemoDataOptions = smallOptions,
+                           _ body: (DemoDataset, DemoDataLayout) throws -> T) throws -> T {
+    let folder = temporaryFolder(name)
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let dataset = DemoDataset(options: options)
+    return try body(dataset, try DemoDataWriter.write(dataset, to: folder))
+}
