@@ -104,9 +104,7 @@ final class PipelineRunTests: XCTestCase {
         XCTAssertEqual(all.count, 1)
         XCTAssertEqual(half.count, 1)
         XCTAssertLessThan(Double(all.first!)!, Double(half.first!)!)
-        let workspace = Workspace(root: folder.appendingPathComponent("work").path, shardCount: 1)
-        let record = try JSONDecoder().decode(FilterCalibrationRecord.self, from: Data(contentsOf: URL(
-            fileURLWithPath: FilterCalibrationRecord.path(workspace: workspace, stage: "filter"))))
+        let record = try calibrationRecord()
         XCTAssertEqual([record.rule], ["keep"])
         XCTAssertEqual(record.keep, 0.5)
         XCTAssertEqual(record.threshold, Double(half.first!)!, accuracy: 1e-5 * record.threshold)
@@ -154,14 +152,19 @@ final class PipelineRunTests: XCTestCase {
         let expected = try XCTUnwrap(FilterCalibration.bestF1(scored))
         XCTAssertEqual(thresholds.first!, expected.threshold, accuracy: 1e-3)
         // The filter records the threshold and where it came from, for evaluate and report.
-        let workspace = Workspace(root: folder.appendingPathComponent("work").path, shardCount: 1)
-        let recordData = try Data(contentsOf: URL(fileURLWithPath: FilterCalibrationRecord.path(workspace: workspace, stage: "filter")))
-        let record = try JSONDecoder().decode(FilterCalibrationRecord.self, from: recordData)
+        let record = try calibrationRecord()
         XCTAssertEqual(record.rule, "f1")
         XCTAssertEqual(record.pairs, dataset.distinct)
         XCTAssertEqual(record.threshold, thresholds.first!, accuracy: 1e-5 * record.threshold)
         XCTAssertNotNil(record.precision)
         XCTAssertTrue(record.summary.hasPrefix("calibrated: the best F1"), record.summary)
+    }
+
+    /// What the filter stage recorded of its calibration in this test's workdir.
+    private func calibrationRecord() throws -> FilterCalibrationRecord {
+        let workspace = Workspace(root: folder.appendingPathComponent("work").path, shardCount: 1)
+        let data = try Data(contentsOf: URL(fileURLWithPath: FilterCalibrationRecord.path(workspace: workspace, stage: "filter")))
+        return try JSONDecoder().decode(FilterCalibrationRecord.self, from: data)
     }
 
     /// The rows of one table of a canonical dump, as column → value (text without its quotes).
