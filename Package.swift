@@ -1,13 +1,14 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// Release builds of the numeric kernels want the optimiser to see through bounds checks in the
-// innermost loops, and (on x86-64) AVX2 + FMA for the 16-lane SIMD kernels: without them every
-// SIMD16<Float> operation is split into four SSE instructions. CAPFILT_PORTABLE=1 builds for the
-// x86-64 baseline instead. Debug builds and tests keep all checks.
+// Release builds of the numeric modules want the optimiser to see through bounds checks in the
+// innermost loops. No instruction set is assumed beyond the x86-64-v2 floor (SSE4.2 and POPCNT,
+// every x86-64 server CPU since 2009; swiftc names that level `nehalem`, its first CPU): the
+// vector kernels that need AVX2 or AVX-512 live in CKernels, compiled once per instruction set
+// and chosen at run time from CPUID, so one binary is fast everywhere.
 var releaseKernelFlags = ["-Ounchecked", "-wmo"]
 #if arch(x86_64)
-if Context.environment["CAPFILT_PORTABLE"] == nil { releaseKernelFlags += ["-target-cpu", "haswell"] }
+releaseKernelFlags += ["-target-cpu", "nehalem"]
 #endif
 let kernelFlags: [SwiftSetting] = [
     .unsafeFlags(releaseKernelFlags, .when(configuration: .release)),
@@ -36,7 +37,12 @@ let package = Package(
     ],
     targets: [
         // System libraries: one C module each, imported by exactly one Swift module.
-        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        // OpenBLAS is opened at run time (dlopen), after capfilt has chosen its kernels from CPUID.
+        .target(name: "CBLAS", path: "Sources/CBLAS", linkerSettings: [.linkedLibrary("dl")]),
+        // The element-wise and decoding kernels: one source, one object per instruction set, chosen
+        // at run time. Optimised in debug builds too, as the numeric Swift modules are.
+        .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=on"])],
+                linkerSettings: [.linkedLibrary("m")]),
         .target(name: "CJPEG", path: "Sources/CJPEG", linkerSettings: [.linkedLibrary("jpeg")]),
         .target(name: "CPNG", path: "Sources/CPNG", linkerSettings: [.linkedLibrary("png")]),
         .target(name: "CWebP", path: "Sources/CWebP", linkerSettings: [.linkedLibrary("webp")]),
@@ -45,7 +51,7 @@ let package = Package(
             name: "CCompression", path: "Sources/CCompression",
             linkerSettings: [.linkedLibrary("z"), .linkedLibrary("snappy"), .linkedLibrary("zstd")]),
 
-        .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: numericFlags),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CKernels"], swiftSettings: numericFlags),
         .target(name: "Imaging", dependencies: ["CJPEG", "CPNG", "CWebP"], swiftSettings: numericFlags),
         .target(
             name: "MED", dependencies: ["Tensor"],

@@ -5,8 +5,8 @@
 # docs/benchmarks-dedup.md.
 #
 # The benchmark is a test (ImagingTests, HammingIndexTests.testScalingBenchmark) that runs only
-# with CAPFILT_BENCH_HAMMING=1. It is built in release mode (-Ounchecked -wmo, and AVX2 unless
-# CAPFILT_PORTABLE=1, as Package.swift sets for Imaging) with -enable-testing, which the
+# with CAPFILT_BENCH_HAMMING=1. It is built in release mode (-Ounchecked -wmo, x86-64-v2, as
+# Package.swift sets for Imaging) with -enable-testing, which the
 # test targets' @testable imports need, in a scratch folder of its own so that the normal
 # builds are not invalidated. The first run compiles the whole package that way.
 #
@@ -35,7 +35,6 @@ memory=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo 2>/d
 os=$( (. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME") || uname -s)
 load=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo "?")
 swift_version=$("$swift" --version 2>/dev/null | head -1)
-portable=${CAPFILT_PORTABLE:+ (CAPFILT_PORTABLE=1: x86-64 baseline)}
 
 cat > "$out" <<DOC
 # Near-duplicate index benchmark
@@ -47,7 +46,7 @@ Multi-index hashing over 64-bit perceptual hashes (\`HammingIndex\` in
 - Date: $(date -u '+%Y-%m-%d %H:%M UTC')
 - Machine: ${cpu}, ${cores} cores, ${memory}; ${os}; load average at the end: ${load}
 - Toolchain: ${swift_version}
-- Build: release, \`-Ounchecked -wmo\` for Imaging${portable}, \`-enable-testing\`; one thread
+- Build: release, \`-Ounchecked -wmo\` for Imaging (x86-64-v2), \`-enable-testing\`; one thread
 
 $(cat "$table")
 

@@ -1,10 +1,12 @@
+internal import CKernels
+
 /// out = a + b (same shape). Used for residual connections; out may alias a or b.
 public func add(_ a: Tensor, _ b: Tensor, out: Tensor) {
     precondition(a.count == b.count, "add: \(a.shape) vs \(b.shape)")
     out.resize(a.shape)
     let ap = a.data, bp = b.data, op = out.data
     Parallel.forRanges(a.count, costPerItem: 1) { r in
-        for i in r { op[i] = ap[i] + bp[i] }
+        Kernels.active.add(ap + r.lowerBound, bp + r.lowerBound, op + r.lowerBound, r.count)
     }
 }
 

@@ -1,3 +1,5 @@
+internal import CKernels
+
 /// LayerNorm over the last dimension.
 /// x [N, C], weight [C], bias [C] -> out [N, C]; optionally saves mean [N] and rstd [N] for backward.
 /// In place is allowed (x === out).
@@ -13,22 +15,8 @@ public func layerNormForward(
     let xp = x.data, op = out.data, w = weight.data, b = bias.data
     let mp = mean?.data, rp = rstd?.data
     Parallel.forRanges(n, costPerItem: c * 4) { rows in
-        for r in rows {
-            let row = xp + r * c, o = op + r * c
-            // Two passes (mean, then centred variance) as PyTorch's CPU kernel, for its rounding.
-            var s = Float16x(repeating: 0); var i = 0; var tail: Float = 0
-            while i + 16 <= c { s += UnsafeRawPointer(row + i).loadUnaligned(as: Float16x.self); i += 16 }
-            while i < c { tail += row[i]; i += 1 }
-            let mu = (s.sum() + tail) / Float(c)
-            var v = Float16x(repeating: 0); i = 0; tail = 0
-            while i + 16 <= c {
-                let d = UnsafeRawPointer(row + i).loadUnaligned(as: Float16x.self) - mu
-                v += d * d; i += 16
-            }
-            while i < c { let d = row[i] - mu; tail += d * d; i += 1 }
-            let inv = 1 / (((v.sum() + tail) / Float(c)) + eps).squareRoot()
-            mp?[r] = mu; rp?[r] = inv
-            for j in 0..<c { o[j] = (row[j] - mu) * inv * w[j] + b[j] }
-        }
+        let lo = rows.lowerBound
+        Kernels.active.layer_norm_rows(xp + lo * c, w, b, eps, op + lo * c, mp.map { $0 + lo }, rp.map { $0 + lo },
+                                       rows.count, c)
     }
 }

@@ -28,6 +28,7 @@ public enum Parallel {
 }
 
 /// Sets the engine's worker count; OpenBLAS itself stays single-threaded (see BLAS.swift).
+/// Loads OpenBLAS first if nothing did yet (commands call `BLAS.load()` earlier for a clear error).
 public func setEngineThreads(_ n: Int) {
     BLAS.threads = 1
     Parallel.threads = max(1, n)

@@ -7,7 +7,7 @@ struct Capfilt: ParsableCommand {
         abstract: "Caption, filter and curate image-text datasets with BLIP (CapFilt).",
         subcommands: [RunCommand.self, StatusCommand.self, RetryCommand.self, BenchPipelineCommand.self,
                       CaptionCommand.self, ScoreCommand.self, BenchCommand.self,
-                      PreprocessCommand.self, ImagingBenchCommand.self, IngestCommand.self,
+                      PreprocessCommand.self, ImagingBenchCommand.self, IngestCommand.self, DoctorCommand.self,
                       FetchCommand.self,
                       PretrainCommand.self, FinetuneCommand.self, BenchTrainCommand.self,
                       DemoCommand.self])

@@ -14,30 +14,6 @@ final class KernelTests: XCTestCase {
         }
     }
 
-    func testVectorExpMatchesLibm() {
-        var worst: Float = 0
-        var x: Float = -87
-        while x < 88 {
-            let v = vexp(Float16x(repeating: x))[0]
-            let ref = Foundation.exp(Double(x))
-            worst = max(worst, Float(abs(Double(v) - ref) / ref))
-            x += 0.0137
-        }
-        XCTAssertLessThan(worst, 4e-7, "relative error of vexp")
-        XCTAssertEqual(vexp(Float16x(repeating: -100))[0], 0)
-    }
-
-    func testVectorErfMatchesLibm() {
-        var worst: Double = 0
-        var x: Float = -6
-        while x < 6 {
-            let v = verf(Float16x(repeating: x))[0]
-            worst = max(worst, abs(Double(v) - Foundation.erf(Double(x))))
-            x += 0.001
-        }
-        XCTAssertLessThan(worst, 6e-7, "absolute error of verf")
-    }
-
     func testGELUMatchesExactDefinition() {
         let values = random(1000, scale: 8, seed: 1)
         let x = Tensor(shape: [10, 100], values: values)

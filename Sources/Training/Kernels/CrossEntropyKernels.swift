@@ -2,7 +2,7 @@ import Foundation
 import Tensor
 
 // Cross-entropy losses of the three BLIP objectives, each returning the loss and writing the
-// gradient of its logits. Exponentials are 16-lane float (`vexp`, ~2 ulp); sums are added in
+// gradient of its logits. Exponentials are the engine's 16-lane float kernel (~2 ulp); sums are added in
 // float over blocks of 256 and the blocks in Float64: a vocabulary-wide sum in one float32
 // accumulator loses digits the 1e-4 parity budget needs. Rows are split over the workers and
 // their losses added in row order, so the result does not depend on the thread count.
@@ -62,43 +62,6 @@ private func perRowLoss(rows n: Int, cost: Int, _ body: (Int) -> Double) -> Doub
         }
     }
     return losses.reduce(0, +)
-}
-
-/// max of x [N]
-@inline(__always)
-func rowMax(_ x: UnsafePointer<Float>, _ n: Int) -> Float {
-    var m = Float16x(repeating: -.infinity), i = 0
-    while i + 16 <= n {
-        m = vmax(m, UnsafeRawPointer(x + i).loadUnaligned(as: Float16x.self)); i += 16
-    }
-    var mx = m.max()
-    while i < n { mx = max(mx, x[i]); i += 1 }
-    return mx
-}
-
-/// out [N] = exp(x − shift); returns Σ out (float blocks of 256, added in Float64).
-@inline(__always)
-func expShiftedSum(_ x: UnsafePointer<Float>, shift: Float, into out: UnsafeMutablePointer<Float>, _ n: Int) -> Double {
-    var total = 0.0, i = 0
-    let s = Float16x(repeating: shift)
-    while i + 16 <= n {
-        var block = Float16x(repeating: 0)
-        let end = min(n - n % 16, i + 256)
-        while i < end {
-            let e = vexp(UnsafeRawPointer(x + i).loadUnaligned(as: Float16x.self) - s)
-            UnsafeMutableRawPointer(out + i).storeBytes(of: e, as: Float16x.self)
-            block += e; i += 16
-        }
-        total += Double(block.sum())
-    }
-    if i < n {
-        var v = Float16x(repeating: -.infinity)
-        for j in 0..<(n - i) { v[j] = x[i + j] }
-        let e = vexp(v - s)   // padded lanes give exp(−inf) = 0
-        for j in 0..<(n - i) { out[i + j] = e[j] }
-        total += Double(e.sum())
-    }
-    return total
 }
 
 /// Σ_i f(i) for i < n: float blocks of 256, added in Float64.
