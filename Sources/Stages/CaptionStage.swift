@@ -18,6 +18,7 @@ final class CaptionStage: SampleStage {
     let prompt: String
     let origins: Set<String>
     let settings: String
+    let precision: Precision
     private var loaded: (model: BlipCaptioningModel, tokenizer: BertTokenizer, promptIDs: [Int], promptText: String)?
 
     static let type = StageType(
@@ -40,6 +41,8 @@ final class CaptionStage: SampleStage {
             ParameterSpec("origins", .list(.choice(["web", "human"])), default: .list([.string("web")]),
                           help: "which samples get synthetic captions"),
             ParameterSpec("batch_size", .int(1...4096), default: .int(8)),
+            ParameterSpec("precision", .choice(Precision.allCases.map(\.rawValue)), optional: true,
+                          help: "weight format, fp32 when absent; bf16 halves the model's memory"),
         ],
         requires: ["decode"],
         fingerprintInputs: { p in try StageModelReference.fingerprintInputs(p) },
@@ -70,13 +73,14 @@ final class CaptionStage: SampleStage {
         prompt = p.string("prompt") ?? ""
         origins = Set(p.list("origins").compactMap(\.stringValue))
         settings = setup.parameters.canonical
+        precision = Precision(rawValue: p.string("precision") ?? "fp32") ?? .fp32
     }
 
     private func load(threads: Int) throws -> (BlipCaptioningModel, BertTokenizer, [Int], String) {
         if let l = loaded { return l }
         setEngineThreads(threads)
         let url = URL(fileURLWithPath: folder)
-        let model = try BlipCaptioningModel(folder: url)
+        let model = try BlipCaptioningModel(folder: url, precision: precision)
         let tokenizer = try BertTokenizer(modelFolder: url)
         let ids = CaptionGenerator.promptIDs(prompt.isEmpty ? nil : prompt, tokenizer: tokenizer, bos: model.config.text.bosTokenID)
         let text = tokenizer.decode(ids, skipSpecialTokens: true)

@@ -21,6 +21,7 @@ final class FilterStage: SampleStage {
     let maxTokens: Int
     let clean: Bool
     let scoreSettings: [String]
+    let precision: Precision
     /// `rule` nil: f1 for an audited list, keep otherwise.
     let calibration: (path: String, imageRoot: String?, rule: String?, keep: Double)?
     private var calibratedThreshold: Double?
@@ -46,6 +47,8 @@ final class FilterStage: SampleStage {
             ParameterSpec("max_words", .int(1...512), default: .int(50)),
             ParameterSpec("max_tokens", .int(2...512), default: .int(35)),
             ParameterSpec("batch_size", .int(1...4096), default: .int(16), affectsResults: false),
+            ParameterSpec("precision", .choice(Precision.allCases.map(\.rawValue)), optional: true,
+                          help: "weight format, fp32 when absent; bf16 halves the model's memory"),
         ],
         requires: ["decode"],
         fingerprintInputs: { p in
@@ -63,7 +66,9 @@ final class FilterStage: SampleStage {
         clean = p.bool("pre_caption") ?? true
         maxWords = p.int("max_words") ?? 50
         maxTokens = p.int("max_tokens") ?? 35
-        scoreSettings = ["\(firstToken)", "\(clean)", "\(maxWords)", "\(maxTokens)"]
+        precision = Precision(rawValue: p.string("precision") ?? "fp32") ?? .fp32
+        // Scores from fp32 weights keep their old fingerprint; bf16 scores are their own.
+        scoreSettings = ["\(firstToken)", "\(clean)", "\(maxWords)", "\(maxTokens)"] + (precision == .fp32 ? [] : [precision.rawValue])
         calibration = p.string("calibrate_on").map {
             ($0, p.string("calibrate_image_root"), p.string("calibrate_rule"), p.double("calibrate_keep") ?? 0.95)
         }
@@ -161,7 +166,7 @@ final class FilterStage: SampleStage {
         if let l = loaded { return l }
         setEngineThreads(threads)
         let url = URL(fileURLWithPath: folder)
-        loaded = (try BlipRetrievalModel(folder: url), try BertTokenizer(modelFolder: url))
+        loaded = (try BlipRetrievalModel(folder: url, precision: precision), try BertTokenizer(modelFolder: url))
         return loaded!
     }
 

@@ -16,6 +16,10 @@ public func embeddingForward(table: Tensor, ids: [Int], out: Tensor) {
     out.resize([ids.count, c])
     for (r, id) in ids.enumerated() {
         precondition(id >= 0 && id < v, "embedding: token id \(id) outside vocabulary of \(v)")
-        (out.data + r * c).update(from: table.data + id * c, count: c)
+        if let half = table.bf16 {
+            Kernels.active.bf16_to_f32(half + id * c, out.data + r * c, c)  // a table tied to a bf16 LM head
+        } else {
+            (out.data + r * c).update(from: table.data + id * c, count: c)
+        }
     }
 }

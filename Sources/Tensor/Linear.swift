@@ -6,6 +6,9 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, out: Tensor) {
     precondition(x.count % i == 0, "linear: input width does not match weight \(weight.shape)")
     let n = x.count / i
     out.resize(Array(x.shape.dropLast()) + [o])
+    if let half = weight.bf16 {
+        return linearBF16(x.data, rows: n, inFeatures: i, weight: half, bias: bias?.data, outFeatures: o, out: out.data)
+    }
     linearRaw(x.data, rows: n, inFeatures: i, weight: weight.data, bias: bias?.data, outFeatures: o, out: out.data)
 }
 
@@ -42,6 +45,40 @@ package func linearRaw(
             }
             BLAS.gemm(transA: false, transB: true, m: hi - lo, n: o, k: i, a: x + lo * i, lda: i,
                       b: weight, ldb: i, beta: bias == nil ? 0 : 1, c: out + lo * ldc, ldc: ldc)
+        }
+    }
+}
+
+/// `linearRaw` with bfloat16 weights [O, I]: the products accumulate in float32.
+///   Few rows (decoding): the streaming kernel reads the bf16 weights directly, half the bytes.
+///   Many rows: the outputs are split over the workers; each widens its block of weight rows to
+///   float32 once and runs one sgemm over all rows (the widening is O·I work against N·O·I).
+func linearBF16(
+    _ x: UnsafePointer<Float>, rows n: Int, inFeatures i: Int,
+    weight: UnsafePointer<UInt16>, bias: UnsafePointer<Float>?, outFeatures o: Int,
+    out: UnsafeMutablePointer<Float>
+) {
+    if n <= skinnyRowLimit {
+        Parallel.forRanges(o, costPerItem: n * i) { cols in
+            Kernels.active.linear_rows_bf16(x, n, i, weight, bias, cols.lowerBound, cols.upperBound, out, o)
+        }
+        return
+    }
+    let workers = max(1, min(Parallel.threads, o / 64))
+    let chunk = (o + workers - 1) / workers
+    Parallel.forRanges(workers, costPerItem: 1 << 20) { ws in
+        for w in ws {
+            let lo = w * chunk, hi = min(o, lo + chunk)
+            if lo >= hi { continue }
+            let cols = hi - lo
+            let widened = UnsafeMutablePointer<Float>.allocate(capacity: cols * i)   // [cols, I]
+            defer { widened.deallocate() }
+            Kernels.active.bf16_to_f32(weight + lo * i, widened, cols * i)
+            if let bias {
+                for r in 0..<n { (out + r * o + lo).update(from: bias + lo, count: cols) }
+            }
+            BLAS.gemm(transA: false, transB: true, m: n, n: cols, k: i, a: x, lda: i,
+                      b: widened, ldb: i, beta: bias == nil ? 0 : 1, c: out + lo, ldc: o)
         }
     }
 }

@@ -20,6 +20,7 @@ struct BenchCommand: ParsableCommand {
     @Option var batch = 8
     @Option(name: .customLong("repeat"), help: "Timed runs after one warm-up.") var repeats = 3
     @Option var threads = 2
+    @Option(help: "Weight format of the model (fp32 or bf16).") var precision: Precision = .fp32
     @Option(name: .customLong("max-length")) var maxLength = 20
     @Option(name: .customLong("min-length")) var minLength = 5
     @Option(help: "Text scored against every image in the itm / itc cases.")
@@ -38,7 +39,7 @@ struct BenchCommand: ParsableCommand {
         let body: () -> Void
         switch benchCase {
         case .vision, .captionBeam, .captionNucleus:
-            let m = try BlipCaptioningModel(folder: folder)
+            let m = try BlipCaptioningModel(folder: folder, precision: precision)
             let pixels = ImageInput.stack(ImageInput.prepare(paths, size: m.config.vision.imageSize), size: m.config.vision.imageSize)
             let generator = CaptionGenerator(model: m)
             var config = GenerationConfig()
@@ -49,7 +50,7 @@ struct BenchCommand: ParsableCommand {
                 if benchCase != .vision { _ = generator.generate(imageStates: states, prompt: [config.bosTokenID], config: config) }
             }
         case .itm, .itc:
-            let m = try BlipRetrievalModel(folder: folder)
+            let m = try BlipRetrievalModel(folder: folder, precision: precision)
             let tokenizer = try BertTokenizer(modelFolder: folder)
             let pixels = ImageInput.stack(ImageInput.prepare(paths, size: m.config.vision.imageSize), size: m.config.vision.imageSize)
             let one = tokenizer.encode(text)
@@ -76,6 +77,7 @@ struct BenchCommand: ParsableCommand {
         let median = seconds.sorted()[seconds.count / 2]
         Output.json(.object([
             ("case", .string(benchCase.rawValue)), ("batch", .int(batch)), ("threads", .int(threads)),
+            ("precision", .string(precision.rawValue)), ("kernels", .string(Kernels.path.rawValue)),
             ("seconds", .array(seconds.map { .double($0) })), ("median_seconds", .double(median)),
             ("images_per_second", .double(Double(batch) / median)), ("peak_rss_bytes", .int(peakResidentBytes())),
         ]))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Tensor
 
 @main
 struct Capfilt: ParsableCommand {
@@ -24,8 +25,13 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .customLong("batch-size"), help: "Images per forward pass.")
     var batchSize: Int = 4
 
+    @Option(help: "Weight format: fp32 (the checkpoint's values) or bf16 (half the memory; products accumulate in fp32).")
+    var precision: Precision = .fp32
+
     func validate() throws {
         guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
         guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1") }
     }
 }
+
+extension Precision: ExpressibleByArgument {}

@@ -48,7 +48,7 @@ struct CaptionCommand: ParsableCommand {
         let model: BlipCaptioningModel
         let tokenizer: BertTokenizer
         do {
-            model = try BlipCaptioningModel(folder: folder)
+            model = try BlipCaptioningModel(folder: folder, precision: engine.precision)
             tokenizer = try BertTokenizer(modelFolder: folder)
         } catch {
             Output.error("error: \(error)")

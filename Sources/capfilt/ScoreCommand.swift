@@ -50,7 +50,7 @@ struct ScoreCommand: ParsableCommand {
         let tokenizer: BertTokenizer
         let work: [(image: String, text: String, error: String?)]
         do {
-            model = try BlipRetrievalModel(folder: folder)
+            model = try BlipRetrievalModel(folder: folder, precision: engine.precision)
             tokenizer = try BertTokenizer(modelFolder: folder)
             work = try loadPairs()
         } catch {

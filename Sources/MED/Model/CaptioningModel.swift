@@ -4,19 +4,23 @@ import Tensor
 /// Hugging Face BlipForConditionalGeneration: ViT + image-grounded text decoder + LM head.
 public final class BlipCaptioningModel: @unchecked Sendable {
     public let config: BlipConfig
+    public let precision: Precision
     public let vision: VisionTransformer
     public let decoder: TextTransformer
     public let lmHead: LanguageModelHead
 
     /// Loads a model folder: config.json + model.safetensors.
-    public convenience init(folder: URL) throws {
+    /// `precision` .bf16 stores the linear layers' weights as bfloat16 (products still
+    /// accumulate in float32); the patch embedding, norms, biases and embeddings stay float32.
+    public convenience init(folder: URL, precision: Precision = .fp32) throws {
         let files = try ModelFolder(folder)
-        try self.init(config: files.config, weights: files.weights)
+        try self.init(config: files.config, weights: files.weights, precision: precision)
     }
 
-    public init(config: BlipConfig, weights file: SafeTensorsFile) throws {
+    public init(config: BlipConfig, weights file: SafeTensorsFile, precision: Precision = .fp32) throws {
         self.config = config
-        let r = WeightReader(file: file)
+        self.precision = precision
+        let r = WeightReader(file: file, precision: precision)
         vision = VisionTransformer(config: config.vision, reader: r)
         decoder = TextTransformer(config: config.text, reader: r, prefix: "text_decoder.bert")
         let d = config.text.hiddenSize, v = config.text.vocabSize
@@ -24,6 +28,9 @@ public final class BlipCaptioningModel: @unchecked Sendable {
         // Hugging Face ties decoder.weight to the word embeddings and may omit it from the file.
         let decoderWeight = r.has("\(p).decoder.weight")
             ? r.tensor("\(p).decoder.weight", shape: [v, d]) : decoder.wordEmbeddings
+        // Tied or not, the LM head is the largest product of a decoding step; a tied table then
+        // serves the embedding lookups from bf16 as well.
+        if precision == .bf16 { decoderWeight.storeAsBFloat16() }
         let bias = r.has("\(p).bias") ? r.tensor("\(p).bias", shape: [v]) : r.tensor("\(p).decoder.bias", shape: [v])
         if r.has("\(p).bias") && r.has("\(p).decoder.bias") { _ = r.tensor("\(p).decoder.bias", shape: [v]) }
         lmHead = LanguageModelHead(

@@ -9,20 +9,24 @@ public enum ITMFirstToken: String, Sendable, CaseIterable { case cls, enc }
 /// ITC projections + ITM head.
 public final class BlipRetrievalModel: @unchecked Sendable {
     public let config: BlipConfig
+    public let precision: Precision
     public let vision: VisionTransformer
     public let textEncoder: TextTransformer
     public let visionProjection: LinearWeights   // [P, Dv]
     public let textProjection: LinearWeights     // [P, D]
     public let itmHead: LinearWeights            // [2, D]
 
-    public convenience init(folder: URL) throws {
+    /// `precision` .bf16 stores the linear layers' weights as bfloat16 (products still
+    /// accumulate in float32); the patch embedding, norms, biases and embeddings stay float32.
+    public convenience init(folder: URL, precision: Precision = .fp32) throws {
         let files = try ModelFolder(folder)
-        try self.init(config: files.config, weights: files.weights)
+        try self.init(config: files.config, weights: files.weights, precision: precision)
     }
 
-    public init(config: BlipConfig, weights file: SafeTensorsFile) throws {
+    public init(config: BlipConfig, weights file: SafeTensorsFile, precision: Precision = .fp32) throws {
         self.config = config
-        let r = WeightReader(file: file)
+        self.precision = precision
+        let r = WeightReader(file: file, precision: precision)
         vision = VisionTransformer(config: config.vision, reader: r)
         textEncoder = TextTransformer(config: config.text, reader: r, prefix: "text_encoder")
         let p = config.imageTextHiddenSize

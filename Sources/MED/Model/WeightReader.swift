@@ -9,7 +9,11 @@ final class WeightReader {
     private(set) var problems: [String] = []
     private var fileName: String { file.url.lastPathComponent }
 
-    init(file: SafeTensorsFile) { self.file = file }
+    /// Linear weights are converted to this format as they are read (biases, norms and
+    /// embeddings stay float32), so a bf16 model never holds all of its float32 weights at once.
+    let precision: Precision
+
+    init(file: SafeTensorsFile, precision: Precision = .fp32) { self.file = file; self.precision = precision }
 
     func has(_ name: String) -> Bool { file.shape(of: name) != nil }
 
@@ -37,8 +41,9 @@ final class WeightReader {
     }
 
     func linear(_ prefix: String, out: Int, in inFeatures: Int, bias: Bool = true) -> LinearWeights {
-        LinearWeights(weight: tensor(prefix + ".weight", shape: [out, inFeatures]),
-                      bias: bias ? tensor(prefix + ".bias", shape: [out]) : nil)
+        let weight = tensor(prefix + ".weight", shape: [out, inFeatures])
+        if precision == .bf16 { weight.storeAsBFloat16() }
+        return LinearWeights(weight: weight, bias: bias ? tensor(prefix + ".bias", shape: [out]) : nil)
     }
 
     func layerNorm(_ prefix: String, width: Int, eps: Float) -> LayerNormWeights {
@@ -51,10 +56,11 @@ final class WeightReader {
         let w = Tensor(shape: [prefixes.count * out, inFeatures])
         let b = Tensor(shape: [prefixes.count * out])
         for (i, p) in prefixes.enumerated() {
-            let part = linear(p, out: out, in: inFeatures)
-            (w.data + i * out * inFeatures).update(from: part.weight.data, count: out * inFeatures)
-            (b.data + i * out).update(from: part.bias!.data, count: out)
+            let part = tensor(p + ".weight", shape: [out, inFeatures]), bias = tensor(p + ".bias", shape: [out])
+            (w.data + i * out * inFeatures).update(from: part.data, count: out * inFeatures)
+            (b.data + i * out).update(from: bias.data, count: out)
         }
+        if precision == .bf16 { w.storeAsBFloat16() }
         return LinearWeights(weight: w, bias: b)
     }
 

@@ -1,0 +1,66 @@
+import Foundation
+import XCTest
+@testable import MED
+import Tensor
+
+/// bf16 weights on the tiny parity models: what is stored as bf16, and how far the outputs move
+/// from fp32. The ITM fixture is stored in BF16 (scripts/make_med_fixtures.py writes one
+/// model per half format), so there bf16 must give fp32's results; the captioner is stored in F16,
+/// so its weights really are rounded and the outputs move (printed, loosely bounded).
+final class BFloat16ModelTests: XCTestCase {
+    static let captioner = try! BlipCaptioningModel(folder: MEDFixtures.url("captioner"), precision: .bf16)
+    static let retrieval = try! BlipRetrievalModel(folder: MEDFixtures.url("itm"), precision: .bf16)
+
+    func testLinearWeightsAreStoredAsBFloat16() {
+        let m = Self.captioner
+        XCTAssertEqual(m.precision, .bf16)
+        XCTAssertTrue(m.vision.layers[0].fc1.weight.isBFloat16)
+        XCTAssertTrue(m.vision.layers[0].qkv.weight.isBFloat16)
+        XCTAssertFalse(m.vision.layers[0].fc1.bias!.isBFloat16)
+        XCTAssertFalse(m.vision.patchWeight.isBFloat16)
+        XCTAssertTrue(m.lmHead.decoder.isBFloat16)
+        XCTAssertTrue(Self.retrieval.itmHead.weight.isBFloat16)
+        XCTAssertFalse(MEDFixtures.captioner.vision.layers[0].fc1.weight.isBFloat16)
+    }
+
+    func testOutputsStayCloseToFloat32() {
+        for source in ["random", "jpeg"] {
+            let px = MEDFixtures.pixels(source)
+            let a = Self.captioner.encodeImages(px).toArray(), b = MEDFixtures.captioner.encodeImages(px).toArray()
+            let worst = zip(a, b).map { abs($0 - $1) }.max()!
+            print("bf16 vision \(source): max abs diff from fp32 \(worst)")
+            XCTAssertLessThan(worst, 0.05)
+        }
+        let (ids, n) = MEDFixtures.ids()
+        let valid = MEDFixtures.keyValid
+        var largest: Float = 0
+        for source in ["random", "jpeg"] {
+            let px = MEDFixtures.pixels(source)
+            func probabilities(_ m: BlipRetrievalModel) -> [Float] {
+                let states = m.encodeImages(px)
+                return matchProbabilities(m.itmLogits(groundedHidden: m.groundedHidden(
+                    ids: ids, sequences: n, keyValid: valid, imageStates: states, firstToken: .cls)))
+            }
+            let p16 = probabilities(Self.retrieval), p32 = probabilities(MEDFixtures.retrieval)
+            largest = max(largest, zip(p16, p32).map { abs($0 - $1) }.max()!)
+        }
+        print("bf16 ITM (a BF16 checkpoint): largest probability difference from fp32 \(largest)")
+        XCTAssertLessThan(largest, 1e-5, "a BF16 checkpoint loses nothing in bf16")
+    }
+
+    func testGreedyCaptionsAgreeWithFloat32OnMostImages() {
+        var same = 0, total = 0
+        for source in ["random", "jpeg"] {
+            let px = MEDFixtures.pixels(source)
+            var config = GenerationConfig()
+            config.strategy = .greedy
+            config.maxLength = 12; config.minLength = 3
+            let a = CaptionGenerator(model: Self.captioner).generate(imageStates: Self.captioner.encodeImages(px), prompt: [config.bosTokenID], config: config)
+            let b = CaptionGenerator(model: MEDFixtures.captioner).generate(imageStates: MEDFixtures.captioner.encodeImages(px), prompt: [config.bosTokenID], config: config)
+            for (x, y) in zip(a, b) { total += 1; if x.map(\.tokenIDs) == y.map(\.tokenIDs) { same += 1 } }
+        }
+        print("bf16 greedy captions identical to fp32: \(same) of \(total)")
+        XCTAssertGreaterThan(total, 0)
+        XCTAssertGreaterThanOrEqual(same * 2, total, "most greedy captions keep their tokens")
+    }
+}
