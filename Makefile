@@ -5,6 +5,7 @@ SWIFT        ?= swift
 VENV         ?= .venv
 PYTHON       ?= python3
 BENCH_CACHE  ?= $(HOME)/.cache/capfilt-bench
+COST_IMAGES  ?= 1000
 DEB_PACKAGES := libopenblas-dev libjpeg62-turbo-dev libpng-dev libwebp-dev \
                 libcurl4-openssl-dev libsqlite3-dev libsnappy-dev zlib1g-dev libzstd-dev
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -49,8 +50,11 @@ fixtures: venv release
 	$(VENV)/bin/python scripts/bench_imaging.py check --write-fixture
 	$(VENV)/bin/python scripts/check_training_roundtrip.py --capfilt .build/release/capfilt
 
+# bench_med.py also times sgemm in oneDNN (Debian's libdnnl-dev) next to OpenBLAS; installed here only.
 bench: setup venv release
+	@[ -e /usr/lib/x86_64-linux-gnu/libdnnl.so ] || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libdnnl-dev; }
 	$(VENV)/bin/python scripts/bench_med.py --cache $(BENCH_CACHE) --capfilt .build/release/capfilt
+	$(VENV)/bin/python scripts/bench_capfilt_cost.py --cache $(BENCH_CACHE) --capfilt .build/release/capfilt --images $(COST_IMAGES)
 	$(VENV)/bin/pip install -q "opencv-python-headless>=4.9,<5" "albumentations>=1.4,<2"
 	$(VENV)/bin/pip install -q --no-deps "img2dataset==1.47.0"
 	$(VENV)/bin/python scripts/bench_imaging.py --cache $(BENCH_CACHE) --capfilt .build/release/capfilt

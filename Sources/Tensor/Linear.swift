@@ -49,10 +49,14 @@ package func linearRaw(
     }
 }
 
+/// Bytes of bf16 weights widened to float32 at a time by one worker (tests lower it to cover tiling).
+nonisolated(unsafe) package var bf16WidenTileBytes = 4 << 20
+
 /// `linearRaw` with bfloat16 weights [O, I]: the products accumulate in float32.
 ///   Few rows (decoding): the streaming kernel reads the bf16 weights directly, half the bytes.
-///   Many rows: the outputs are split over the workers; each widens its block of weight rows to
-///   float32 once and runs one sgemm over all rows (the widening is O·I work against N·O·I).
+///   Many rows: the outputs are split over the workers; each widens its weight rows to float32
+///   a tile at a time (at most 4 MB, in a buffer the thread keeps) and runs sgemm over all rows
+///   for that tile: O·I conversions against N·O·I multiply-adds.
 func linearBF16(
     _ x: UnsafePointer<Float>, rows n: Int, inFeatures i: Int,
     weight: UnsafePointer<UInt16>, bias: UnsafePointer<Float>?, outFeatures o: Int,
@@ -66,19 +70,26 @@ func linearBF16(
     }
     let workers = max(1, min(Parallel.threads, o / 64))
     let chunk = (o + workers - 1) / workers
+    let tile = max(16, min(chunk, bf16WidenTileBytes / 4 / max(i, 1)))   // weight rows widened at a time
     Parallel.forRanges(workers, costPerItem: 1 << 20) { ws in
         for w in ws {
             let lo = w * chunk, hi = min(o, lo + chunk)
             if lo >= hi { continue }
-            let cols = hi - lo
-            let widened = UnsafeMutablePointer<Float>.allocate(capacity: cols * i)   // [cols, I]
-            defer { widened.deallocate() }
-            Kernels.active.bf16_to_f32(weight + lo * i, widened, cols * i)
-            if let bias {
-                for r in 0..<n { (out + r * o + lo).update(from: bias + lo, count: cols) }
+            guard let raw = ck_thread_scratch(UInt(min(tile, hi - lo) * i * 4)) else {
+                preconditionFailure("out of memory widening bf16 weights")
             }
-            BLAS.gemm(transA: false, transB: true, m: n, n: cols, k: i, a: x, lda: i,
-                      b: widened, ldb: i, beta: bias == nil ? 0 : 1, c: out + lo, ldc: o)
+            let widened = raw.bindMemory(to: Float.self, capacity: min(tile, hi - lo) * i)   // [tile, I]
+            var c0 = lo
+            while c0 < hi {
+                let c1 = min(hi, c0 + tile), cols = c1 - c0
+                Kernels.active.bf16_to_f32(weight + c0 * i, widened, cols * i)
+                if let bias {
+                    for r in 0..<n { (out + r * o + c0).update(from: bias + c0, count: cols) }
+                }
+                BLAS.gemm(transA: false, transB: true, m: n, n: cols, k: i, a: x, lda: i,
+                          b: widened, ldb: i, beta: bias == nil ? 0 : 1, c: out + c0, ldc: o)
+                c0 = c1
+            }
         }
     }
 }

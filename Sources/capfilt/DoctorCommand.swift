@@ -46,7 +46,8 @@ struct DoctorCommand: ParsableCommand {
             ("threads", .int(check.threads)),
             ("sgemm", .object([
                 ("m", .int(check.probeShape.m)), ("n", .int(check.probeShape.n)), ("k", .int(check.probeShape.k)),
-                ("gflops", .double(check.probeGFLOPS)), ("seconds", .double(check.probeSeconds)),
+                ("gflops", .double(check.probeGFLOPS)), ("sustained_gflops", .double(check.probeSustainedGFLOPS)),
+                ("seconds", .double(check.probeSeconds)),
             ])),
             ("peak_gflops", .double(check.peakGFLOPS)),
             ("peak_fraction", .double(check.peakFraction)),

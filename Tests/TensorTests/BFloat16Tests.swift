@@ -25,7 +25,10 @@ final class BFloat16Tests: XCTestCase {
     }
 
     func testLinearWithBFloat16WeightsEqualsFloatProductOfRoundedWeights() {
-        for threads in [1, 2] {
+        let savedTile = bf16WidenTileBytes
+        defer { bf16WidenTileBytes = savedTile }
+        for (threads, tileBytes) in [(1, savedTile), (2, savedTile), (2, 96 * 4 * 16), (1, 96 * 4 * 37)] {
+            bf16WidenTileBytes = tileBytes   // whole blocks, then 16- and 37-row tiles
             setEngineThreads(threads)
             for rows in [1, 5, 16, 17, 70] {
                 let inputs = 96, outputs = 200
@@ -40,7 +43,7 @@ final class BFloat16Tests: XCTestCase {
                     XCTAssertEqual(got.shape, [rows, outputs])
                     var worst: Float = 0
                     for i in 0..<got.count { worst = max(worst, abs(got[flat: i] - want[flat: i])) }
-                    XCTAssertLessThan(worst, 2e-5, "rows \(rows), threads \(threads), bias \(bias != nil)")
+                    XCTAssertLessThan(worst, 2e-5, "rows \(rows), threads \(threads), tile \(tileBytes), bias \(bias != nil)")
                 }
             }
         }

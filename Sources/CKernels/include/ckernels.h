@@ -85,6 +85,11 @@ typedef struct {
 /// The kernels of `path` (whether or not this CPU can run them: check ck_path_supported).
 const ck_kernels *ck_kernels_for(ck_path path);
 
+/// A buffer of at least `bytes` (64-byte aligned) owned by the calling thread and reused by its
+/// next call, so that a kernel's temporary does not cost fresh pages on every call. Valid until
+/// the same thread calls again; freed when the thread exits. NULL when memory runs out.
+void *ck_thread_scratch(unsigned long bytes);
+
 #ifdef __cplusplus
 }
 #endif
