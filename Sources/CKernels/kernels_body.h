@@ -15,8 +15,6 @@ typedef float vf __attribute__((vector_size(64)));     // 16 floats: the logical
 typedef int32_t vi __attribute__((vector_size(64)));
 typedef uint32_t vu __attribute__((vector_size(64)));
 typedef uint16_t vh __attribute__((vector_size(32)));  // 16 bf16 values
-typedef float v8f __attribute__((vector_size(32)));
-typedef float v4f __attribute__((vector_size(16)));
 typedef float vn __attribute__((vector_size(CK_NATIVE_LANES * 4)));  // one native register
 
 #define INL static inline __attribute__((always_inline))
@@ -48,13 +46,22 @@ INL vf vsel(vi m, vf a, vf b) { return (vf)(((vi)a & m) | ((vi)b & ~m)); }
 INL vf vmax(vf a, vf b) { return vsel(b > a, b, a); }
 INL vf vmin(vf a, vf b) { return vsel(b < a, b, a); }
 
-/// Pairwise sum of the 16 lanes (the same tree on every path).
+/// Sum of the 16 lanes, first to last (the order of Swift's SIMD `sum()`, which these kernels
+/// replaced: the same order keeps every earlier result, fixtures and trained demo models alike).
 INL float hsum(vf v) {
-    v8f a = __builtin_shufflevector(v, v, 0, 1, 2, 3, 4, 5, 6, 7)
-          + __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15);
-    v4f b = __builtin_shufflevector(a, a, 0, 1, 2, 3) + __builtin_shufflevector(a, a, 4, 5, 6, 7);
-    return (b[0] + b[2]) + (b[1] + b[3]);
+    float s = v[0];
+    for (int i = 1; i < LANES; i++) s += v[i];
+    return s;
 }
+
+/// a·b + c in one rounding where the path has FMA (the Swift kernels' `addProduct`), else two.
+/// Everything else is compiled with -ffp-contract=off: no other multiply-add is fused, so the
+/// AVX2 and AVX-512 paths round exactly as the Swift kernels did.
+#if CK_HAS_FMA
+#define vfma(a, b, c) __builtin_elementwise_fma((a), (b), (c))
+#else
+#define vfma(a, b, c) ((a) * (b) + (c))
+#endif
 INL float hmax(vf v) {
     float m = v[0];
     for (int i = 1; i < LANES; i++) m = v[i] > m ? v[i] : m;
@@ -94,8 +101,8 @@ INL vf v_erf(vf x) {
     poly = poly * t - 0.284496736f;
     poly = poly * t + 0.254829592f;
     poly = poly * t;
-    vf y = 1.0f - poly * v_exp(-(ax * ax));
-    return vsel(x < 0.0f, -y, y);
+    vf y = 1.0f - poly * v_exp(0.0f - ax * ax);
+    return vsel(x < 0.0f, 0.0f - y, y);
 }
 
 INL vf v_gelu(vf v) { return v * 0.5f * (1.0f + v_erf(v * 0.70710678118654752f)); }
@@ -105,7 +112,7 @@ INL vf v_gelu(vf v) { return v * 0.5f * (1.0f + v_erf(v * 0.70710678118654752f))
 static float k_dot(const float *a, const float *b, long n) {
     vf acc = splat(0);
     long i = 0;
-    for (; i + LANES <= n; i += LANES) acc += ld(a + i) * ld(b + i);
+    for (; i + LANES <= n; i += LANES) acc = vfma(ld(a + i), ld(b + i), acc);
     float s = hsum(acc);
     for (; i < n; i++) s += a[i] * b[i];
     return s;
@@ -113,7 +120,7 @@ static float k_dot(const float *a, const float *b, long n) {
 
 static void k_axpy(float alpha, const float *x, float *y, long n) {
     long i = 0;
-    for (; i + LANES <= n; i += LANES) st(y + i, ld(y + i) + alpha * ld(x + i));
+    for (; i + LANES <= n; i += LANES) st(y + i, vfma(splat(alpha), ld(x + i), ld(y + i)));
     for (; i < n; i++) y[i] += alpha * x[i];
 }
 
@@ -265,8 +272,8 @@ static void k_layer_norm_rows(const float *x, const float *w, const float *b, fl
             long j = 0;                                                                         \
             for (; j < vend; j += LANES) {                                                      \
                 vf wv = LOAD_W(c * k + j);                                                      \
-                a0 += wv * ld(x0 + j); a1 += wv * ld(x1 + j);                                   \
-                a2 += wv * ld(x2 + j); a3 += wv * ld(x3 + j);                                   \
+                a0 = vfma(wv, ld(x0 + j), a0); a1 = vfma(wv, ld(x1 + j), a1);                   \
+                a2 = vfma(wv, ld(x2 + j), a2); a3 = vfma(wv, ld(x3 + j), a3);                   \
             }                                                                                   \
             float s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);                   \
             for (; j < k; j++) {                                                                \
@@ -280,7 +287,7 @@ static void k_layer_norm_rows(const float *x, const float *w, const float *b, fl
             const float *xr = x + r * k;                                                        \
             vf a = splat(0);                                                                    \
             long j = 0;                                                                         \
-            for (; j < vend; j += LANES) a += LOAD_W(c * k + j) * ld(xr + j);                   \
+            for (; j < vend; j += LANES) a = vfma(LOAD_W(c * k + j), ld(xr + j), a);            \
             float s = hsum(a);                                                                  \
             for (; j < k; j++) s += W_AT(c * k + j) * xr[j];                                    \
             out[r * ldo + c] = s + bc;                                                          \
@@ -348,8 +355,8 @@ static double k_fma_peak(long iterations) {
     vn a0 = {0}, a1 = a0 + 0.1f, a2 = a0 + 0.2f, a3 = a0 + 0.3f, a4 = a0 + 0.4f;
     vn a5 = a0 + 0.5f, a6 = a0 + 0.6f, a7 = a0 + 0.7f, a8 = a0 + 0.8f, a9 = a0 + 0.9f;
     for (long i = 0; i < iterations; i++) {
-        a0 = a0 * m + c; a1 = a1 * m + c; a2 = a2 * m + c; a3 = a3 * m + c; a4 = a4 * m + c;
-        a5 = a5 * m + c; a6 = a6 * m + c; a7 = a7 * m + c; a8 = a8 * m + c; a9 = a9 * m + c;
+        a0 = vfma(a0, m, c); a1 = vfma(a1, m, c); a2 = vfma(a2, m, c); a3 = vfma(a3, m, c); a4 = vfma(a4, m, c);
+        a5 = vfma(a5, m, c); a6 = vfma(a6, m, c); a7 = vfma(a7, m, c); a8 = vfma(a8, m, c); a9 = vfma(a9, m, c);
         __asm__ volatile("" : "+x"(a0), "+x"(a1), "+x"(a2), "+x"(a3), "+x"(a4));
     }
     vn s = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7 + a8 + a9;

@@ -162,11 +162,28 @@ final class DispatchTests: XCTestCase {
         }
     }
 
-    /// The path under test agrees with the path the engine runs here to float rounding.
+    /// The path under test against the path the engine runs here: bit-identical when both have
+    /// FMA (the same lanes, the same order, the same fused products), else to float rounding.
     func checkAgainstActivePath(_ k: PathKernels) {
         let active = PathKernels(Kernels.path)
-        let x = random(4096, scale: 5, seed: 41)
-        for (a, b) in zip(k.gelu(x), active.gelu(x)) { XCTAssertEqual(a, b, accuracy: 1e-6 * max(1, abs(a))) }
+        let exact = k.path != .baseline && active.path != .baseline
+        let x = random(4099, scale: 5, seed: 41), w = random(37 * 771, seed: 42)
+        let rows = random(5 * 771, seed: 43)
+        func same(_ a: [Float], _ b: [Float], _ what: String) {
+            if exact { XCTAssertEqual(a, b, "\(k.path) vs \(active.path): \(what)") }
+            else { for (u, v) in zip(a, b) { XCTAssertEqual(u, v, accuracy: 2e-5 * max(1, abs(u)), what) } }
+        }
+        same(k.gelu(x), active.gelu(x), "gelu")
+        same(k.exp(x), active.exp(x), "exp")
+        same(k.linearRows(rows, rows: 5, weight: w, bias: nil, outputs: 37),
+             active.linearRows(rows, rows: 5, weight: w, bias: nil, outputs: 37), "linear rows")
+        same(k.layerNorm(rows, weight: Array(w[0..<771]), bias: Array(x[0..<771]), eps: 1e-5),
+             active.layerNorm(rows, weight: Array(w[0..<771]), bias: Array(x[0..<771]), eps: 1e-5), "layer norm")
+        var a = Array(x[0..<577]), b = a
+        k.softmax(&a, visible: 577, valid: nil)
+        active.softmax(&b, visible: 577, valid: nil)
+        same(a, b, "softmax")
+        same([k.dot(x, x)], [active.dot(x, x)], "dot")
     }
 
     func testBestPathIsTheWidestSupported() {
