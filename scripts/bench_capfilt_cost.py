@@ -22,17 +22,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import platform
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 SCRIPTS = Path(__file__).resolve().parent
 REPO = SCRIPTS.parent
 sys.path.insert(0, str(SCRIPTS))
+from bench_pipeline import run_child  # noqa: E402  (wall, CPU seconds and peak RSS of a child)
 
 WORDS = ("a the red blue small large old new photo picture of on in with near man woman dog cat "
          "tree car street house beach field city river bike table plate food sky building").split()
@@ -98,14 +97,8 @@ stages:
 
 
 def run(cmd: list[str]) -> dict:
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    out, err = proc.communicate()
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"failed: {' '.join(cmd)}\n{err[-3000:]}")
-    return dict(wall=wall, cpu=usage.ru_utime + usage.ru_stime, rss_mib=usage.ru_maxrss / 1024)
+    wall, cpu, rss_mib = run_child(cmd)
+    return dict(wall=wall, cpu=cpu, rss_mib=rss_mib)
 
 
 def doctor(capfilt: str, threads: int) -> str:
