@@ -83,21 +83,20 @@ struct FilterCalibration {
         var recall: Double?
     }
 
-    /// Scores every pair (`score` gives the ITM probabilities of (image slot, caption) pairs for a
-    /// batch of images) and applies `rule`.
-    func threshold(rule: Rule, imageSize: Int, batchImages: Int,
-                   score: ([(Int, String)], [[Float]]) -> [Double]) throws -> Outcome {
+    /// Scores every pair with the filter's scorer, `batchImages` images at a time, and applies `rule`.
+    func threshold(rule: Rule, scorer: ITMScorer, batchImages: Int) throws -> Outcome {
+        let transform = BlipImageTransform(size: scorer.imageSize)
         let paths = Array(Set(pairs.map(\.image))).sorted()
         let slot = Dictionary(uniqueKeysWithValues: paths.enumerated().map { ($1, $0) })
         var probabilities = [Double](repeating: 0, count: pairs.count)
         for start in stride(from: 0, to: paths.count, by: batchImages) {
             let chunk = Array(paths[start..<min(paths.count, start + batchImages)])
-            let pixels = try zip(chunk, transformImageFiles(chunk, size: imageSize)).map { path, decoded in
+            let pixels = try zip(chunk, transform.transformFiles(chunk)).map { path, decoded in
                 do { return try decoded.get() } catch { throw StageFailure("calibration", "\(path): \(error)") }
             }
             let members = pairs.indices.filter { slot[pairs[$0].image]! >= start && slot[pairs[$0].image]! < start + chunk.count }
-            let batchScores = score(members.map { (slot[pairs[$0].image]! - start, pairs[$0].caption) }, pixels)
-            for (i, p) in zip(members, batchScores) { probabilities[i] = p }
+            let batchScores = scorer.score(members.map { (slot[pairs[$0].image]! - start, pairs[$0].caption) }, images: pixels)
+            for (i, score) in zip(members, batchScores) { probabilities[i] = score.itm }
         }
         switch rule {
         case .keep(let keep):

@@ -26,7 +26,7 @@ final class FilterStage: SampleStage {
     let calibration: (path: String, imageRoot: String?, rule: String?, keep: Double)?
     private var calibratedThreshold: Double?
     private var scoreFingerprintCache: String?
-    private var loaded: (model: BlipRetrievalModel, tokenizer: BertTokenizer)?
+    private var loaded: ITMScorer?
 
     static let type = StageType(
         name: "filter", kind: .perSample, summary: "ITM filter of web and synthetic texts.",
@@ -78,12 +78,10 @@ final class FilterStage: SampleStage {
     private func effectiveThreshold(context: StageContext) throws -> Double {
         guard let calibration else { return threshold }
         if let t = calibratedThreshold { return t }
-        let (model, tokenizer) = try load(threads: context.threads)
+        let scorer = try load(threads: context.threads)
         let pairs = try FilterCalibration(path: calibration.path, imageRoot: calibration.imageRoot)
         let rule: FilterCalibration.Rule = (calibration.rule ?? (pairs.labelled ? "f1" : "keep")) == "f1" ? .f1 : .keep(calibration.keep)
-        let result = try pairs.threshold(rule: rule, imageSize: model.config.vision.imageSize, batchImages: max(1, batchSize)) {
-            batch, images in self.score(batch, images: images, model: model, tokenizer: tokenizer).map(\.itm)
-        }
+        let result = try pairs.threshold(rule: rule, scorer: scorer, batchImages: max(1, batchSize))
         let threshold = String(format: "%.4f", result.threshold)
         switch rule {
         case .keep(let keep):
@@ -127,8 +125,8 @@ final class FilterStage: SampleStage {
         var fresh: [TextScore] = []
         var marks: [Int64: ProgressMark] = [:]
         if !needScores.isEmpty {
-            let (model, tokenizer) = try load(threads: context.threads)
-            let images = try loadModelImages(needScores, size: model.config.vision.imageSize, catalog: context.catalog)
+            let scorer = try load(threads: context.threads)
+            let images = try loadModelImages(needScores, size: scorer.imageSize, catalog: context.catalog)
             for bad in images where bad.pixels == nil {
                 marks[bad.sample.id] = ProgressMark(sampleID: bad.sample.id, status: bad.failure!.status, reason: bad.failure!.reason)
             }
@@ -137,7 +135,7 @@ final class FilterStage: SampleStage {
                 let pairs = good.enumerated().flatMap { (slot, image) in
                     texts[image.sample.id]!.filter { cached[$0.id] == nil }.map { (slot, $0) }
                 }
-                let scores = score(pairs.map { ($0.0, $0.1.text) }, images: good.map { $0.pixels! }, model: model, tokenizer: tokenizer)
+                let scores = scorer.score(pairs.map { ($0.0, $0.1.text) }, images: good.map { $0.pixels! })
                 fresh = zip(pairs, scores).map { TextScore(textID: $0.1.id, itmProbability: $1.itm, itcSimilarity: $1.itc) }
             }
         }
@@ -162,34 +160,13 @@ final class FilterStage: SampleStage {
         }
     }
 
-    private func load(threads: Int) throws -> (BlipRetrievalModel, BertTokenizer) {
+    private func load(threads: Int) throws -> ITMScorer {
         if let l = loaded { return l }
         setEngineThreads(threads)
         let url = URL(fileURLWithPath: folder)
-        loaded = (try BlipRetrievalModel(folder: url, precision: precision), try BertTokenizer(modelFolder: url))
-        return loaded!
-    }
-
-    /// ITM probability and ITC cosine of each (image slot, text) pair; each image encoded once.
-    private func score(_ pairs: [(Int, String)], images: [[Float]], model: BlipRetrievalModel,
-                       tokenizer: BertTokenizer) -> [(itm: Double, itc: Double)] {
-        guard !pairs.isEmpty else { return [] }
-        let size = model.config.vision.imageSize
-        let states = model.encodeImages(stackPixels(images, size: size))
-        let limit = min(maxTokens, model.config.text.maxPositionEmbeddings)
-        let encoded = pairs.map { tokenizer.encode(clean ? preCaption($0.1, maxWords: maxWords) : $0.1, maxLength: limit) }
-        let (ids, valid) = BertTokenizer.padded(encoded)
-        let imageIndex = pairs.map(\.0)
-        let grounded = model.groundedHidden(ids: ids, sequences: pairs.count, keyValid: valid, imageStates: states,
-                                            imageIndex: imageIndex, firstToken: firstToken)
-        let probabilities = matchProbabilities(model.itmLogits(groundedHidden: grounded))
-        let textFeatures = model.textFeatures(textHidden: model.textHidden(ids: ids, sequences: pairs.count, keyValid: valid))
-        let imageFeatures = model.imageFeatures(imageStates: states)
-        let p = textFeatures.dim(1)
-        return pairs.enumerated().map { (k, pair) in
-            var cosine: Float = 0
-            for j in 0..<p { cosine += imageFeatures[flat: pair.0 * p + j] * textFeatures[flat: k * p + j] }
-            return (Double(probabilities[k]), Double(cosine))
-        }
+        let scorer = ITMScorer(model: try BlipRetrievalModel(folder: url, precision: precision), tokenizer: try BertTokenizer(modelFolder: url),
+                               firstToken: firstToken, text: ScoringText(clean: clean, maxWords: maxWords, maxTokens: maxTokens))
+        loaded = scorer
+        return scorer
     }
 }

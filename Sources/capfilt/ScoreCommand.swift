@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Imaging
 import MED
 import Tensor
 
@@ -16,6 +17,13 @@ struct ScoreCommand: ParsableCommand {
     @Option(help: "One image (with --text).") var image: String?
     @Option(help: "One text (with --image).") var text: String?
     @Option(help: "A TSV file of image<TAB>text lines.") var pairs: String?
+    @Flag(name: .customLong("no-pre-caption"),
+          help: "Score texts as given: no BLIP pre_caption (lower case, punctuation dropped, at most --max-words words).")
+    var noPreCaption = false
+    @Option(name: .customLong("max-words"), help: "Words kept by pre_caption, as the filter stage's max_words.")
+    var maxWords: Int = ScoringText.blip.maxWords
+    @Option(name: .customLong("max-tokens"), help: "Tokens kept with [CLS] and [SEP], as the filter stage's max_tokens.")
+    var maxTokens: Int = ScoringText.blip.maxTokens
 
     func validate() throws {
         if pairs == nil && (image == nil || text == nil) {
@@ -24,6 +32,7 @@ struct ScoreCommand: ParsableCommand {
         if pairs != nil && (image != nil || text != nil) {
             throw ValidationError("--pairs cannot be combined with --image / --text")
         }
+        guard maxWords >= 1, maxTokens >= 2 else { throw ValidationError("--max-words must be at least 1, --max-tokens at least 2") }
     }
 
     func loadPairs() throws -> [(image: String, text: String, error: String?)] {
@@ -46,19 +55,18 @@ struct ScoreCommand: ParsableCommand {
     func run() throws {
         setEngineThreads(engine.threads)
         let folder = URL(fileURLWithPath: engine.model)
-        let model: BlipRetrievalModel
-        let tokenizer: BertTokenizer
+        let scorer: ITMScorer
         let work: [(image: String, text: String, error: String?)]
         do {
-            model = try BlipRetrievalModel(folder: folder, precision: engine.precision)
-            tokenizer = try BertTokenizer(modelFolder: folder)
+            let model = try BlipRetrievalModel(folder: folder, precision: engine.precision)
+            scorer = ITMScorer(model: model, tokenizer: try BertTokenizer(modelFolder: folder), firstToken: firstToken,
+                               text: ScoringText(clean: !noPreCaption, maxWords: maxWords, maxTokens: maxTokens))
             work = try loadPairs()
         } catch {
             Output.error("error: \(error)")
             throw ExitCode(2)
         }
-        let size = model.config.vision.imageSize
-        let maxTokens = model.config.text.maxPositionEmbeddings
+        let transform = BlipImageTransform(size: scorer.imageSize)
         var failures = 0
 
         // Pairs are processed in groups of up to batch-size distinct images; each image is encoded once.
@@ -74,43 +82,28 @@ struct ScoreCommand: ParsableCommand {
                 }
                 end += 1
             }
-            let prepared = ImageInput.prepare(groupImages, size: size)
-            let good = prepared.filter { $0.pixels != nil }
+            let decoded = Dictionary(uniqueKeysWithValues: zip(groupImages, transform.transformFiles(groupImages)))
+            let good = groupImages.compactMap { path in (try? decoded[path]!.get()).map { (path: path, pixels: $0) } }
             let slot = Dictionary(uniqueKeysWithValues: good.enumerated().map { ($1.path, $0) })
             let pairsHere = Array(work[index..<end])
-            let ok = pairsHere.filter { $0.error == nil && slot[$0.image] != nil }
-            var scores: [Int: (itm: Float, itc: Float)] = [:]
-            if !ok.isEmpty {
-                let states = model.encodeImages(ImageInput.stack(good, size: size))
-                let encoded = ok.map { tokenizer.encode($0.text, maxLength: maxTokens) }
-                let (ids, valid) = BertTokenizer.padded(encoded)
-                let imageIndex = ok.map { slot[$0.image]! }
-                let grounded = model.groundedHidden(ids: ids, sequences: ok.count, keyValid: valid, imageStates: states,
-                                                    imageIndex: imageIndex, firstToken: firstToken)
-                let probabilities = matchProbabilities(model.itmLogits(groundedHidden: grounded))
-                let textFeatures = model.textFeatures(textHidden: model.textHidden(ids: ids, sequences: ok.count, keyValid: valid))
-                let imageFeatures = model.imageFeatures(imageStates: states)
-                let p = textFeatures.dim(1)
-                var k = 0
-                for (i, pair) in pairsHere.enumerated() where pair.error == nil && slot[pair.image] != nil {
-                    let img = imageIndex[k]
-                    var cosine: Float = 0
-                    for j in 0..<p { cosine += imageFeatures[flat: img * p + j] * textFeatures[flat: k * p + j] }
-                    scores[i] = (probabilities[k], cosine)
-                    k += 1
-                }
-            }
+            let scored = pairsHere.indices.filter { pairsHere[$0].error == nil && slot[pairsHere[$0].image] != nil }
+            let results = scorer.score(scored.map { (slot[pairsHere[$0].image]!, pairsHere[$0].text) },
+                                       images: good.map(\.pixels))
+            let scores = Dictionary(uniqueKeysWithValues: zip(scored, results))
             for (i, pair) in pairsHere.enumerated() {
                 if let s = scores[i] {
+                    // The model computes in Float; printed as it computed them.
+                    let itm = Float(s.itm), itc = Float(s.itc)
                     if json {
                         Output.json(.object([("image", .string(pair.image)), ("text", .string(pair.text)),
-                                             ("itm", .float(s.itm)), ("itc", .float(s.itc))]))
+                                             ("itm", .float(itm)), ("itc", .float(itc))]))
                     } else {
-                        Output.line("\(pair.image)\t\(pair.text)\t\(s.itm)\t\(s.itc)")
+                        Output.line("\(pair.image)\t\(pair.text)\t\(itm)\t\(itc)")
                     }
                 } else {
                     failures += 1
-                    let reason = pair.error ?? prepared.first(where: { $0.path == pair.image })?.error ?? "unknown"
+                    var reason = pair.error ?? "unknown"
+                    if pair.error == nil, case .failure(let error)? = decoded[pair.image] { reason = "\(error)" }
                     if json {
                         Output.json(.object([("image", .string(pair.image)), ("text", .string(pair.text)),
                                              ("error", .string(reason))]))

@@ -1,0 +1,40 @@
+import Tensor
+
+/// Image-text matching with a retrieval model: for (image slot, text) pairs over a batch of
+/// images, the ITM match probability (`softmax(itm_logits)[1]`) and the ITC cosine of the
+/// projected features. Each image is encoded once, however many texts it has.
+public struct ITMScorer: Sendable {
+    public let model: BlipRetrievalModel
+    public let tokenizer: BertTokenizer
+    public let firstToken: ITMFirstToken
+    public let text: ScoringText
+
+    public init(model: BlipRetrievalModel, tokenizer: BertTokenizer, firstToken: ITMFirstToken, text: ScoringText = .blip) {
+        self.model = model; self.tokenizer = tokenizer; self.firstToken = firstToken; self.text = text
+    }
+
+    /// The side of the square images the model takes.
+    public var imageSize: Int { model.config.vision.imageSize }
+
+    /// Scores of `pairs` in order; `images` are BLIP-transformed pixels ([3, S, S] each) and
+    /// a pair's `image` is its index in `images`.
+    public func score(_ pairs: [(image: Int, text: String)], images: [[Float]]) -> [(itm: Double, itc: Double)] {
+        guard !pairs.isEmpty else { return [] }
+        let states = model.encodeImages(ImageBatch.stack(images, size: imageSize))
+        let encoded = pairs.map { text.encode($0.text, tokenizer: tokenizer, maxPositions: model.config.text.maxPositionEmbeddings) }
+        let (ids, valid) = BertTokenizer.padded(encoded)
+        let imageIndex = pairs.map(\.image)
+        let grounded = model.groundedHidden(ids: ids, sequences: pairs.count, keyValid: valid, imageStates: states,
+                                            imageIndex: imageIndex, firstToken: firstToken)
+        let probabilities = matchProbabilities(model.itmLogits(groundedHidden: grounded))
+        let textFeatures = model.textFeatures(textHidden: model.textHidden(ids: ids, sequences: pairs.count, keyValid: valid))
+        let imageFeatures = model.imageFeatures(imageStates: states)
+        let p = textFeatures.dim(1)
+        return pairs.enumerated().map { (k, pair) in
+            // Summed in Float, first to last, as the stored scores always were.
+            var cosine: Float = 0
+            for j in 0..<p { cosine += imageFeatures[flat: pair.image * p + j] * textFeatures[flat: k * p + j] }
+            return (Double(probabilities[k]), Double(cosine))
+        }
+    }
+}
