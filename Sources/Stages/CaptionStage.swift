@@ -109,7 +109,7 @@ final class CaptionStage: SampleStage {
             c.eosTokenID = model.config.text.sepTokenID
             c.padTokenID = model.config.text.padTokenID
             c.seed = config.seed ^ ShardSpecHash.key(good[0].sample.source + "\u{0}" + good[0].sample.key)
-            let states = model.encodeImages(stackPixels(good.map { $0.pixels! }, size: size))
+            let states = model.encodeImages(ImageBatch.stack(good.map { $0.pixels! }, size: size))
             let out = CaptionGenerator(model: model).generate(imageStates: states, prompt: promptIDs, config: c)
             for (image, sequences) in zip(good, out) {
                 let texts = sequences.map { seq -> String in

@@ -29,7 +29,7 @@ struct TestSplit {
 
     /// Model inputs of every image, decoded and transformed on all cores.
     func pixels(size: Int) throws -> [[Float]] {
-        try transformImageFiles(images, size: size).map { try $0.get() }
+        try BlipImageTransform(size: size).transformFiles(images).map { try $0.get() }
     }
 
     /// R@1/5/10 from the ITC cosine of every image with every text.
@@ -39,7 +39,7 @@ struct TestSplit {
         var imageFeatures: [[Float]] = []
         for start in stride(from: 0, to: all.count, by: batch) {
             let chunk = Array(all[start..<min(all.count, start + batch)])
-            imageFeatures += rows(model.imageFeatures(imageStates: model.encodeImages(stackPixels(chunk, size: size))))
+            imageFeatures += rows(model.imageFeatures(imageStates: model.encodeImages(ImageBatch.stack(chunk, size: size))))
         }
         var textFeatures: [[Float]] = []
         let limit = min(35, model.config.text.maxPositionEmbeddings)
@@ -77,7 +77,7 @@ struct TestSplit {
         var out: [String] = []
         for start in stride(from: 0, to: all.count, by: batch) {
             let chunk = Array(all[start..<min(all.count, start + batch)])
-            let states = model.encodeImages(stackPixels(chunk, size: size))
+            let states = model.encodeImages(ImageBatch.stack(chunk, size: size))
             for sequences in CaptionGenerator(model: model).generate(imageStates: states, prompt: promptIDs, config: config) {
                 var text = sequences.first.map { tokenizer.decode($0.tokenIDs, skipSpecialTokens: true) } ?? ""
                 if !promptText.isEmpty, text.hasPrefix(promptText) { text = String(text.dropFirst(promptText.count)) }

@@ -1,9 +1,7 @@
 import Catalog
-import Dispatch
 import Foundation
 import Imaging
 import Pipeline
-import Tensor
 
 /// The files of a Hugging Face model folder that decide its outputs, digested for the stage
 /// fingerprint: a new checkpoint in the same folder recomputes the stage.
@@ -23,44 +21,21 @@ struct ModelImage {
 }
 
 /// Decodes the samples' stored images and applies BLIP's test transform (resize to the model's
-/// side, normalise), on all cores.
+/// side, normalise), on all cores (Imaging's `transformFiles`).
 func loadModelImages(_ samples: [SampleRecord], size: Int, catalog: Catalog) throws -> [ModelImage] {
     let paths: [String?] = try catalog.read { session in
         try samples.map { s in try s.imageSHA256.flatMap { try session.image(sha256: $0) }?.blobPath }
     }
-    let transform = BlipImageTransform(size: size)
-    let out = UnsafeResults<ModelImage>(count: samples.count)
-    DispatchQueue.concurrentPerform(iterations: samples.count) { i in
-        guard let path = paths[i] else {
-            out[i] = ModelImage(sample: samples[i], pixels: nil, failure: StageFailure("no_image", "the sample has no image"))
-            return
-        }
-        do {
-            let image = try ImageDecoder.decode(contentsOf: path)
-            out[i] = ModelImage(sample: samples[i], pixels: transform(image), failure: nil)
-        } catch {
-            out[i] = ModelImage(sample: samples[i], pixels: nil, failure: StageFailure("image_error", "\(error)"))
+    let stored = paths.indices.filter { paths[$0] != nil }
+    let decoded = BlipImageTransform(size: size).transformFiles(stored.map { paths[$0]! })
+    var images = samples.map { ModelImage(sample: $0, pixels: nil, failure: StageFailure("no_image", "the sample has no image")) }
+    for (i, result) in zip(stored, decoded) {
+        switch result {
+        case .success(let pixels): images[i].pixels = pixels; images[i].failure = nil
+        case .failure(let error): images[i].failure = StageFailure("image_error", "\(error)")
         }
     }
-    return (0..<samples.count).map { out[$0]! }
-}
-
-/// Stacks images' pixels into a [B, 3, S, S] tensor.
-func stackPixels(_ images: [[Float]], size: Int) -> Tensor {
-    var values = [Float]()
-    values.reserveCapacity(images.count * 3 * size * size)
-    for p in images { values += p }
-    return Tensor(shape: [images.count, 3, size, size], values: values)
-}
-
-/// BLIP's test transform of image files, decoded on all cores: each file's pixels or its error.
-func transformImageFiles(_ paths: [String], size: Int) -> [Result<[Float], Error>] {
-    let transform = BlipImageTransform(size: size)
-    let out = UnsafeResults<Result<[Float], Error>>(count: paths.count)
-    DispatchQueue.concurrentPerform(iterations: paths.count) { i in
-        out[i] = Result { transform(try ImageDecoder.decode(contentsOf: paths[i])) }
-    }
-    return (0..<paths.count).map { out[$0]! }
+    return images
 }
 
 /// The JSON value of a file, or nil when it cannot be read or parsed.

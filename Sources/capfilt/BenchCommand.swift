@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Imaging
 import MED
 import Tensor
 
@@ -40,7 +41,7 @@ struct BenchCommand: ParsableCommand {
         switch benchCase {
         case .vision, .captionBeam, .captionNucleus:
             let m = try BlipCaptioningModel(folder: folder, precision: precision)
-            let pixels = ImageInput.stack(ImageInput.prepare(paths, size: m.config.vision.imageSize), size: m.config.vision.imageSize)
+            let pixels = try modelInput(paths, size: m.config.vision.imageSize)
             let generator = CaptionGenerator(model: m)
             var config = GenerationConfig()
             config.maxLength = maxLength; config.minLength = minLength
@@ -52,7 +53,7 @@ struct BenchCommand: ParsableCommand {
         case .itm, .itc:
             let m = try BlipRetrievalModel(folder: folder, precision: precision)
             let tokenizer = try BertTokenizer(modelFolder: folder)
-            let pixels = ImageInput.stack(ImageInput.prepare(paths, size: m.config.vision.imageSize), size: m.config.vision.imageSize)
+            let pixels = try modelInput(paths, size: m.config.vision.imageSize)
             let one = tokenizer.encode(text)
             let ids = Array(repeating: one, count: batch).flatMap { $0 }
             body = {
@@ -102,6 +103,11 @@ struct BenchCommand: ParsableCommand {
             ("seconds", .array(seconds.map { .double($0) })), ("median_seconds", .double(median)),
             ("gflops", .double(2 * Double(m * k * n) / median / 1e9)), ("peak_rss_bytes", .int(peakResidentBytes())),
         ]))
+    }
+
+    /// The images as one model batch; an unreadable file stops the benchmark.
+    private func modelInput(_ paths: [String], size: Int) throws -> Tensor {
+        ImageBatch.stack(try BlipImageTransform(size: size).transformFiles(paths).map { try $0.get() }, size: size)
     }
 }
 

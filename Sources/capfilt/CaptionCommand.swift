@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Imaging
 import MED
 import Tensor
 
@@ -62,27 +63,31 @@ struct CaptionCommand: ParsableCommand {
         let promptIDs = CaptionGenerator.promptIDs(prompt, tokenizer: tokenizer, bos: config.bosTokenID)
         let promptText = tokenizer.decode(promptIDs, skipSpecialTokens: true)
         let size = model.config.vision.imageSize
+        let transform = BlipImageTransform(size: size)
         var failures = 0
 
         for start in stride(from: 0, to: images.count, by: engine.batchSize) {
-            let prepared = ImageInput.prepare(Array(images[start..<min(images.count, start + engine.batchSize)]), size: size)
-            let good = prepared.filter { $0.pixels != nil }
+            let paths = Array(images[start..<min(images.count, start + engine.batchSize)])
+            let decoded = transform.transformFiles(paths)
+            let good = zip(paths, decoded).compactMap { path, result in (try? result.get()).map { (path: path, pixels: $0) } }
             var results: [String: [GeneratedSequence]] = [:]
             if !good.isEmpty {
                 // Sampling draws from one stream per batch (seed, seed+1, ...); greedy and beam
                 // search ignore the seed.
-                let states = model.encodeImages(ImageInput.stack(good, size: size))
+                let states = model.encodeImages(ImageBatch.stack(good.map(\.pixels), size: size))
                 let out = generator.generate(imageStates: states, prompt: promptIDs, config: config)
                 for (image, seqs) in zip(good, out) { results[image.path] = seqs }
                 config.seed &+= 1
             }
-            for image in prepared {
-                guard let seqs = results[image.path] else {
+            for (path, result) in zip(paths, decoded) {
+                guard let seqs = results[path] else {
                     failures += 1
+                    var reason = "unknown"
+                    if case .failure(let error) = result { reason = "\(error)" }
                     if json {
-                        Output.json(.object([("image", .string(image.path)), ("error", .string(image.error ?? "unknown"))]))
+                        Output.json(.object([("image", .string(path)), ("error", .string(reason))]))
                     } else {
-                        Output.error("\(image.path)\terror: \(image.error ?? "unknown")")
+                        Output.error("\(path)\terror: \(reason)")
                     }
                     continue
                 }
@@ -95,14 +100,14 @@ struct CaptionCommand: ParsableCommand {
                 }
                 if json {
                     Output.json(.object([
-                        ("image", .string(image.path)),
+                        ("image", .string(path)),
                         ("captions", .array(captions.map { c in
                             .object([("text", .string(c.text)), ("token_ids", .array(c.ids.map { .int($0) })),
                                      ("score", c.score.map { .float($0) } ?? .null)])
                         })),
                     ]))
                 } else {
-                    for c in captions { Output.line("\(image.path)\t\(c.text)") }
+                    for c in captions { Output.line("\(path)\t\(c.text)") }
                 }
             }
         }
