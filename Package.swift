@@ -58,7 +58,7 @@ let package = Package(
             resources: [.copy("Resources/vocab.txt")],
             swiftSettings: numericFlags),
         .target(name: "Ingest", dependencies: ["CCurl", "CCompression"]),
-        .target(name: "Training", dependencies: ["MED", "Tensor", "Imaging"], swiftSettings: numericFlags),
+        .target(name: "Training", dependencies: ["MED", "Tensor", "Imaging", "Ingest"], swiftSettings: numericFlags),
         .target(name: "Catalog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Export", dependencies: ["Ingest"]),
         .target(name: "Report"),

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Ingest
 import MED
 import Tensor
 
@@ -47,12 +48,11 @@ struct FilterCalibration {
         pairs = []
         let root = imageRoot ?? (path as NSString).deletingLastPathComponent
         if let list = json as? [[String: Any]], list.contains(where: { $0["match"] != nil }) {
-            for (i, entry) in list.enumerated() {
-                guard let image = entry["image"] as? String, let caption = entry["caption"] as? String,
-                      let match = entry["match"] as? Bool else {
+            for (i, result) in BLIPJSONList.entries(json: list)!.enumerated() {
+                guard let entry = try? result.get(), entry.captions.count == 1, let match = entry.match else {
                     throw StageFailure("calibration", "\(path): entry \(i) needs image, caption and match (true or false), as the others have")
                 }
-                pairs.append((resolvedImagePath(image, root: root), caption, match))
+                pairs.append((resolvedImagePath(entry.image, root: root), entry.captions[0], match))
             }
         } else if let list = captionList(json, imageRoot: root) {
             for (image, captions) in list { for c in captions { pairs.append((image, c, nil)) } }

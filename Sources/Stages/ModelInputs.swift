@@ -1,6 +1,7 @@
 import Catalog
 import Foundation
 import Imaging
+import Ingest
 import Pipeline
 
 /// The files of a Hugging Face model folder that decide its outputs, digested for the stage
@@ -45,14 +46,11 @@ func readJSON(path: String) -> Any? {
 
 /// A Karpathy / BLIP json list (`[{image, caption: text or [texts]}]`): its first `limit` entries
 /// (all when 0) that have an image and a caption, image paths resolved against `imageRoot`.
-/// nil when `json` is not a list of objects.
+/// nil when `json` is not a list.
 func captionList(_ json: Any, imageRoot: String, limit: Int = 0) -> [(image: String, captions: [String])]? {
-    guard let list = json as? [[String: Any]] else { return nil }
-    return (limit > 0 ? Array(list.prefix(limit)) : list).compactMap { entry in
-        guard let image = entry["image"] as? String else { return nil }
-        let captions = (entry["caption"] as? [String]) ?? (entry["caption"] as? String).map { [$0] } ?? []
-        guard !captions.isEmpty else { return nil }
-        return (resolvedImagePath(image, root: imageRoot), captions)
+    guard let entries = BLIPJSONList.entries(json: json) else { return nil }
+    return (limit > 0 ? Array(entries.prefix(limit)) : entries).compactMap { result in
+        (try? result.get()).map { (resolvedImagePath($0.image, root: imageRoot), $0.captions) }
     }
 }
 

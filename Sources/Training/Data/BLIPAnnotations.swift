@@ -1,4 +1,5 @@
 import Foundation
+import Ingest
 
 extension TrainingPair {
     /// Pairs from a BLIP annotation file: a JSON list of {"image": path, "caption": text or [texts],
@@ -8,24 +9,22 @@ extension TrainingPair {
     /// them); without image_id, each distinct image path gets one. Relative paths are resolved
     /// against `imageRoot`.
     public static func blipAnnotations(_ data: Data, imageRoot: URL? = nil, fileName: String = "annotations.json") throws -> [TrainingPair] {
-        guard let list = try JSONSerialization.jsonObject(with: data) as? [Any] else {
+        guard let entries = BLIPJSONList.entries(data) else {
             throw TrainingDataError("\(fileName): expected a JSON list of {\"image\", \"caption\"} objects")
         }
         var ids: [String: Int] = [:]
         var pairs: [TrainingPair] = []
-        for (i, entry) in list.enumerated() {
-            guard let object = entry as? [String: Any], let image = object["image"] as? String else {
-                throw TrainingDataError("\(fileName): entry \(i): expected an object with a string \"image\"")
+        for (i, result) in entries.enumerated() {
+            let entry: BLIPListEntry
+            switch result {
+            case .success(let e): entry = e
+            case .failure(let problem): throw TrainingDataError("\(fileName): entry \(i): \(problem)")
             }
-            let captions: [String]
-            if let caption = object["caption"] as? String { captions = [caption] }
-            else if let list = object["caption"] as? [String], !list.isEmpty { captions = list }
-            else { throw TrainingDataError("\(fileName): entry \(i): \"caption\" must be a string or a list of strings") }
-            let key = object["image_id"].map { "\($0)" } ?? "path:" + image
+            let key = entry.imageID ?? "path:" + entry.image
             let id = ids[key] ?? ids.count
             ids[key] = id
-            let path = image.hasPrefix("/") || imageRoot == nil ? image : imageRoot!.appendingPathComponent(image).path
-            pairs += captions.map { TrainingPair(imagePath: path, caption: $0, imageID: id) }
+            let path = entry.image.hasPrefix("/") || imageRoot == nil ? entry.image : imageRoot!.appendingPathComponent(entry.image).path
+            pairs += entry.captions.map { TrainingPair(imagePath: path, caption: $0, imageID: id) }
         }
         return pairs
     }
