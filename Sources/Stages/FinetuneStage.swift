@@ -57,9 +57,8 @@ final class FinetuneStage: DatasetStage {
             let promptLength = prompt.isEmpty ? 0 : tokenizer.encode(prompt).count - 1
             let loader = TrainingDataLoader(pairs: pairs, tokenizer: tokenizer, options: options)
             try StageModelReference.replace(output) { folder in
-                final = try loop.run(loader: loader, parameters: model.parameters, termNames: ["lm"], context: context, log: log(folder)) { batch, _ in
-                    [model.forwardBackward(batch.batch, promptLength: promptLength)]
-                }
+                final = try loop.run(CaptionerObjective(model: model, promptLength: promptLength), loader: loader, context: context,
+                                     log: log(folder))
                 try model.save(folder: folder)
             }
             return String(format: "{\"pairs\":%d,\"lm\":%.4f}", pairs.count, final[0])
@@ -67,18 +66,10 @@ final class FinetuneStage: DatasetStage {
         let model = try PretrainStage.pretrainingModel(p, from: initFolder, captioner: nil)
         options.transform = PretrainStage.transform(p, size: model.config.vision.imageSize, pretraining: false)
         let loader = TrainingDataLoader(pairs: pairs, tokenizer: tokenizer, options: options)
-        let alpha = Float(p.double("alpha") ?? 0.4)
-        let perEpoch = loader.batchesPerEpoch
+        let objective = PretrainingObjective(model: model, task: .retrieval, alpha: Float(p.double("alpha") ?? 0.4), seed: seed,
+                                             parameters: PretrainStage.trainedParameters(model, p), reportsTemperature: true)
         try StageModelReference.replace(output) { folder in
-            final = try loop.run(loader: loader, parameters: PretrainStage.trainedParameters(model, p), termNames: ["itc", "itm", "temp"],
-                                 context: context, log: log(folder)) { batch, step in
-                // BLIP's retrieval fine-tuning ramps alpha over the first epoch.
-                let a = alpha * min(1, Float(step) / Float(max(1, perEpoch)))
-                let negatives = NegativeSource.sampled(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(step))
-                let l = model.forwardBackward(batch.batch, alpha: a, negatives: negatives,
-                                              weights: LossWeights(itc: 1, itm: 1, lm: 0), imageIDs: batch.imageIDs)
-                return [l.itc, l.itm, Double(model.temperature.value[flat: 0])]
-            }
+            final = try loop.run(objective, loader: loader, context: context, log: log(folder))
             // The filter folder is the retrieval model itself, so `model_from: STAGE` names it.
             try model.save(retrievalFolder: folder, captionerFolder: nil)
         }

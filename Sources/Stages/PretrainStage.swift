@@ -183,14 +183,9 @@ final class PretrainStage: DatasetStage {
         let output = StageModelReference.folder(workdir: context.pipeline.workdir, stage: context.name)
         var final: [Double] = []
         try StageModelReference.replace(output) { folder in
-            final = try Self.loop(p).run(loader: loader, parameters: Self.trainedParameters(model, p),
-                                         termNames: ["itc", "itm", "lm", "temp"], context: context,
-                                         log: folder.appendingPathComponent("losses.jsonl")) { batch, step in
-                let a = PretrainingConfig.rampedAlpha(alpha, step: step, stepsPerEpoch: perEpoch)
-                let negatives = NegativeSource.sampled(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(step))
-                let l = model.forwardBackward(batch.batch, alpha: a, negatives: negatives, weights: weights, imageIDs: nil)
-                return [l.itc, l.itm, l.lm, Double(model.temperature.value[flat: 0])]
-            }
+            let objective = PretrainingObjective(model: model, task: .pretraining, alpha: alpha, seed: seed, weights: weights,
+                                                 parameters: Self.trainedParameters(model, p), reportsTemperature: true)
+            final = try Self.loop(p).run(objective, loader: loader, context: context, log: folder.appendingPathComponent("losses.jsonl"))
             try model.save(retrievalFolder: folder.appendingPathComponent("retrieval"),
                            captionerFolder: folder.appendingPathComponent("captioner"))
         }

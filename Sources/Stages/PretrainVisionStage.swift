@@ -71,12 +71,8 @@ final class PretrainVisionStage: DatasetStage {
         let loop = PretrainStage.loop(p)
         var final: [Double] = []
         try StageModelReference.replace(output) { folder in
-            final = try loop.run(loader: loader, parameters: model.parameters, termNames: ["loss", "accuracy"], context: context,
-                                 log: folder.appendingPathComponent("losses.jsonl")) { batch, _ in
-                let labels = batch.imageIDs ?? []
-                let (loss, correct) = model.forwardBackward(pixels: batch.batch.pixels, labels: labels)
-                return [loss, Double(correct) / Double(max(1, labels.count))]
-            }
+            final = try loop.run(VisionClassifierObjective(model: model), loader: loader, context: context,
+                                 log: folder.appendingPathComponent("losses.jsonl"))
             try SafeTensorsWriter.write(model.tensors(), to: folder.appendingPathComponent("model.safetensors"))
             try config.jsonData().write(to: folder.appendingPathComponent("config.json"), options: .atomic)
             try JSONSerialization.data(withJSONObject: classes).write(to: folder.appendingPathComponent("classes.json"), options: .atomic)

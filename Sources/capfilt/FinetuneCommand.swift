@@ -55,7 +55,7 @@ struct FinetuneCommand: ParsableCommand {
         if let m = training.maxTokens { data.maxTokens = m }
         data.padToMaxTokens = training.padding == .maxLength
 
-        let objective: TrainingObjective
+        let objective: CheckpointedObjective
         switch task {
         case .caption:
             let model: BlipCaptionerTrainingModel
@@ -83,35 +83,10 @@ struct FinetuneCommand: ParsableCommand {
                     model.initializeRandomly(seed: training.seed, std: size.initStd)
                 }
             }
-            objective = PretrainingObjective(model: model, alpha: alpha, seed: training.seed, retrieval: true)
+            objective = PretrainingObjective(model: model, task: .retrieval, alpha: alpha, seed: training.seed)
         }
         let loader = TrainingDataLoader(pairs: pairs, tokenizer: tokenizer, options: data)
         trainingNote("finetune \(task.rawValue): \(pairs.count) pairs, \(loader.batchesPerEpoch) steps per epoch")
         try TrainingLoop(options: training, loader: loader, objective: objective).run(resumeFrom: checkpoint)
-    }
-}
-
-/// The captioner's LM loss with the prompt masked.
-final class CaptionerObjective: TrainingObjective {
-    let model: BlipCaptionerTrainingModel
-    let promptLength: Int
-
-    init(model: BlipCaptionerTrainingModel, promptLength: Int) { self.model = model; self.promptLength = promptLength }
-
-    var termNames: [String] { ["lm"] }
-    var parameters: [Parameter] { model.parameters }
-
-    func forwardBackward(_ batch: LoadedBatch, step: Int, stepsPerEpoch: Int) -> [Double] {
-        [model.forwardBackward(batch.batch, promptLength: promptLength)]
-    }
-
-    func saveModel(in folder: URL) throws { try model.save(folder: folder.appendingPathComponent("captioner")) }
-
-    func saveState(to url: URL, step: Int, optimizer: AdamW) throws {
-        try model.saveTrainingState(to: url, step: step, optimizer: optimizer)
-    }
-
-    func loadState(from url: URL, optimizer: AdamW) throws -> Int {
-        try model.loadTrainingState(from: url, optimizer: optimizer)
     }
 }

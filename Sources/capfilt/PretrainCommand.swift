@@ -70,53 +70,7 @@ struct PretrainCommand: ParsableCommand {
         let loader = TrainingDataLoader(pairs: pairs, tokenizer: tokenizer, options: data)
         trainingNote("pretrain: \(pairs.count) pairs, \(loader.batchesPerEpoch) steps per epoch, "
                      + "\(model.parameters.reduce(0) { $0 + $1.count }) parameters")
-        let objective = PretrainingObjective(model: model, alpha: alpha, seed: training.seed, retrieval: false)
+        let objective = PretrainingObjective(model: model, task: .pretraining, alpha: alpha, seed: training.seed)
         try TrainingLoop(options: training, loader: loader, objective: objective).run(resumeFrom: checkpoint)
-    }
-}
-
-/// ITC + ITM + LM (pre-training) or ITC + ITM with image-id positives (retrieval fine-tuning).
-final class PretrainingObjective: TrainingObjective {
-    let model: BlipPretrainingModel
-    let alpha: Float, seed: UInt64, retrieval: Bool
-
-    init(model: BlipPretrainingModel, alpha: Float, seed: UInt64, retrieval: Bool) {
-        self.model = model; self.alpha = alpha; self.seed = seed; self.retrieval = retrieval
-    }
-
-    var termNames: [String] { retrieval ? ["itc", "itm"] : ["itc", "itm", "lm"] }
-    var parameters: [Parameter] { model.parameters }
-
-    func forwardBackward(_ batch: LoadedBatch, step: Int, stepsPerEpoch: Int) -> [Double] {
-        // BLIP ramps alpha over the first two epochs of pre-training and the first epoch of fine-tuning.
-        let a = retrieval ? alpha * min(1, Float(step) / Float(max(1, stepsPerEpoch)))
-                          : PretrainingConfig.rampedAlpha(alpha, step: step, stepsPerEpoch: stepsPerEpoch)
-        // Negatives are drawn from a seed derived from the step, so a resumed run draws the same ones.
-        let negatives = NegativeSource.sampled(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(step))
-        let losses = model.forwardBackward(batch.batch, alpha: a, negatives: negatives,
-                                           weights: retrieval ? LossWeights(itc: 1, itm: 1, lm: 0) : .all,
-                                           imageIDs: retrieval ? batch.imageIDs : nil)
-        return retrieval ? [losses.itc, losses.itm] : [losses.itc, losses.itm, losses.lm]
-    }
-
-    func saveModel(in folder: URL) throws {
-        if retrieval {
-            try model.save(retrievalFolder: folder.appendingPathComponent("retrieval"), captionerFolder: nil)
-        } else {
-            try model.save(retrievalFolder: folder.appendingPathComponent("retrieval"),
-                           captionerFolder: folder.appendingPathComponent("captioner"))
-        }
-    }
-
-    func saveState(to url: URL, step: Int, optimizer: AdamW) throws {
-        try model.saveTrainingState(to: url, step: step, optimizer: optimizer)
-    }
-
-    func loadState(from url: URL, optimizer: AdamW) throws -> Int {
-        let file = try SafeTensorsFile(url: url)
-        if let shape = file.shape(of: "queue.image"), shape[0] != model.settings.queueSize {
-            throw ValidationError("\(url.path) has a queue of \(shape[0]) features; run with --queue-size \(shape[0])")
-        }
-        return try model.loadTrainingState(from: url, optimizer: optimizer)
     }
 }
