@@ -67,12 +67,11 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: ["Catalog", "Ingest", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Stages", dependencies: ["Pipeline", "Catalog", "Ingest", "Imaging", "MED", "Export", "Report", "Training", "Evaluation", "DemoData"]),
+        .target(name: "Stages", dependencies: ["Pipeline", "Catalog", "Ingest", "Imaging", "MED", "Tensor", "Export", "Report", "Training", "Evaluation"]),
         .executableTarget(
             name: "capfilt",
             dependencies: [
-                "MED", "Imaging", "Tensor", "Ingest", "Catalog", "Pipeline", "Stages", "Export", "Report", "Training",
-                "Evaluation", "DemoData",
+                "MED", "Imaging", "Tensor", "Ingest", "Pipeline", "Stages", "Training", "DemoData",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
