@@ -10,7 +10,7 @@ DEB_PACKAGES := libopenblas-dev libjpeg62-turbo-dev libpng-dev libwebp-dev \
                 libcurl4-openssl-dev libsqlite3-dev libsnappy-dev zlib1g-dev libzstd-dev
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup build release test fixtures bench demo clean venv
+.PHONY: setup build release test fixtures bench demo clean venv docs
 
 # Install the Debian packages that are missing (and only those).
 setup:
@@ -30,6 +30,10 @@ release: setup
 
 test: setup
 	$(SWIFT) test
+
+# docs/parameters.md is generated from the stage declarations (a test fails when it is stale).
+docs: build
+	$(SWIFT) run -q capfilt stages --markdown > docs/parameters.md
 
 # Python is used for fixtures and peer benchmarks only; the venv lives in .venv (ignored).
 venv: $(VENV)/.ok

@@ -10,13 +10,14 @@ Runs `capfilt score` over every (image, text) pair of a BLIP-style json list (th
 sample) and `capfilt caption --beams 1` (greedy) over images, once with --precision fp32 and
 once with bf16, and reports: the share of keep/drop decisions at the threshold that agree, the
 largest ITM probability difference, and the share of greedy captions with identical token ids.
-The threshold defaults to the one the filter stage recorded (calibration/<stage>.json) when
---calibration names that file.
+The threshold defaults to the one the filter stage recorded in a shard catalog (table
+filter_thresholds) when --catalog names that catalog.sqlite, else to 0.5.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -37,7 +38,7 @@ def main() -> int:
     p.add_argument("--pairs-root", help="folder the pairs' images are relative to (default: the json's folder)")
     p.add_argument("--images", required=True, help="folder of images to caption")
     p.add_argument("--threshold", type=float)
-    p.add_argument("--calibration", help="calibration/<stage>.json with the filter's threshold")
+    p.add_argument("--catalog", help="a shard's catalog.sqlite: the threshold its latest filter decided with")
     p.add_argument("--first-token", default="enc")
     p.add_argument("--captions", type=int, default=500, help="images to caption")
     p.add_argument("--threads", type=int, default=2)
@@ -45,8 +46,11 @@ def main() -> int:
     a = p.parse_args()
 
     threshold = a.threshold
-    if threshold is None and a.calibration:
-        threshold = json.loads(Path(a.calibration).read_text())["threshold"]
+    if threshold is None and a.catalog:
+        with sqlite3.connect(f"file:{a.catalog}?mode=ro", uri=True) as db:
+            row = db.execute("SELECT threshold FROM filter_thresholds WHERE fingerprint = "
+                             "(SELECT fingerprint FROM progress WHERE stage LIKE '%filter%' LIMIT 1)").fetchone()
+        threshold = row[0] if row else None
     if threshold is None:
         threshold = 0.5
     entries = json.loads(Path(a.pairs).read_text())

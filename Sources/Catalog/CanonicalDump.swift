@@ -18,6 +18,7 @@ extension CatalogSession {
             ("texts", "SELECT * FROM texts ORDER BY id"),
             ("scores", "SELECT * FROM scores ORDER BY text_id, fingerprint"),
             ("decisions", "SELECT * FROM decisions ORDER BY text_id"),
+            ("filter_thresholds", "SELECT * FROM filter_thresholds ORDER BY fingerprint"),
             ("duplicates", "SELECT * FROM duplicates ORDER BY sample_id"),
             ("duplicate_texts", "SELECT * FROM duplicate_texts ORDER BY text_id"),
             ("assembled", "SELECT * FROM assembled ORDER BY sample_id, text_id"),

@@ -10,7 +10,28 @@ enum Schema {
     static func migrator() -> DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-core", migrate: createCore)
+        migrator.registerMigration("v2-filter-thresholds", migrate: createFilterThresholds)
         return migrator
+    }
+
+    /// The threshold each filter decided with, next to its decisions, so that evaluation and the
+    /// report read it from the catalog instead of rebuilding it from settings or reasons.
+    private static func createFilterThresholds(_ db: Database) throws {
+        try db.execute(sql: """
+            -- One row per filter fingerprint. `origin`: fixed (the stage's `threshold`) or
+            -- calibrated (chosen on held-out pairs by `rule`, keep or f1, from `file`).
+            CREATE TABLE filter_thresholds (
+                fingerprint TEXT PRIMARY KEY,
+                threshold REAL NOT NULL,
+                origin TEXT NOT NULL,
+                rule TEXT,
+                keep_share REAL,
+                pairs INTEGER,
+                precision REAL,
+                recall REAL,
+                file TEXT
+            ) WITHOUT ROWID;
+            """)
     }
 
     private static func createCore(_ db: Database) throws {

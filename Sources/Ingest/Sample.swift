@@ -1,5 +1,5 @@
 /// Where a text comes from: human annotators (COCO, Visual Genome) or the web (alt-text).
-public enum SampleOrigin: String, Sendable, Codable, Equatable {
+public enum SampleOrigin: String, Sendable, Codable, Equatable, CaseIterable {
     case human, web
 }
 

@@ -19,31 +19,39 @@ final class CaptionStage: SampleStage {
     let origins: Set<String>
     let settings: String
     let precision: Precision
+
+    /// How captions are decoded: nucleus sampling (CapFilt's), beam search or greedy.
+    enum Strategy: String, CaseIterable, Sendable { case nucleus, beam, greedy }
     private var loaded: (model: BlipCaptioningModel, tokenizer: BertTokenizer, promptIDs: [Int], promptText: String)?
+
+    /// The stage's parameters, each declared once.
+    enum Keys {
+        static let model = StageModelReference.model(help: "a BlipForConditionalGeneration folder")
+        static let modelFrom = StageModelReference.modelFrom
+        static let strategy = StageParameter("strategy", default: Strategy.nucleus, help: "nucleus: sample from the smallest set of tokens holding top_p of the probability (CapFilt); beam: beam search; greedy: the likeliest token each step")
+        static let topP = StageParameter("top_p", .double(0.000_001...1), default: 0.9, help: "nucleus mass (BLIP: 0.9)", appliesWhen: sampling)
+        static let topK = StageParameter("top_k", .int(0...100_000), default: 0, help: "also keep at most this many tokens when sampling; 0: no limit", appliesWhen: sampling)
+        static let temperature = StageParameter("temperature", .double(0.01...100), default: 1.0, help: "divides the logits before sampling", appliesWhen: sampling)
+        static let repetitionPenalty = StageParameter("repetition_penalty", .double(0.01...100), default: 1.1, help: "CTRL's penalty on tokens already generated (BLIP: 1.1)")
+        static let beams = StageParameter("beams", .int(1...64), default: 3, help: "beam width", appliesWhen: .when(strategy, in: [.beam], "beam"))
+        static let maxLength = StageParameter("max_length", .int(1...512), default: 30, help: "tokens at most, counting [DEC] and the prompt (BLIP: 30)")
+        static let minLength = StageParameter("min_length", .int(0...512), default: 10, help: "tokens at least before [SEP] may end a caption (BLIP: 10)")
+        static let prompt = StageParameter("prompt", .string, default: "a picture of ", help: "text the decoder continues, stripped from the caption (BLIP: \"a picture of \")")
+        static let captionsPerImage = StageParameter("captions_per_image", .int(1...64), default: 1, help: "synthetic captions written per image (at most `beams` with beam search)")
+        static let seed = StageParameter("seed", .int(0...Int.max), default: 0, help: "sampling seed")
+        static let origins = StageParameter("origins", .list(.choice(["web", "human"])), default: ["web"], help: "which samples get synthetic captions")
+        static let batchSize = StageParameter("batch_size", .int(1...4096), default: 8, help: "images decoded together; captions are seeded per batch, so it changes sampled captions")
+        static let precision = StageParameter<Precision?>.optional(
+            "precision", choices: Precision.self, help: "weight format, fp32 when absent; bf16 halves the model's memory")
+
+        private static let sampling = ParameterCondition.when(strategy, in: [.nucleus], "nucleus")
+
+        static let all = [model.spec, modelFrom.spec, strategy.spec, topP.spec, topK.spec, temperature.spec, repetitionPenalty.spec, beams.spec, maxLength.spec, minLength.spec, prompt.spec, captionsPerImage.spec, seed.spec, origins.spec, batchSize.spec, precision.spec]
+    }
 
     static let type = StageType(
         name: "caption", kind: .perSample, summary: "Synthetic captions from the MED decoder.",
-        parameters: [
-            ParameterSpec("model", .path(mustExist: true), optional: true, help: "a BlipForConditionalGeneration folder"),
-            ParameterSpec("model_from", .string, optional: true,
-                          help: "instead of model: a training stage's output, STAGE or STAGE/SUBFOLDER"),
-            ParameterSpec("strategy", .choice(["nucleus", "beam", "greedy"]), default: .string("nucleus")),
-            ParameterSpec("top_p", .double(0.000_001...1), default: .double(0.9)),
-            ParameterSpec("top_k", .int(0...100_000), default: .int(0)),
-            ParameterSpec("temperature", .double(0.01...100), default: .double(1)),
-            ParameterSpec("repetition_penalty", .double(0.01...100), default: .double(1.1)),
-            ParameterSpec("beams", .int(1...64), default: .int(3)),
-            ParameterSpec("max_length", .int(1...512), default: .int(30)),
-            ParameterSpec("min_length", .int(0...512), default: .int(10)),
-            ParameterSpec("prompt", .string, default: .string("a picture of ")),
-            ParameterSpec("captions_per_image", .int(1...64), default: .int(1)),
-            ParameterSpec("seed", .int(0...Int.max), default: .int(0)),
-            ParameterSpec("origins", .list(.choice(["web", "human"])), default: .list([.string("web")]),
-                          help: "which samples get synthetic captions"),
-            ParameterSpec("batch_size", .int(1...4096), default: .int(8)),
-            ParameterSpec("precision", .choice(Precision.allCases.map(\.rawValue)), optional: true,
-                          help: "weight format, fp32 when absent; bf16 halves the model's memory"),
-        ],
+        parameters: Keys.all,
         requires: ["decode"],
         fingerprintInputs: { p in try StageModelReference.fingerprintInputs(p) },
         make: { setup in try CaptionStage(setup) })
@@ -51,29 +59,29 @@ final class CaptionStage: SampleStage {
     init(_ setup: StageSetup) throws {
         let p = setup.parameters
         folder = try StageModelReference.modelFolder(setup)
-        batchSize = p.int("batch_size") ?? 8
+        batchSize = p[Keys.batchSize]
         var c = GenerationConfig()
-        switch p.string("strategy") {
-        case "beam": c.strategy = .beam(width: p.int("beams") ?? 3)
-        case "greedy": c.strategy = .greedy
-        default:
-            c.strategy = .sample(topP: Float(p.double("top_p") ?? 0.9), topK: p.int("top_k") ?? 0,
-                                 temperature: Float(p.double("temperature") ?? 1))
+        switch p[Keys.strategy] {
+        case .beam: c.strategy = .beam(width: p[Keys.beams])
+        case .greedy: c.strategy = .greedy
+        case .nucleus:
+            c.strategy = .sample(topP: Float(p[Keys.topP]), topK: p[Keys.topK],
+                                 temperature: Float(p[Keys.temperature]))
         }
-        c.maxLength = p.int("max_length") ?? 30
-        c.minLength = p.int("min_length") ?? 10
-        c.repetitionPenalty = Float(p.double("repetition_penalty") ?? 1.1)
-        c.numReturnSequences = p.int("captions_per_image") ?? 1
-        c.seed = UInt64(p.int("seed") ?? 0)
+        c.maxLength = p[Keys.maxLength]
+        c.minLength = p[Keys.minLength]
+        c.repetitionPenalty = Float(p[Keys.repetitionPenalty])
+        c.numReturnSequences = p[Keys.captionsPerImage]
+        c.seed = UInt64(p[Keys.seed])
         if case .beam(let width) = c.strategy, c.numReturnSequences > width {
             throw PipelineError(file: setup.pipeline.file, line: setup.definition.line,
                                 key: "stages.\(setup.definition.name).captions_per_image", "cannot exceed `beams` with beam search")
         }
         config = c
-        prompt = p.string("prompt") ?? ""
-        origins = Set(p.list("origins").compactMap(\.stringValue))
+        prompt = p[Keys.prompt]
+        origins = Set(p[Keys.origins])
         settings = setup.parameters.canonical
-        precision = Precision(rawValue: p.string("precision") ?? "fp32") ?? .fp32
+        precision = p[Keys.precision] ?? .fp32
     }
 
     private func load(threads: Int) throws -> (BlipCaptioningModel, BertTokenizer, [Int], String) {

@@ -15,27 +15,35 @@ final class DecodeStage: SampleStage, @unchecked Sendable {
     let resizer: ExportResizer?
     let quality: Int
 
+    /// The stage's parameters, each declared once.
+    enum Keys {
+        static let minSide = StageParameter("min_side", .int(1...100_000), default: 16, help: "images with a shorter side are too_small")
+        static let maxPixels = StageParameter("max_pixels", .int(1...1_000_000_000), default: 89_478_485, help: "images with more pixels are too_large (Pillow's limit by default)")
+        static let maxAspectRatio = StageParameter("max_aspect_ratio", .double(1...10_000), default: 10.0, help: "longer side over shorter side at most; beyond: bad_aspect_ratio")
+        static let resize = StageParameter("resize", .int(0...10_000), default: 0, help: "side of a resized copy; 0: none")
+        static let resizeMode = StageParameter("resize_mode", default: ExportResizeMode.centerCrop, help: "how the resized copy is made (img2dataset's modes)", appliesWhen: resizing)
+        static let jpegQuality = StageParameter("jpeg_quality", .int(1...100), default: 95, help: "quality of the resized copy",
+                                                appliesWhen: resizing)
+        static let batchSize = StageParameter("batch_size", .int(1...100_000), default: 64, affectsResults: false, help: "images decoded per batch (in parallel)")
+
+        private static let resizing = ParameterCondition("when `resize` is above 0") { $0[resize] > 0 }
+
+        static let all = [minSide.spec, maxPixels.spec, maxAspectRatio.spec, resize.spec, resizeMode.spec, jpegQuality.spec, batchSize.spec]
+    }
+
     static let type = StageType(
         name: "decode", kind: .perSample, summary: "Validate images: decode, dimensions, perceptual hash.",
-        parameters: [
-            ParameterSpec("min_side", .int(1...100_000), default: .int(16)),
-            ParameterSpec("max_pixels", .int(1...1_000_000_000), default: .int(89_478_485)),
-            ParameterSpec("max_aspect_ratio", .double(1...10_000), default: .double(10)),
-            ParameterSpec("resize", .int(0...10_000), default: .int(0), help: "side of a resized copy; 0: none"),
-            ParameterSpec("resize_mode", .choice(ExportResizeMode.allCases.map(\.rawValue)), default: .string("center_crop")),
-            ParameterSpec("jpeg_quality", .int(1...100), default: .int(95)),
-            ParameterSpec("batch_size", .int(1...100_000), default: .int(64), affectsResults: false),
-        ],
+        parameters: Keys.all,
         requires: ["fetch"],
         make: { setup in DecodeStage(setup.parameters) })
 
     init(_ p: StageParameters) {
-        batchSize = p.int("batch_size") ?? 64
-        limits = DecodeLimits(maxPixels: p.int("max_pixels") ?? 89_478_485, minSide: p.int("min_side") ?? 16,
-                              maxAspectRatio: p.double("max_aspect_ratio") ?? 10)
-        let side = p.int("resize") ?? 0
-        resizer = side > 0 ? ExportResizer(imageSize: side, mode: ExportResizeMode(rawValue: p.string("resize_mode") ?? "") ?? .centerCrop) : nil
-        quality = p.int("jpeg_quality") ?? 95
+        batchSize = p[Keys.batchSize]
+        limits = DecodeLimits(maxPixels: p[Keys.maxPixels], minSide: p[Keys.minSide],
+                              maxAspectRatio: p[Keys.maxAspectRatio])
+        let side = p[Keys.resize]
+        resizer = side > 0 ? ExportResizer(imageSize: side, mode: p[Keys.resizeMode]) : nil
+        quality = p[Keys.jpegQuality]
     }
 
     struct Decoded: Sendable {

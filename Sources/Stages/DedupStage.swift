@@ -20,24 +20,30 @@ final class DedupStage: DatasetStage {
     let urls: Bool
     let texts: Bool
 
+    /// The stage's parameters, each declared once.
+    enum Keys {
+        static let radius = StageParameter("radius", .int(0...32), default: 4, help: "Hamming radius of near-duplicate pHashes",
+                                           appliesWhen: .when(near, in: [true], "true"))
+        static let exact = StageParameter("exact", .bool, default: true, help: "drop samples whose image bytes repeat an earlier one")
+        static let near = StageParameter("near", .bool, default: true, help: "drop near-duplicate images (perceptual hash within `radius`)")
+        static let urls = StageParameter("urls", .bool, default: true, help: "drop samples whose URL repeats an earlier one")
+        static let texts = StageParameter("texts", .bool, default: true, help: "drop a text that repeats another text of the same image")
+
+        static let all = [radius.spec, exact.spec, near.spec, urls.spec, texts.spec]
+    }
+
     static let type = StageType(
         name: "dedup", kind: .wholeDataset, summary: "Exact, URL, near-duplicate image and repeated-text dedup.",
-        parameters: [
-            ParameterSpec("radius", .int(0...32), default: .int(4), help: "Hamming radius of near-duplicate pHashes"),
-            ParameterSpec("exact", .bool, default: .bool(true)),
-            ParameterSpec("near", .bool, default: .bool(true)),
-            ParameterSpec("urls", .bool, default: .bool(true)),
-            ParameterSpec("texts", .bool, default: .bool(true)),
-        ],
+        parameters: Keys.all,
         requires: ["decode"],
         make: { setup in DedupStage(setup.parameters) })
 
     init(_ p: StageParameters) {
-        radius = p.int("radius") ?? 4
-        exact = p.bool("exact") ?? true
-        near = p.bool("near") ?? true
-        urls = p.bool("urls") ?? true
-        texts = p.bool("texts") ?? true
+        radius = p[Keys.radius]
+        exact = p[Keys.exact]
+        near = p[Keys.near]
+        urls = p[Keys.urls]
+        texts = p[Keys.texts]
     }
 
     struct Item {

@@ -17,28 +17,33 @@ import Tensor
 final class EvaluateStage: DatasetStage {
     let noisy: String, bootstrapped: String, captioner: String
 
+    /// The stage's parameters, each declared once.
+    enum Keys {
+        static let test = StageParameter<String>.required("test", .path(mustExist: true), help: "Karpathy-style json: [{image, caption: [...]}], paths relative to it")
+        static let noiseLabels = StageParameter<String>.required("noise_labels", .path(mustExist: true), help: "per web row: {key, kind}; kind clean or a noise kind")
+        static let noisy = StageParameter<String>.required("noisy", .string, help: "the retrieval model trained on noisy data (STAGE/SUBFOLDER)")
+        static let bootstrapped = StageParameter<String>.required("bootstrapped", .string, help: "the retrieval model trained on the bootstrapped data")
+        static let captioner = StageParameter<String>.required("captioner", .string, help: "the captioner whose test captions are scored")
+        static let maxImages = StageParameter("max_images", .int(0...10_000_000), default: 0, help: "use the first N test images (0: all)")
+        static let maxLength = StageParameter("max_length", .int(2...512), default: 30, help: "caption tokens at most")
+        static let minLength = StageParameter("min_length", .int(0...512), default: 5, help: "caption tokens at least")
+        static let prompt = StageParameter("prompt", .string, default: "a picture of ", help: "text the captioner continues")
+        static let threads = StageParameter<Int?>.optional("threads", .int(1...1024), affectsResults: false, help: "compute threads (default: the pipeline's)")
+
+        static let all = [test.spec, noiseLabels.spec, noisy.spec, bootstrapped.spec, captioner.spec, maxImages.spec, maxLength.spec, minLength.spec, prompt.spec, threads.spec]
+    }
+
     static let type = StageType(
         name: "evaluate", kind: .wholeDataset, summary: "Retrieval, caption and filter metrics on a clean labelled test split.",
-        parameters: [
-            ParameterSpec("test", .path(mustExist: true), help: "Karpathy-style json: [{image, caption: [...]}], paths relative to it"),
-            ParameterSpec("noise_labels", .path(mustExist: true), help: "per web row: {key, kind}; kind clean or a noise kind"),
-            ParameterSpec("noisy", .string, help: "the retrieval model trained on noisy data (STAGE/SUBFOLDER)"),
-            ParameterSpec("bootstrapped", .string, help: "the retrieval model trained on the bootstrapped data"),
-            ParameterSpec("captioner", .string, help: "the captioner whose test captions are scored"),
-            ParameterSpec("max_images", .int(0...10_000_000), default: .int(0), help: "use the first N test images (0: all)"),
-            ParameterSpec("max_length", .int(2...512), default: .int(30)),
-            ParameterSpec("min_length", .int(0...512), default: .int(5)),
-            ParameterSpec("prompt", .string, default: .string("a picture of ")),
-            ParameterSpec("threads", .int(1...1024), optional: true, affectsResults: false),
-        ],
+        parameters: Keys.all,
         requires: ["filter"],
         make: { setup in try EvaluateStage(setup) })
 
     init(_ setup: StageSetup) throws {
         let p = setup.parameters
-        noisy = try StageModelReference.resolve(p.string("noisy") ?? "", key: "noisy", setup: setup)
-        bootstrapped = try StageModelReference.resolve(p.string("bootstrapped") ?? "", key: "bootstrapped", setup: setup)
-        captioner = try StageModelReference.resolve(p.string("captioner") ?? "", key: "captioner", setup: setup)
+        noisy = try StageModelReference.resolve(p[Keys.noisy], key: "noisy", setup: setup)
+        bootstrapped = try StageModelReference.resolve(p[Keys.bootstrapped], key: "bootstrapped", setup: setup)
+        captioner = try StageModelReference.resolve(p[Keys.captioner], key: "captioner", setup: setup)
     }
 
     /// The keys of results.json, in order.
@@ -51,8 +56,8 @@ final class EvaluateStage: DatasetStage {
     func run(_ context: DatasetContext) throws -> String {
         let started = Date()
         let p = context.parameters
-        setEngineThreads(p.int("threads") ?? context.threads)
-        let test = try TestSplit(path: p.string("test") ?? "", limit: p.int("max_images") ?? 0)
+        setEngineThreads(p[Keys.threads] ?? context.threads)
+        let test = try TestSplit(path: p[Keys.test], limit: p[Keys.maxImages])
         context.logger.info("\(context.name): \(test.images.count) test images, \(test.texts.count) texts")
         let tokenizer = try BertTokenizer.bundled()
         let noisyRecall = try test.retrieval(model: BlipRetrievalModel(folder: URL(fileURLWithPath: noisy)), tokenizer: tokenizer)
@@ -60,11 +65,11 @@ final class EvaluateStage: DatasetStage {
         let i2t = RecallDifference.paired(first: noisyRecall.imageHits(at: 1), second: bootRecall.imageHits(at: 1))
         let t2i = RecallDifference.paired(first: noisyRecall.textHits(at: 1), second: bootRecall.textHits(at: 1))
         let model = try BlipCaptioningModel(folder: URL(fileURLWithPath: captioner))
-        let candidates = try test.captions(model: model, tokenizer: tokenizer, prompt: p.string("prompt") ?? "",
-                                       maxLength: p.int("max_length") ?? 30, minLength: p.int("min_length") ?? 5)
+        let candidates = try test.captions(model: model, tokenizer: tokenizer, prompt: p[Keys.prompt],
+                                       maxLength: p[Keys.maxLength], minLength: p[Keys.minLength])
         let bleu = BLEU.corpus(candidates: candidates, references: test.references)
         let cider = CIDEr.compute(candidates: candidates, references: test.references)
-        let filter = try FilterOutcome(context, labels: p.string("noise_labels") ?? "")
+        let filter = try FilterOutcome(context, labels: p[Keys.noiseLabels])
 
         let previous = context.runLog.reduce(0) { $0 + $1.seconds }
         let values: [String: Double] = [

@@ -33,14 +33,14 @@ struct FilterOutcome {
         }
         var dropped: [Bool] = [], droppedAtHalf: [Bool] = [], kinds: [String] = [], changes: [String] = []
         var syntheticDropped = 0, syntheticTotal = 0
-        var calibratedReason: String?
+        var recorded: FilterThreshold?
         for catalog in context.catalogs {
             try catalog.read { session in
                 let decisions = try session.decisions(fingerprint: filter.fingerprint)
+                if recorded == nil { recorded = try session.filterThreshold(fingerprint: filter.fingerprint) }
                 var keys: [Int64: String] = [:]
                 for t in try session.textsOfSamples(passing: filter.requirement, syntheticFingerprint: synthetic) {
                     guard let d = decisions[t.id] else { continue }
-                    if calibratedReason == nil, d.reason.hasSuffix("(calibrated)") { calibratedReason = d.reason }
                     if t.origin == "synthetic" {
                         syntheticTotal += 1
                         if !d.kept { syntheticDropped += 1 }
@@ -50,19 +50,15 @@ struct FilterOutcome {
                         guard let kind = kindOf[key] else { continue }
                         changes.append(changeOf[key] ?? kind)
                         dropped.append(!d.kept)
-                        droppedAtHalf.append((d.itmProbability ?? 1) < 0.5)
+                        droppedAtHalf.append((d.itmProbability ?? 1) < FilterStage.blipThreshold)
                         kinds.append(kind)
                     }
                 }
             }
         }
-        if let calibrated = FilterCalibrationRecord.threshold(workspace: context.workspace, stage: filter.name,
-                                                             fingerprint: filter.fingerprint, reasons: calibratedReason.map { [$0] } ?? []) {
-            (threshold, thresholdOrigin) = calibrated
-        } else {
-            threshold = context.pipeline.stage(filter.name)?.parameters.double("threshold") ?? 0.5
-            thresholdOrigin = "fixed"
-        }
+        guard let recorded else { throw StageFailure("config", "the filter `\(filter.name)` recorded no threshold: it decided nothing") }
+        threshold = recorded.value
+        thresholdOrigin = recorded.origin == .fixed ? "fixed" : recorded.summary
         detection = Detection.evaluate(dropped: dropped, kinds: kinds)
         detectionAtBLIPThreshold = Detection.evaluate(dropped: droppedAtHalf, kinds: kinds)
         detectionByChange = Detection.evaluate(dropped: dropped, kinds: changes)

@@ -17,27 +17,31 @@ final class ExportStage: DatasetStage {
     let releasedJSON: Bool
     let durable: Bool
 
+    /// The stage's parameters, each declared once.
+    enum Keys {
+        static let samplesPerShard = StageParameter("samples_per_shard", .int(1...10_000_000), default: 10_000, help: "image-text pairs per WebDataset tar")
+        static let image = StageParameter("image", .choice(["original", "resized"]), default: "original", help: "the fetched bytes, or decode's resized copy")
+        static let webdataset = StageParameter("webdataset", .bool, default: true, help: "write WebDataset shards")
+        static let blipPretrainJson = StageParameter("blip_pretrain_json", .bool, default: true, help: "write BLIP's pretrain json ({image, caption})")
+        static let blipReleasedJson = StageParameter("blip_released_json", .bool, default: true, help: "write BLIP's released format ({url, caption}, web images)")
+        static let fsync = StageParameter("fsync", .bool, default: true, affectsResults: false, help: "flush every file to disk before it is renamed into place")
+
+        static let all = [samplesPerShard.spec, image.spec, webdataset.spec, blipPretrainJson.spec, blipReleasedJson.spec, fsync.spec]
+    }
+
     static let type = StageType(
         name: "export", kind: .wholeDataset, summary: "WebDataset shards and BLIP json of the assembled set.",
-        parameters: [
-            ParameterSpec("samples_per_shard", .int(1...10_000_000), default: .int(10_000)),
-            ParameterSpec("image", .choice(["original", "resized"]), default: .string("original"),
-                          help: "the fetched bytes, or decode's resized copy"),
-            ParameterSpec("webdataset", .bool, default: .bool(true)),
-            ParameterSpec("blip_pretrain_json", .bool, default: .bool(true)),
-            ParameterSpec("blip_released_json", .bool, default: .bool(true)),
-            ParameterSpec("fsync", .bool, default: .bool(true), affectsResults: false),
-        ],
+        parameters: Keys.all,
         requires: ["assemble"],
         make: { setup in ExportStage(setup.parameters) })
 
     init(_ p: StageParameters) {
-        samplesPerShard = p.int("samples_per_shard") ?? 10_000
-        useResized = p.string("image") == "resized"
-        webdataset = p.bool("webdataset") ?? true
-        pretrainJSON = p.bool("blip_pretrain_json") ?? true
-        releasedJSON = p.bool("blip_released_json") ?? true
-        durable = p.bool("fsync") ?? true
+        samplesPerShard = p[Keys.samplesPerShard]
+        useResized = p[Keys.image] == "resized"
+        webdataset = p[Keys.webdataset]
+        pretrainJSON = p[Keys.blipPretrainJson]
+        releasedJSON = p[Keys.blipReleasedJson]
+        durable = p[Keys.fsync]
     }
 
     func run(_ context: DatasetContext) throws -> String {

@@ -11,37 +11,41 @@ final class FetchStage: StreamingSampleStage {
     let options: FetchOptions
     let durable: Bool
 
+    /// The stage's parameters, each declared once.
+    enum Keys {
+        static let maxInFlight = StageParameter("max_in_flight", .int(1...10_000), default: 256, affectsResults: false, help: "transfers at once")
+        static let perHost = StageParameter("per_host", .int(1...1000), default: 8, affectsResults: false, help: "transfers at once per host")
+        static let timeout = StageParameter("timeout", .double(0.1...3600), default: 30.0, affectsResults: false, help: "seconds a transfer may take in all")
+        static let connectTimeout = StageParameter("connect_timeout", .double(0.1...600), default: 10.0, affectsResults: false, help: "seconds to connect")
+        static let retries = StageParameter("retries", .int(0...20), default: 2, affectsResults: false, help: "retries of a transient failure (with back-off)")
+        static let maxBytes = StageParameter("max_bytes", .int(1...(1 << 34)), default: 20 * 1024 * 1024, help: "largest body accepted, in MiB")
+        static let allowPrivate = StageParameter("allow_private", .bool, default: false, help: "allow private and loopback addresses (off for web sources)")
+        static let robots = StageParameter("robots", .bool, default: true, help: "honour X-Robots-Tag noai / noimageai")
+        static let userAgent = StageParameter<String?>.optional("user_agent", .string, affectsResults: false, help: "User-Agent header (default: capfilt's, with its URL)")
+        static let fsync = StageParameter("fsync", .bool, default: true, affectsResults: false, help: "flush every image to disk before it is recorded")
+
+        static let all = [maxInFlight.spec, perHost.spec, timeout.spec, connectTimeout.spec, retries.spec, maxBytes.spec, allowPrivate.spec, robots.spec, userAgent.spec, fsync.spec]
+    }
+
     static let type = StageType(
         name: "fetch", kind: .perSample, summary: "Download images into the blob store.",
-        parameters: [
-            ParameterSpec("max_in_flight", .int(1...10_000), default: .int(256), affectsResults: false),
-            ParameterSpec("per_host", .int(1...1000), default: .int(8), affectsResults: false),
-            ParameterSpec("timeout", .double(0.1...3600), default: .double(30), affectsResults: false),
-            ParameterSpec("connect_timeout", .double(0.1...600), default: .double(10), affectsResults: false),
-            ParameterSpec("retries", .int(0...20), default: .int(2), affectsResults: false),
-            ParameterSpec("max_bytes", .int(1...(1 << 34)), default: .int(20 * 1024 * 1024)),
-            ParameterSpec("allow_private", .bool, default: .bool(false),
-                          help: "allow private and loopback addresses (off for web sources)"),
-            ParameterSpec("robots", .bool, default: .bool(true), help: "honour X-Robots-Tag noai / noimageai"),
-            ParameterSpec("user_agent", .string, optional: true, affectsResults: false),
-            ParameterSpec("fsync", .bool, default: .bool(true), affectsResults: false),
-        ],
+        parameters: Keys.all,
         requires: ["ingest"],
         make: { setup in FetchStage(setup.parameters) })
 
     init(_ p: StageParameters) {
         var o = FetchOptions()
-        o.maxInFlight = p.int("max_in_flight") ?? 256
-        o.maxPerHost = p.int("per_host") ?? 8
-        o.totalTimeout = p.double("timeout") ?? 30
-        o.connectTimeout = min(p.double("connect_timeout") ?? 10, o.totalTimeout)
-        o.retry.maxRetries = p.int("retries") ?? 2
-        o.maxBodyBytes = p.int("max_bytes") ?? 20 * 1024 * 1024
-        o.addresses = (p.bool("allow_private") ?? false) ? .allowAll : AddressPolicy()
-        o.robots.enabled = p.bool("robots") ?? true
-        if let ua = p.string("user_agent") { o.userAgent = ua }
+        o.maxInFlight = p[Keys.maxInFlight]
+        o.maxPerHost = p[Keys.perHost]
+        o.totalTimeout = p[Keys.timeout]
+        o.connectTimeout = min(p[Keys.connectTimeout], o.totalTimeout)
+        o.retry.maxRetries = p[Keys.retries]
+        o.maxBodyBytes = p[Keys.maxBytes] * 1024 * 1024
+        o.addresses = (p[Keys.allowPrivate]) ? .allowAll : AddressPolicy()
+        o.robots.enabled = p[Keys.robots]
+        if let ua = p[Keys.userAgent] { o.userAgent = ua }
         options = o
-        durable = p.bool("fsync") ?? true
+        durable = p[Keys.fsync]
     }
 
     func run(pending: PendingSamples, context: StageContext, commit: BatchCommitter) throws {

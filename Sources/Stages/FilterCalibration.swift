@@ -15,6 +15,9 @@ import Tensor
 ///   `f1`, the threshold whose drops best find the mismatches (the highest F1 of precision and
 ///   recall of "dropped = mismatch"). It weighs both errors at the noise level actually met.
 struct FilterCalibration {
+    /// `calibrate_rule`'s words.
+    enum RuleName: String, CaseIterable, Sendable { case keep, f1 }
+
     enum Rule: Equatable {
         case keep(Double)
         case f1
@@ -22,8 +25,8 @@ struct FilterCalibration {
         /// `calibrate_rule`'s value.
         var name: String {
             switch self {
-            case .keep: return "keep"
-            case .f1: return "f1"
+            case .keep: return RuleName.keep.rawValue
+            case .f1: return RuleName.f1.rawValue
             }
         }
 

@@ -23,65 +23,86 @@ final class FilterStage: SampleStage {
     let scoreSettings: [String]
     let precision: Precision
     /// `rule` nil: f1 for an audited list, keep otherwise.
-    let calibration: (path: String, imageRoot: String?, rule: String?, keep: Double)?
-    private var calibratedThreshold: Double?
+    let calibration: (path: String, imageRoot: String?, rule: FilterCalibration.RuleName?, keep: Double)?
+    private var calibratedThreshold: FilterThreshold?
     private var scoreFingerprintCache: String?
     private var loaded: ITMScorer?
 
+    /// BLIP's threshold: a text whose ITM match probability is below it is dropped.
+    static let blipThreshold = 0.5
+
+    /// The filter's parameters, each declared once.
+    enum Keys {
+        static let model = StageModelReference.model(help: "a BlipForImageTextRetrieval folder")
+        static let modelFrom = StageModelReference.modelFrom
+        static let threshold = StageParameter("threshold", .double(0...1), default: blipThreshold,
+                                              help: "ITM probability below which a text is dropped (BLIP: 0.5)",
+                                              appliesWhen: .absent(calibrateOn))
+        static let calibrateOn = StageParameter<String?>.optional(
+            "calibrate_on", .path(mustExist: true),
+            help: "held-out pairs that choose the threshold instead of `threshold`: human captions (Karpathy/BLIP json list or COCO captions json) or an audited json list whose entries carry \"match\": true|false")
+        static let calibrateImageRoot = StageParameter<String?>.optional(
+            "calibrate_image_root", .path(mustExist: true), help: "image folder of a COCO calibrate_on file",
+            appliesWhen: .given(calibrateOn))
+        static let calibrateRule = StageParameter<FilterCalibration.RuleName?>.optional(
+            "calibrate_rule", choices: FilterCalibration.RuleName.self,
+            help: "keep: the ITM probability that calibrate_keep of the matching pairs reach; f1: the threshold whose drops best find the mismatched pairs (needs match labels). Default: f1 for an audited list, keep otherwise",
+            appliesWhen: .given(calibrateOn))
+        static let calibrateKeep = StageParameter(
+            "calibrate_keep", .double(0.5...1), default: 0.95, help: "share of the matching pairs the keep rule keeps",
+            appliesWhen: .given(calibrateOn) && ParameterCondition("when `calibrate_rule` is not f1") { $0[calibrateRule] != .f1 })
+        static let firstToken = StageParameter<ITMFirstToken?>.optional(
+            "first_token", choices: ITMFirstToken.self,
+            help: "first token of the grounded encoder: cls (how Hugging Face's converted checkpoints are used; the default with `model`) or enc (BLIP's code and capfilt's training; the default with `model_from`)")
+        static let preCaption = StageParameter("pre_caption", .bool, default: true, help: "clean texts as BLIP's pre_caption")
+        static let maxWords = StageParameter("max_words", .int(1...512), default: 50, help: "words kept by the cleaning",
+                                             appliesWhen: .when(preCaption, in: [true], "true"))
+        static let maxTokens = StageParameter("max_tokens", .int(2...512), default: 35, help: "tokens the text encoder reads")
+        static let batchSize = StageParameter("batch_size", .int(1...4096), default: 16, affectsResults: false,
+                                              help: "images scored together (their texts in one pass)")
+        static let precision = StageParameter<Precision?>.optional(
+            "precision", choices: Precision.self, help: "weight format, fp32 when absent; bf16 halves the model's memory")
+
+        static let all = [model.spec, modelFrom.spec, threshold.spec, calibrateOn.spec, calibrateImageRoot.spec,
+                          calibrateRule.spec, calibrateKeep.spec, firstToken.spec, preCaption.spec, maxWords.spec,
+                          maxTokens.spec, batchSize.spec, precision.spec]
+    }
+
     static let type = StageType(
         name: "filter", kind: .perSample, summary: "ITM filter of web and synthetic texts.",
-        parameters: [
-            ParameterSpec("model", .path(mustExist: true), optional: true, help: "a BlipForImageTextRetrieval folder"),
-            ParameterSpec("model_from", .string, optional: true,
-                          help: "instead of model: a training stage's output, STAGE or STAGE/SUBFOLDER"),
-            ParameterSpec("threshold", .double(0...1), default: .double(0.5)),
-            ParameterSpec("calibrate_on", .path(mustExist: true), optional: true,
-                          help: "held-out pairs that choose the threshold instead of `threshold`: human captions (Karpathy/BLIP json list or COCO captions json) or an audited json list whose entries carry \"match\": true|false"),
-            ParameterSpec("calibrate_image_root", .path(mustExist: true), optional: true, help: "image folder of a COCO calibrate_on file"),
-            ParameterSpec("calibrate_rule", .choice(["keep", "f1"]), optional: true,
-                          help: "keep: the ITM probability that calibrate_keep of the matching pairs reach; f1: the threshold whose drops best find the mismatched pairs (needs match labels). Default: f1 for an audited list, keep otherwise"),
-            ParameterSpec("calibrate_keep", .double(0.5...1), default: .double(0.95), help: "share of the matching pairs the keep rule keeps"),
-            ParameterSpec("first_token", .choice(["cls", "enc"]), optional: true,
-                          help: "first token of the grounded encoder: cls (how Hugging Face's converted checkpoints are used; the default with `model`) or enc (BLIP's code and capfilt's training; the default with `model_from`)"),
-            ParameterSpec("pre_caption", .bool, default: .bool(true), help: "clean texts as BLIP's pre_caption"),
-            ParameterSpec("max_words", .int(1...512), default: .int(50)),
-            ParameterSpec("max_tokens", .int(2...512), default: .int(35)),
-            ParameterSpec("batch_size", .int(1...4096), default: .int(16), affectsResults: false),
-            ParameterSpec("precision", .choice(Precision.allCases.map(\.rawValue)), optional: true,
-                          help: "weight format, fp32 when absent; bf16 halves the model's memory"),
-        ],
+        parameters: Keys.all,
         requires: ["decode"],
         fingerprintInputs: { p in
-            try StageModelReference.fingerprintInputs(p) + (try p.string("calibrate_on").map { ["calibration=" + (try FileDigest.sha256(path: $0))] } ?? [])
+            try StageModelReference.fingerprintInputs(p) + (try p[Keys.calibrateOn].map { ["calibration=" + (try FileDigest.sha256(path: $0))] } ?? [])
         },
         make: { setup in try FilterStage(setup.parameters, folder: try StageModelReference.modelFolder(setup)) })
 
     init(_ p: StageParameters, folder: String) throws {
         self.folder = folder
-        batchSize = p.int("batch_size") ?? 16
-        threshold = p.double("threshold") ?? 0.5
+        batchSize = p[Keys.batchSize]
+        threshold = p[Keys.threshold]
         // A model capfilt trained saw [ENC] first in every ITM pair; scoring it with [CLS] gives
         // near-arbitrary probabilities, so the default follows where the model comes from.
-        firstToken = ITMFirstToken(rawValue: p.string("first_token") ?? (p.string("model_from") != nil ? "enc" : "cls")) ?? .cls
-        clean = p.bool("pre_caption") ?? true
-        maxWords = p.int("max_words") ?? 50
-        maxTokens = p.int("max_tokens") ?? 35
-        precision = Precision(rawValue: p.string("precision") ?? "fp32") ?? .fp32
+        firstToken = p[Keys.firstToken] ?? (p[Keys.modelFrom] != nil ? .enc : .cls)
+        clean = p[Keys.preCaption]
+        maxWords = p[Keys.maxWords]
+        maxTokens = p[Keys.maxTokens]
+        precision = p[Keys.precision] ?? .fp32
         // Scores from fp32 weights keep their old fingerprint; bf16 scores are their own.
         scoreSettings = ["\(firstToken)", "\(clean)", "\(maxWords)", "\(maxTokens)"] + (precision == .fp32 ? [] : [precision.rawValue])
-        calibration = p.string("calibrate_on").map {
-            ($0, p.string("calibrate_image_root"), p.string("calibrate_rule"), p.double("calibrate_keep") ?? 0.95)
-        }
+        calibration = p[Keys.calibrateOn].map { ($0, p[Keys.calibrateImageRoot], p[Keys.calibrateRule], p[Keys.calibrateKeep]) }
     }
 
     /// BLIP's fixed threshold, or the one calibrated on held-out pairs (computed once per run).
-    private func effectiveThreshold(context: StageContext) throws -> Double {
-        guard let calibration else { return threshold }
+    private func effectiveThreshold(context: StageContext) throws -> FilterThreshold {
+        guard let calibration else { return FilterThreshold(value: threshold, origin: .fixed) }
         if let t = calibratedThreshold { return t }
         let scorer = try load(threads: context.threads)
         let pairs = try FilterCalibration(path: calibration.path, imageRoot: calibration.imageRoot)
-        let rule: FilterCalibration.Rule = (calibration.rule ?? (pairs.labelled ? "f1" : "keep")) == "f1" ? .f1 : .keep(calibration.keep)
+        let rule: FilterCalibration.Rule = (calibration.rule ?? (pairs.labelled ? .f1 : .keep)) == .f1 ? .f1 : .keep(calibration.keep)
         let result = try pairs.threshold(rule: rule, scorer: scorer, batchImages: max(1, batchSize))
+        let chosen = FilterThreshold(value: result.threshold, origin: .calibrated, rule: rule.name, keepShare: rule.keepShare,
+                                     pairs: result.pairs, precision: result.precision, recall: result.recall, file: calibration.path)
         let threshold = String(format: "%.4f", result.threshold)
         switch rule {
         case .keep(let keep):
@@ -89,12 +110,8 @@ final class FilterStage: SampleStage {
         case .f1:
             context.logger.info("\(context.name): threshold \(threshold) has the best F1 on \(result.pairs) audited pairs: precision \(String(format: "%.3f", result.precision ?? 0)), recall \(String(format: "%.3f", result.recall ?? 0)) (\(calibration.path))")
         }
-        try FilterCalibrationRecord(
-            fingerprint: context.fingerprint, rule: rule.name, keep: rule.keepShare, threshold: result.threshold,
-            pairs: result.pairs, precision: result.precision, recall: result.recall, file: calibration.path
-        ).write(workspace: context.workspace, stage: context.name)
-        calibratedThreshold = result.threshold
-        return result.threshold
+        calibratedThreshold = chosen
+        return chosen
     }
 
     /// Computed on first use: a `model_from` folder is written by an earlier stage of the run.
@@ -140,8 +157,9 @@ final class FilterStage: SampleStage {
             }
         }
         let all = cached.merging(fresh.map { ($0.textID, $0) }) { a, _ in a }
-        let threshold = try effectiveThreshold(context: context)
-        let calibrated = calibration == nil ? "" : " (calibrated)"
+        let chosen = try effectiveThreshold(context: context)
+        let threshold = chosen.value
+        let calibrated = chosen.origin == .calibrated ? " (calibrated)" : ""
         var decisions: [Decision] = []
         for s in samples where marks[s.id] == nil {
             for t in texts[s.id]! {
@@ -156,6 +174,7 @@ final class FilterStage: SampleStage {
         let model = folder, fingerprint = context.fingerprint
         return StageBatch(marks: samples.map { marks[$0.id]! }) { session in
             for s in fresh { try session.insertScore(s, fingerprint: scoreFingerprint, model: model) }
+            try session.recordFilterThreshold(chosen, fingerprint: fingerprint)
             for d in decisions { try session.recordDecision(d, fingerprint: fingerprint) }
         }
     }

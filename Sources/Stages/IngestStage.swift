@@ -21,39 +21,48 @@ final class IngestStage: SourceStage {
     /// Stages that judge a sample's texts: a sample that gains captions is offered to them again.
     let textStages: [String]
 
-    static let manifestKeys: [ParameterSpec] = [
-        ParameterSpec("path", .path(mustExist: true), help: "the manifest file (or folder, for vg / sbu)"),
-        ParameterSpec("format", .choice(["auto"] + ManifestFormat.allCases.map(\.rawValue)), default: .string("auto")),
-        ParameterSpec("source", .string, optional: true, help: "source name (default: the format's)"),
-        ParameterSpec("image_root", .path(mustExist: true), optional: true),
-        ParameterSpec("companion", .path(mustExist: true), optional: true),
-        ParameterSpec("url_col", .string, optional: true),
-        ParameterSpec("caption_col", .string, optional: true),
-        ParameterSpec("origin", .choice(["human", "web"]), optional: true),
-        ParameterSpec("key_prefix", .string, default: .string("")),
-    ]
+    /// The keys of one item of `manifests`, each declared once.
+    enum ManifestKeys {
+        static let path = StageParameter<String>.required("path", .path(mustExist: true), help: "the manifest file (or folder, for vg / sbu)")
+        static let format = StageParameter("format", .choice(["auto"] + ManifestFormat.allCases.map(\.rawValue)), default: "auto", help: "the manifest format; auto: detected from the file")
+        static let source = StageParameter<String?>.optional("source", .string, help: "source name (default: the format's)")
+        static let imageRoot = StageParameter<String?>.optional("image_root", .path(mustExist: true), help: "folder of the images of a local manifest (COCO, Karpathy, VG)")
+        static let companion = StageParameter<String?>.optional("companion", .path(mustExist: true), help: "a second file a format needs (e.g. VG's image data)")
+        static let urlCol = StageParameter<String?>.optional("url_col", .string, help: "column holding the URL (csv / tsv / jsonl / parquet)")
+        static let captionCol = StageParameter<String?>.optional("caption_col", .string, help: "column holding the caption (csv / tsv / jsonl / parquet)")
+        static let origin = StageParameter<SampleOrigin?>.optional("origin", choices: SampleOrigin.self, help: "override the format's origin (human for curated captions, web for alt-text)")
+        static let keyPrefix = StageParameter("key_prefix", .string, default: "", help: "prefix of every sample key")
+
+        static let all = [path.spec, format.spec, source.spec, imageRoot.spec, companion.spec, urlCol.spec, captionCol.spec,
+                          origin.spec, keyPrefix.spec]
+    }
+
+    /// The stage's parameters, each declared once.
+    enum Keys {
+        static let manifests = StageParameter<[ParameterValue]>.required("manifests", .list(.object(ManifestKeys.all)), help: "the manifests to read, one source each")
+        static let batchSize = StageParameter("batch_size", .int(1...1_000_000), default: 2000, affectsResults: false, help: "rows per transaction")
+
+        static let all = [manifests.spec, batchSize.spec]
+    }
 
     static let type = StageType(
         name: "ingest", kind: .source, summary: "Read manifests into the catalog.",
-        parameters: [
-            ParameterSpec("manifests", .list(.object(manifestKeys))),
-            ParameterSpec("batch_size", .int(1...1_000_000), default: .int(2000), affectsResults: false),
-        ],
+        parameters: Keys.all,
         make: { setup in try IngestStage(setup) })
 
     init(_ setup: StageSetup) throws {
         var list: [Manifest] = []
         var names: Set<String> = []
-        for item in setup.parameters.list("manifests") {
-            let o = item.objectValue ?? [:]
-            let path = o["path"]?.stringValue ?? ""
-            let formatName = o["format"]?.stringValue ?? "auto"
+        for item in setup.parameters[Keys.manifests] {
+            let o = StageParameters(values: item.objectValue ?? [:], specs: ManifestKeys.all)
+            let path = o[ManifestKeys.path]
+            let formatName = o[ManifestKeys.format]
             let format = formatName == "auto" ? nil : ManifestFormat(name: formatName)
             var options = ManifestOptions(
-                source: o["source"]?.stringValue, imageRoot: o["image_root"]?.stringValue,
-                urlColumn: o["url_col"]?.stringValue, captionColumn: o["caption_col"]?.stringValue,
-                companionPath: o["companion"]?.stringValue, keyPrefix: o["key_prefix"]?.stringValue ?? "",
-                origin: o["origin"]?.stringValue.flatMap(SampleOrigin.init(rawValue:)))
+                source: o[ManifestKeys.source], imageRoot: o[ManifestKeys.imageRoot],
+                urlColumn: o[ManifestKeys.urlCol], captionColumn: o[ManifestKeys.captionCol],
+                companionPath: o[ManifestKeys.companion], keyPrefix: o[ManifestKeys.keyPrefix],
+                origin: o[ManifestKeys.origin])
             let detected = try format ?? ManifestFormat.detect(path: path, options: options)
             let source = options.source ?? detected.defaultSource
             options.source = source
@@ -64,7 +73,7 @@ final class IngestStage: SourceStage {
             list.append(Manifest(path: path, format: detected, options: options, source: source))
         }
         manifests = list
-        batchSize = setup.parameters.int("batch_size") ?? 2000
+        batchSize = setup.parameters[Keys.batchSize]
         textStages = setup.pipeline.stages.filter { $0.type.name == "filter" }.map(\.name)
     }
 

@@ -15,88 +15,51 @@ final class PretrainStage: DatasetStage {
     /// A pretrain_vision stage's folder, whose ViT the model starts from.
     let visionFolder: String?
 
-    static let sizeParameters: [ParameterSpec] = [
-        ParameterSpec("vision_width", .int(8...4096), default: .int(64)),
-        ParameterSpec("vision_layers", .int(1...48), default: .int(2)),
-        ParameterSpec("text_width", .int(8...4096), default: .int(64)),
-        ParameterSpec("text_layers", .int(1...48), default: .int(2)),
-        ParameterSpec("heads", .int(1...64), default: .int(4)),
-        ParameterSpec("image_size", .int(8...1024), default: .int(64)),
-        ParameterSpec("patch_size", .int(2...64), default: .int(8)),
-        ParameterSpec("embed_dim", .int(8...4096), default: .int(64)),
-        ParameterSpec("init_std", .double(0.000_001...1), default: .double(0.02)),
-    ]
-
-    /// What every training stage takes besides the model.
-    static let runParameters: [ParameterSpec] = [
-        ParameterSpec("steps", .int(1...10_000_000), default: .int(1000)),
-        ParameterSpec("batch_size", .int(1...4096), default: .int(32)),
-        ParameterSpec("lr", .double(0...1), default: .double(0.001)),
-        ParameterSpec("warmup", .int(0...10_000_000), default: .int(100)),
-        ParameterSpec("weight_decay", .double(0...1), default: .double(0.05)),
-        ParameterSpec("alpha", .double(0...1), default: .double(0.4), help: "momentum distillation weight"),
-        ParameterSpec("queue_size", .int(1...1_000_000), default: .int(1024), help: "a multiple of batch_size"),
-        ParameterSpec("momentum", .double(0...1), default: .double(0.995),
-                      help: "momentum encoders' EMA factor (BLIP: 0.995); 0 makes them copies of the online model"),
-        ParameterSpec("temperature", .double(0.001...0.5), default: .double(0.07), help: "ITC temperature at the start (BLIP: 0.07)"),
-        ParameterSpec("learn_temperature", .bool, default: .bool(true),
-                      help: "BLIP learns it (clamped to 0.001...0.5); false keeps it fixed, see docs/demo-results.md"),
-        ParameterSpec("max_tokens", .int(4...512), default: .int(30)),
-        // Padding tokens are masked out of attention and carry no loss, so both give the same
-        // losses up to float rounding (like `threads`); longest skips work on padding rows.
-        ParameterSpec("padding", .choice(["longest", "max_length"]), default: .string("longest"), affectsResults: false,
-                      help: "longest pads each batch to its longest text; max_length pads every text to max_tokens, as BLIP does"),
-        ParameterSpec("seed", .int(0...Int.max), default: .int(0)),
-        ParameterSpec("augment", .choice(["none", "blip"]), default: .string("none"),
-                      help: "blip: RandomResizedCrop, flips and RandAugment; none keeps positions and colours, which the demo's captions name"),
-        ParameterSpec("threads", .int(1...1024), optional: true, affectsResults: false),
-    ]
-
     /// The training transform: BLIP's, or just the resize and normalisation.
     static func transform(_ p: StageParameters, size: Int, pretraining: Bool) -> BlipTrainTransform {
-        if p.string("augment") == "blip" { return BlipTrainTransform(size: size, scale: pretraining ? (0.2, 1) : (0.5, 1)) }
+        if p[TrainingKeys.augment] == "blip" { return BlipTrainTransform(size: size, scale: pretraining ? (0.2, 1) : (0.5, 1)) }
         return BlipTrainTransform(size: size, scale: (1, 1), ratio: (1, 1), flip: false, randAugment: nil)
+    }
+
+    /// The stage's own parameters, each declared once (the model and run settings are `TrainingKeys`).
+    enum Keys {
+        static let data = StageParameter("data", .choice(["catalog", "export", "annotations"]), default: "catalog", help: "catalog: every decoded sample's manifest texts; export: the export stage's blip_pretrain.json; annotations: the BLIP json list named by `annotations`")
+        static let annotations = StageParameter<String?>.optional("annotations", .path(mustExist: true), help: "with data: annotations, a BLIP json list ({image, caption}) outside the catalog")
+        static let imageRoot = StageParameter<String?>.optional("image_root", .path(mustExist: true), help: "folder the annotations' relative image paths are resolved against (default: the file's folder)")
+        static let origins = StageParameter("origins", .list(.choice(["web", "human"])), default: ["web", "human"], help: "with data: catalog, which texts")
+        static let itcWeight = StageParameter("itc_weight", .double(0...100), default: 1.0, help: "weight of the ITC loss (BLIP: 1)")
+        static let itmWeight = StageParameter("itm_weight", .double(0...100), default: 1.0, help: "weight of the ITM loss (BLIP: 1)")
+        static let lmWeight = StageParameter("lm_weight", .double(0...100), default: 1.0, help: "weight of the LM loss (BLIP: 1)")
+        static let initialModel = StageParameter<String?>.optional("init", .path(mustExist: true), help: "start from a BlipForImageTextRetrieval folder")
+        static let initFrom = StageParameter<String?>.optional("init_from", .string, help: "start from another training stage's retrieval folder")
+        static let initVisionFrom = StageParameter<String?>.optional("init_vision_from", .string, help: "a pretrain_vision stage: the ViT starts from its classifier (BLIP starts from an ImageNet ViT), the rest at random")
+
+        static let all = [data.spec, annotations.spec, imageRoot.spec, origins.spec, itcWeight.spec, itmWeight.spec, lmWeight.spec, initialModel.spec, initFrom.spec, initVisionFrom.spec]
     }
 
     static let type = StageType(
         name: "pretrain", kind: .wholeDataset, summary: "Pre-train a MED (ITC + ITM + LM) on catalog or exported pairs.",
-        parameters: sizeParameters + runParameters + [
-            ParameterSpec("data", .choice(["catalog", "export", "annotations"]), default: .string("catalog"),
-                          help: "catalog: every decoded sample's manifest texts; export: the export stage's blip_pretrain.json; annotations: the BLIP json list named by `annotations`"),
-            ParameterSpec("annotations", .path(mustExist: true), optional: true,
-                          help: "with data: annotations, a BLIP json list ({image, caption}) outside the catalog"),
-            ParameterSpec("image_root", .path(mustExist: true), optional: true,
-                          help: "folder the annotations' relative image paths are resolved against (default: the file's folder)"),
-            ParameterSpec("origins", .list(.choice(["web", "human"])), default: .list([.string("web"), .string("human")]),
-                          help: "with data: catalog, which texts"),
-            ParameterSpec("itc_weight", .double(0...100), default: .double(1), help: "weight of the ITC loss (BLIP: 1)"),
-            ParameterSpec("itm_weight", .double(0...100), default: .double(1), help: "weight of the ITM loss (BLIP: 1)"),
-            ParameterSpec("lm_weight", .double(0...100), default: .double(1), help: "weight of the LM loss (BLIP: 1)"),
-            ParameterSpec("init", .path(mustExist: true), optional: true, help: "start from a BlipForImageTextRetrieval folder"),
-            ParameterSpec("init_from", .string, optional: true, help: "start from another training stage's retrieval folder"),
-            ParameterSpec("init_vision_from", .string, optional: true,
-                          help: "a pretrain_vision stage: the ViT starts from its classifier (BLIP starts from an ImageNet ViT), the rest at random"),
-        ],
+        parameters: TrainingKeys.sizeParameters + TrainingKeys.runParameters + Keys.all,
         fingerprintInputs: { p in
-            try (p.string("init").map { try modelDigest(folder: $0) } ?? [])
-                + (try p.string("annotations").map { ["annotations=" + (try FileDigest.sha256(path: $0))] } ?? [])
+            try (p[Keys.initialModel].map { try modelDigest(folder: $0) } ?? [])
+                + (try p[Keys.annotations].map { ["annotations=" + (try FileDigest.sha256(path: $0))] } ?? [])
         },
         make: { setup in try PretrainStage(setup) })
 
     init(_ setup: StageSetup) throws {
         self.setup = setup
         let p = setup.parameters
-        if p.string("init") != nil && p.string("init_from") != nil {
+        if p[Keys.initialModel] != nil && p[Keys.initFrom] != nil {
             throw PipelineError(file: setup.pipeline.file, line: setup.definition.line, key: "stages.\(setup.definition.name)",
                                 "give at most one of `init` and `init_from`")
         }
-        initFolder = try p.string("init") ?? p.string("init_from").map { try StageModelReference.resolve($0, key: "init_from", setup: setup) }
-        if initFolder != nil && p.string("init_vision_from") != nil {
+        initFolder = try p[Keys.initialModel] ?? p[Keys.initFrom].map { try StageModelReference.resolve($0, key: "init_from", setup: setup) }
+        if initFolder != nil && p[Keys.initVisionFrom] != nil {
             throw PipelineError(file: setup.pipeline.file, line: setup.definition.line, key: "stages.\(setup.definition.name)",
                                 "`init_vision_from` starts a model from scratch: give it without `init` or `init_from`")
         }
-        visionFolder = try p.string("init_vision_from").map { try StageModelReference.resolve($0, key: "init_vision_from", setup: setup) }
-        let batch = p.int("batch_size") ?? 32, queue = p.int("queue_size") ?? 1024
+        visionFolder = try p[Keys.initVisionFrom].map { try StageModelReference.resolve($0, key: "init_vision_from", setup: setup) }
+        let batch = p[TrainingKeys.batchSize], queue = p[TrainingKeys.queueSize]
         guard queue % batch == 0 else {
             throw PipelineError(file: setup.pipeline.file, line: setup.definition.line, key: "stages.\(setup.definition.name).queue_size",
                                 "must be a multiple of batch_size (\(batch))")
@@ -105,26 +68,26 @@ final class PretrainStage: DatasetStage {
 
     /// The model sizes as a BLIP config (text vocabulary: the bundled BERT one).
     static func config(_ p: StageParameters) -> BlipConfig {
-        let vw = p.int("vision_width") ?? 64, tw = p.int("text_width") ?? 64, heads = p.int("heads") ?? 4
-        let vision = BlipVisionConfig(hiddenSize: vw, intermediateSize: 4 * vw, numHiddenLayers: p.int("vision_layers") ?? 2,
-                                      numAttentionHeads: heads, imageSize: p.int("image_size") ?? 64, patchSize: p.int("patch_size") ?? 8)
+        let vw = p[TrainingKeys.visionWidth], tw = p[TrainingKeys.textWidth], heads = p[TrainingKeys.heads]
+        let vision = BlipVisionConfig(hiddenSize: vw, intermediateSize: 4 * vw, numHiddenLayers: p[TrainingKeys.visionLayers],
+                                      numAttentionHeads: heads, imageSize: p[TrainingKeys.imageSize], patchSize: p[TrainingKeys.patchSize])
         let text = BlipTextConfig(vocabSize: 30524, hiddenSize: tw, encoderHiddenSize: vw, intermediateSize: 4 * tw,
-                                  numHiddenLayers: p.int("text_layers") ?? 2, numAttentionHeads: heads)
-        return BlipConfig(vision: vision, text: text, imageTextHiddenSize: p.int("embed_dim") ?? 64)
+                                  numHiddenLayers: p[TrainingKeys.textLayers], numAttentionHeads: heads)
+        return BlipConfig(vision: vision, text: text, imageTextHiddenSize: p[TrainingKeys.embedDim])
     }
 
     static func loop(_ p: StageParameters) -> StageTrainingLoop {
-        StageTrainingLoop(steps: p.int("steps") ?? 1000, learningRate: p.double("lr") ?? 0.001, warmupSteps: p.int("warmup") ?? 100,
-                          weightDecay: Float(p.double("weight_decay") ?? 0.05))
+        StageTrainingLoop(steps: p[TrainingKeys.steps], learningRate: p[TrainingKeys.lr], warmupSteps: p[TrainingKeys.warmup],
+                          weightDecay: Float(p[TrainingKeys.weightDecay]))
     }
 
     /// A retrieval-style model (ViT, shared text network, projections, ITM and LM heads) with
     /// BLIP's special tokens, initialised from `folder` or at random.
     static func pretrainingModel(_ p: StageParameters, from folder: String?, captioner: String?) throws -> BlipPretrainingModel {
-        let seed = UInt64(p.int("seed") ?? 0)
+        let seed = UInt64(p[TrainingKeys.seed])
         let config = try folder.map { try ModelFolder(URL(fileURLWithPath: $0)).config } ?? Self.config(p)
-        var settings = PretrainingConfig(queueSize: p.int("queue_size") ?? 1024)
-        settings.momentum = Float(p.double("momentum") ?? 0.995)
+        var settings = PretrainingConfig(queueSize: p[TrainingKeys.queueSize])
+        settings.momentum = Float(p[TrainingKeys.momentum])
         settings.encTokenID = BertTokenizer.encID
         settings.decTokenID = config.text.bosTokenID
         settings.padTokenID = config.text.padTokenID
@@ -136,19 +99,19 @@ final class PretrainStage: DatasetStage {
             try model.loadPretrained(retrieval: try ModelFolder(URL(fileURLWithPath: folder)).weights, captioner: captionerWeights)
             model.initializeQueues(seed: seed)
         } else {
-            model.initializeRandomly(seed: seed, std: Float(p.double("init_std") ?? 0.02))
+            model.initializeRandomly(seed: seed, std: Float(p[TrainingKeys.initStd]))
         }
-        model.temperature.value.fill(Float(p.double("temperature") ?? 0.07))
+        model.temperature.value.fill(Float(p[TrainingKeys.temperature]))
         return model
     }
 
     /// What the optimiser updates: every parameter, less the temperature when it is fixed.
     static func trainedParameters(_ model: BlipPretrainingModel, _ p: StageParameters) -> [Parameter] {
-        p.bool("learn_temperature") ?? true ? model.parameters : model.parameters.filter { $0 !== model.temperature }
+        p[TrainingKeys.learnTemperature] ? model.parameters : model.parameters.filter { $0 !== model.temperature }
     }
 
     static func checkEnough(_ pairs: [TrainingPair], _ p: StageParameters, _ context: DatasetContext) throws {
-        let batch = p.int("batch_size") ?? 32
+        let batch = p[TrainingKeys.batchSize]
         guard pairs.count >= batch else {
             throw StageFailure("no_data", "\(context.name): \(pairs.count) training pairs, fewer than batch_size \(batch)")
         }
@@ -156,10 +119,10 @@ final class PretrainStage: DatasetStage {
 
     func run(_ context: DatasetContext) throws -> String {
         let p = context.parameters
-        setEngineThreads(p.int("threads") ?? context.threads)
-        let origins = Set(p.list("origins").compactMap(\.stringValue))
-        let pairs = try StageTrainingData.pairs(context, data: p.string("data") ?? "catalog", origins: origins,
-                                                annotations: p.string("annotations"), imageRoot: p.string("image_root"))
+        setEngineThreads(p[TrainingKeys.threads] ?? context.threads)
+        let origins = Set(p[Keys.origins])
+        let pairs = try StageTrainingData.pairs(context, data: p[Keys.data], origins: origins,
+                                                annotations: p[Keys.annotations], imageRoot: p[Keys.imageRoot])
         try Self.checkEnough(pairs, p, context)
         let retrievalInit = initFolder.map { f in FileManager.default.fileExists(atPath: f + "/retrieval") ? f + "/retrieval" : f }
         let captionerInit = initFolder.map { f in (f as NSString).deletingLastPathComponent + "/captioner" }
@@ -168,16 +131,16 @@ final class PretrainStage: DatasetStage {
             try model.loadVision(from: try SafeTensorsFile(url: URL(fileURLWithPath: visionFolder + "/model.safetensors")))
             context.logger.info("\(context.name): ViT from \(visionFolder)")
         }
-        let seed = UInt64(p.int("seed") ?? 0)
-        var options = DataLoaderOptions(batchSize: p.int("batch_size") ?? 32, imageSize: model.config.vision.imageSize,
+        let seed = UInt64(p[TrainingKeys.seed])
+        var options = DataLoaderOptions(batchSize: p[TrainingKeys.batchSize], imageSize: model.config.vision.imageSize,
                                         pretraining: true, seed: seed)
         options.transform = Self.transform(p, size: model.config.vision.imageSize, pretraining: true)
-        options.maxTokens = p.int("max_tokens") ?? 30
-        options.padToMaxTokens = p.string("padding") == "max_length"
+        options.maxTokens = p[TrainingKeys.maxTokens]
+        options.padToMaxTokens = p[TrainingKeys.padding] == "max_length"
         let loader = TrainingDataLoader(pairs: pairs, tokenizer: try BertTokenizer.bundled(), options: options)
-        let alpha = Float(p.double("alpha") ?? 0.4)
-        let weights = LossWeights(itc: Float(p.double("itc_weight") ?? 1), itm: Float(p.double("itm_weight") ?? 1),
-                                  lm: Float(p.double("lm_weight") ?? 1))
+        let alpha = Float(p[TrainingKeys.alpha])
+        let weights = LossWeights(itc: Float(p[Keys.itcWeight]), itm: Float(p[Keys.itmWeight]),
+                                  lm: Float(p[Keys.lmWeight]))
         let perEpoch = loader.batchesPerEpoch
         context.logger.info("\(context.name): \(pairs.count) pairs, \(perEpoch) steps per epoch")
         let output = StageModelReference.folder(workdir: context.pipeline.workdir, stage: context.name)
@@ -190,6 +153,6 @@ final class PretrainStage: DatasetStage {
                            captionerFolder: folder.appendingPathComponent("captioner"))
         }
         return String(format: "{\"pairs\":%d,\"steps\":%d,\"itc\":%.4f,\"itm\":%.4f,\"lm\":%.4f}", pairs.count,
-                      p.int("steps") ?? 1000, final[0], final[1], final[2])
+                      p[TrainingKeys.steps], final[0], final[1], final[2])
     }
 }

@@ -11,21 +11,26 @@ import Training
 /// (`vision_model.*` under Hugging Face's names, `classifier.*`), `config.json` (a BLIP config
 /// whose vision_config is the classifier's), `classes.json` and `losses.jsonl`.
 final class PretrainVisionStage: DatasetStage {
+    /// The stage's parameters, each declared once.
+    enum Keys {
+        static let labels = StageParameter<String>.required("labels", .path(mustExist: true), help: "a json list of {\"image\", \"label\"}")
+        static let imageRoot = StageParameter<String?>.optional("image_root", .path(mustExist: true), help: "folder the relative image paths are resolved against (default: the file's folder)")
+
+        static let all = [labels.spec, imageRoot.spec]
+    }
+
     static let type = StageType(
         name: "pretrain_vision", kind: .wholeDataset,
         summary: "Pre-train the ViT as an image classifier on labelled images (BLIP's ImageNet start).",
-        parameters: [
-            ParameterSpec("labels", .path(mustExist: true), help: "a json list of {\"image\", \"label\"}"),
-            ParameterSpec("image_root", .path(mustExist: true), optional: true,
-                          help: "folder the relative image paths are resolved against (default: the file's folder)"),
-        ] + PretrainStage.sizeParameters.filter { visionSettings.contains($0.name) }
-          + PretrainStage.runParameters.filter { runSettings.contains($0.name) },
-        fingerprintInputs: { p in try p.string("labels").map { ["labels=" + (try FileDigest.sha256(path: $0))] } ?? [] },
+        parameters: Keys.all + visionSettings + runSettings,
+        fingerprintInputs: { p in ["labels=" + (try FileDigest.sha256(path: p[Keys.labels]))] },
         make: { _ in PretrainVisionStage() })
 
     /// The pretrain stage's settings that apply to the ViT alone (same names, defaults and checks).
-    static let visionSettings: Set = ["vision_width", "vision_layers", "heads", "image_size", "patch_size", "init_std"]
-    static let runSettings: Set = ["steps", "batch_size", "lr", "warmup", "weight_decay", "seed", "augment", "threads"]
+    static let visionSettings = [TrainingKeys.visionWidth.spec, TrainingKeys.visionLayers.spec, TrainingKeys.heads.spec,
+                                 TrainingKeys.imageSize.spec, TrainingKeys.patchSize.spec, TrainingKeys.initStd.spec]
+    static let runSettings = [TrainingKeys.steps.spec, TrainingKeys.batchSize.spec, TrainingKeys.lr.spec, TrainingKeys.warmup.spec,
+                              TrainingKeys.weightDecay.spec, TrainingKeys.seed.spec, TrainingKeys.augment.spec, TrainingKeys.threads.spec]
 
     /// The labelled images of a json list, with class indices in the sorted order of the labels.
     static func examples(path: String, imageRoot: String?) throws -> (pairs: [TrainingPair], classes: [String]) {
@@ -50,9 +55,9 @@ final class PretrainVisionStage: DatasetStage {
 
     func run(_ context: DatasetContext) throws -> String {
         let p = context.parameters
-        setEngineThreads(p.int("threads") ?? context.threads)
-        let (pairs, classes) = try Self.examples(path: p.string("labels")!, imageRoot: p.string("image_root"))
-        let batch = p.int("batch_size") ?? 32
+        setEngineThreads(p[TrainingKeys.threads] ?? context.threads)
+        let (pairs, classes) = try Self.examples(path: p[Keys.labels], imageRoot: p[Keys.imageRoot])
+        let batch = p[TrainingKeys.batchSize]
         guard pairs.count >= batch else {
             throw StageFailure("config", "\(context.name): \(pairs.count) labelled images, fewer than batch_size \(batch)")
         }
@@ -61,8 +66,8 @@ final class PretrainVisionStage: DatasetStage {
         config.architectures = ["BlipVisionModel"]
         let size = config.vision.imageSize
         let model = VisionClassifierTrainingModel(config: config.vision, classes: classes)
-        let seed = UInt64(p.int("seed") ?? 0)
-        model.initializeRandomly(seed: seed, std: Float(p.double("init_std") ?? 0.02))
+        let seed = UInt64(p[TrainingKeys.seed])
+        model.initializeRandomly(seed: seed, std: Float(p[TrainingKeys.initStd]))
         var options = DataLoaderOptions(batchSize: batch, imageSize: size, pretraining: true, seed: seed)
         options.transform = PretrainStage.transform(p, size: size, pretraining: true)
         let loader = TrainingDataLoader(pairs: pairs, tokenizer: try BertTokenizer.bundled(), options: options)

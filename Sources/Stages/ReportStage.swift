@@ -11,17 +11,22 @@ final class ReportStage: DatasetStage {
     let gridSize: Int
     let title: String?
 
+    /// The stage's parameters, each declared once.
+    enum Keys {
+        static let samples = StageParameter("samples", .int(0...10_000), default: 48, help: "images in the sample grid")
+        static let title = StageParameter<String?>.optional("title", .string, help: "page title (default: the dataset name)")
+
+        static let all = [samples.spec, title.spec]
+    }
+
     static let type = StageType(
         name: "report", kind: .wholeDataset, summary: "A self-contained HTML report of the run.",
-        parameters: [
-            ParameterSpec("samples", .int(0...10_000), default: .int(48), help: "images in the sample grid"),
-            ParameterSpec("title", .string, optional: true),
-        ],
+        parameters: Keys.all,
         make: { setup in ReportStage(setup.parameters) })
 
     init(_ p: StageParameters) {
-        gridSize = p.int("samples") ?? 48
-        title = p.string("title")
+        gridSize = p[Keys.samples]
+        title = p[Keys.title]
     }
 
     func run(_ context: DatasetContext) throws -> String {
@@ -67,11 +72,11 @@ final class ReportStage: DatasetStage {
         var grid: [SampleItem] = []
         var threshold: Double?
         if let filter = context.upstream(type: "filter") {
-            threshold = pipeline.stage(filter.name)?.parameters.double("threshold")
             let synthetic = context.upstream(type: "caption")?.fingerprint
             var scores: [String: [Double]] = [:]
             var kept: [String: Int] = [:], dropped: [String: Int] = [:]
             for c in context.catalogs {
+                if threshold == nil { threshold = try c.read { try $0.filterThreshold(fingerprint: filter.fingerprint) }?.value }
                 for d in try c.read({ try $0.decisionScores(fingerprint: filter.fingerprint) }) {
                     if d.kept { kept[d.origin, default: 0] += 1 } else { dropped[d.origin, default: 0] += 1 }
                     if let itm = d.itm { scores[d.origin, default: []].append(itm) }
@@ -91,11 +96,6 @@ final class ReportStage: DatasetStage {
                         }))
                     remaining -= 1
                 }
-            }
-            // A calibrated filter decided with its own threshold.
-            if let calibrated = FilterCalibrationRecord.threshold(workspace: context.workspace, stage: filter.name, fingerprint: filter.fingerprint,
-                                                                  reasons: grid.lazy.flatMap(\.texts).compactMap(\.reason)) {
-                threshold = calibrated.value
             }
             for origin in [TextOrigin.web, .synthetic] {
                 let k = kept[origin.rawValue] ?? 0, d = dropped[origin.rawValue] ?? 0

@@ -7,6 +7,18 @@ import Pipeline
 /// when the file is loaded, so it is resolved when the stage is built, and the referenced stage
 /// must be upstream, which puts its fingerprint into this stage's.
 enum StageModelReference {
+    /// `model`: a model folder (the help names the Hugging Face class the stage expects).
+    static func model(help: String) -> StageParameter<String?> {
+        .optional("model", .path(mustExist: true), help: help)
+    }
+
+    /// How this file reads `model`, whatever help a stage gave it.
+    private static let modelPath = model(help: "")
+
+    /// `model_from`: a training stage's output instead of `model`.
+    static let modelFrom = StageParameter<String?>.optional(
+        "model_from", .string, help: "instead of model: a training stage's output, STAGE or STAGE/SUBFOLDER")
+
     static func modelsFolder(workdir: String) -> String { workdir + "/models" }
 
     static func folder(workdir: String, stage: String) -> String { modelsFolder(workdir: workdir) + "/" + stage }
@@ -29,7 +41,7 @@ enum StageModelReference {
     /// A stage's model folder from exactly one of `model` (a path) and `model_from` (a stage's output).
     static func modelFolder(_ setup: StageSetup) throws -> String {
         let p = setup.parameters
-        switch (p.string("model"), p.string("model_from")) {
+        switch (p[modelPath], p[modelFrom]) {
         case (let path?, nil): return path
         case (nil, let reference?): return try resolve(reference, key: "model_from", setup: setup)
         default:
@@ -41,7 +53,7 @@ enum StageModelReference {
     /// The fingerprint inputs of a `model` / `model_from` pair: the model files' digests for a
     /// path; nothing extra for a stage's output (that stage's fingerprint is upstream already).
     static func fingerprintInputs(_ p: StageParameters) throws -> [String] {
-        guard let path = p.string("model") else { return [] }
+        guard let path = p[modelPath] else { return [] }
         return try modelDigest(folder: path)
     }
 

@@ -19,9 +19,27 @@ final class CatalogTests: XCTestCase {
     }
 
     func testMigrationsApplyOnceAndReopen() throws {
-        XCTAssertEqual(try catalog.appliedMigrations(), ["v1-core"])
+        XCTAssertEqual(try catalog.appliedMigrations(), ["v1-core", "v2-filter-thresholds"])
         let again = try Catalog(path: catalog.path)
-        XCTAssertEqual(try again.appliedMigrations(), ["v1-core"])
+        XCTAssertEqual(try again.appliedMigrations(), ["v1-core", "v2-filter-thresholds"])
+    }
+
+    /// The threshold a filter decided with is stored per fingerprint beside its decisions, with
+    /// where it came from; evaluation and the report read it back from here.
+    func testFilterThresholdIsStoredPerFingerprintWithItsOrigin() throws {
+        XCTAssertNil(try catalog.read { try $0.filterThreshold(fingerprint: "a") })
+        let calibrated = FilterThreshold(value: 0.41634, origin: .calibrated, rule: "f1", pairs: 1000, precision: 0.963,
+                                         recall: 0.858, file: "audit.json")
+        try catalog.write {
+            try $0.recordFilterThreshold(calibrated, fingerprint: "a")
+            try $0.recordFilterThreshold(FilterThreshold(value: 0.5, origin: .fixed), fingerprint: "b")
+        }
+        XCTAssertEqual(try catalog.read { try $0.filterThreshold(fingerprint: "a") }, calibrated)
+        XCTAssertEqual(try catalog.read { try $0.filterThreshold(fingerprint: "b") }?.origin, .fixed)
+        XCTAssertEqual(calibrated.summary,
+                       "calibrated: the best F1 at finding the mismatches of 1000 audited pairs (there: precision 0.963, recall 0.858)")
+        let keep = FilterThreshold(value: 0.3, origin: .calibrated, rule: "keep", keepShare: 0.95, pairs: 40, file: "human.json")
+        XCTAssertEqual(keep.summary, "calibrated: 95% of 40 held-out matching pairs reach it")
     }
 
     func testSamplesAreUniquePerSourceAndRepeatedRowsMergeTheirCaptions() throws {

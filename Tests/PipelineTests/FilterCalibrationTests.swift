@@ -64,26 +64,4 @@ final class FilterCalibrationTests: XCTestCase {
         XCTAssertFalse(unlabelled.labelled)
         XCTAssertEqual(unlabelled.pairs.map(\.caption), ["one", "two"])
     }
-
-    /// Evaluate and report take the threshold from the filter's record when it matches the
-    /// filter's fingerprint, else from the decisions' reasons, else nothing.
-    func testRecordedThresholdThenReasonsThenNothing() throws {
-        let folder = temporaryFolder("record")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let workspace = Workspace(root: folder.path, shardCount: 1)
-        let reasons = ["itm 0.900 >= 0.5 ", "itm 0.100 < 0.4163 (calibrated)"]
-        XCTAssertNil(FilterCalibrationRecord.threshold(workspace: workspace, stage: "filter", fingerprint: "a", reasons: reasons.prefix(1)))
-        let parsed = try XCTUnwrap(FilterCalibrationRecord.threshold(workspace: workspace, stage: "filter", fingerprint: "a", reasons: reasons))
-        XCTAssertEqual(parsed.value, 0.4163)
-        XCTAssertEqual(parsed.origin, "calibrated (read from the decisions)")
-
-        let record = FilterCalibrationRecord(fingerprint: "a", rule: "f1", keep: nil, threshold: 0.41634, pairs: 1000,
-                                             precision: 0.963, recall: 0.858, file: "audit.json")
-        try record.write(workspace: workspace, stage: "filter")
-        let recorded = try XCTUnwrap(FilterCalibrationRecord.threshold(workspace: workspace, stage: "filter", fingerprint: "a", reasons: reasons))
-        XCTAssertEqual(recorded.value, 0.41634)
-        XCTAssertEqual(recorded.origin, "calibrated: the best F1 at finding the mismatches of 1000 audited pairs (there: precision 0.963, recall 0.858)")
-        // Another fingerprint: the record is stale.
-        XCTAssertEqual(FilterCalibrationRecord.threshold(workspace: workspace, stage: "filter", fingerprint: "b", reasons: reasons)?.value, 0.4163)
-    }
 }

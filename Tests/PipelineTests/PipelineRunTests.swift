@@ -104,10 +104,11 @@ final class PipelineRunTests: XCTestCase {
         XCTAssertEqual(all.count, 1)
         XCTAssertEqual(half.count, 1)
         XCTAssertLessThan(Double(all.first!)!, Double(half.first!)!)
-        let record = try calibrationRecord()
-        XCTAssertEqual([record.rule], ["keep"])
-        XCTAssertEqual(record.keep, 0.5)
-        XCTAssertEqual(record.threshold, Double(half.first!)!, accuracy: 1e-5 * record.threshold)
+        let record = try recordedThreshold()
+        XCTAssertEqual(record.origin, .calibrated)
+        XCTAssertEqual(record.rule, "keep")
+        XCTAssertEqual(record.keepShare, 0.5)
+        XCTAssertEqual(record.value, Double(half.first!)!, accuracy: 1e-5 * record.value)
         XCTAssertNil(record.precision, "no labels, no precision")
         XCTAssertEqual(try dump()[0], scoresBefore, "scores were reused, not recomputed")
     }
@@ -152,19 +153,20 @@ final class PipelineRunTests: XCTestCase {
         let expected = try XCTUnwrap(FilterCalibration.bestF1(scored))
         XCTAssertEqual(thresholds.first!, expected.threshold, accuracy: 1e-3)
         // The filter records the threshold and where it came from, for evaluate and report.
-        let record = try calibrationRecord()
+        let record = try recordedThreshold()
         XCTAssertEqual(record.rule, "f1")
         XCTAssertEqual(record.pairs, dataset.distinct)
-        XCTAssertEqual(record.threshold, thresholds.first!, accuracy: 1e-5 * record.threshold)
+        XCTAssertEqual(record.value, thresholds.first!, accuracy: 1e-5 * record.value)
         XCTAssertNotNil(record.precision)
         XCTAssertTrue(record.summary.hasPrefix("calibrated: the best F1"), record.summary)
     }
 
-    /// What the filter stage recorded of its calibration in this test's workdir.
-    private func calibrationRecord() throws -> FilterCalibrationRecord {
-        let workspace = Workspace(root: folder.appendingPathComponent("work").path, shardCount: 1)
-        let data = try Data(contentsOf: URL(fileURLWithPath: FilterCalibrationRecord.path(workspace: workspace, stage: "filter")))
-        return try JSONDecoder().decode(FilterCalibrationRecord.self, from: data)
+    /// The threshold the filter stage recorded beside its latest decisions in this test's catalog.
+    private func recordedThreshold() throws -> FilterThreshold {
+        let catalog = try Catalog(path: folder.appendingPathComponent("work/shards/00000-of-00001/catalog.sqlite").path)
+        let progress = dumpRows(try catalog.read { try $0.canonicalDump() }, "progress")
+        let fingerprint = try XCTUnwrap(progress.first { $0["stage"] == "filter" }?["fingerprint"])
+        return try XCTUnwrap(catalog.read { try $0.filterThreshold(fingerprint: fingerprint) })
     }
 
     /// The rows of one table of a canonical dump, as column → value (text without its quotes).

@@ -48,7 +48,7 @@ struct ParameterValidator {
                                     "missing (\(spec.help.isEmpty ? spec.type.name : spec.help))")
             }
         }
-        return StageParameters(values: values, fingerprinted: Set(specs.filter(\.affectsResults).map(\.name)))
+        return StageParameters(values: values, specs: specs)
     }
 
     func value(_ node: Node, type: ParameterType, key: String) throws -> ParameterValue {

@@ -60,11 +60,21 @@ public struct ParameterSpec: Sendable {
     /// batch sizes and the like do not.
     public var affectsResults: Bool
     public var help: String
+    /// When the key only matters under some settings (the fixed threshold when no calibration
+    /// file is given, say): nil means always. A key that does not apply stays out of the
+    /// fingerprint, so changing it re-runs nothing.
+    public var appliesWhen: ParameterCondition?
 
     public init(_ name: String, _ type: ParameterType, default defaultValue: ParameterValue? = nil,
-                optional: Bool = false, affectsResults: Bool = true, help: String = "") {
+                optional: Bool = false, affectsResults: Bool = true, help: String = "",
+                appliesWhen: ParameterCondition? = nil) {
         self.name = name; self.type = type; self.defaultValue = defaultValue; self.optional = optional
-        self.affectsResults = affectsResults; self.help = help
+        self.affectsResults = affectsResults; self.help = help; self.appliesWhen = appliesWhen
+    }
+
+    /// The specs whose values enter the fingerprint of `parameters`.
+    static func fingerprinted(_ specs: [ParameterSpec], in parameters: StageParameters) -> Set<String> {
+        Set(specs.filter { $0.affectsResults && ($0.appliesWhen?.holds(parameters) ?? true) }.map(\.name))
     }
 }
 
@@ -76,6 +86,13 @@ public struct StageParameters: Sendable, Equatable {
 
     public init(values: [String: ParameterValue], fingerprinted: Set<String>) {
         self.values = values; self.fingerprinted = fingerprinted
+    }
+
+    /// Validated values with the fingerprinted keys derived from `specs`.
+    public init(values: [String: ParameterValue], specs: [ParameterSpec]) {
+        self.values = values
+        self.fingerprinted = []
+        self.fingerprinted = ParameterSpec.fingerprinted(specs, in: self)
     }
 
     public subscript(_ name: String) -> ParameterValue? { values[name] }
@@ -113,4 +130,35 @@ public struct StageParameters: Sendable, Equatable {
 extension ParameterValue {
     public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
     public var objectValue: [String: ParameterValue]? { if case .object(let o) = self { return o }; return nil }
+}
+
+/// When a parameter matters, in words (for docs/parameters.md) and as a test on the values.
+public struct ParameterCondition: Sendable {
+    public var summary: String
+    public var holds: @Sendable (StageParameters) -> Bool
+
+    public init(_ summary: String, _ holds: @escaping @Sendable (StageParameters) -> Bool) {
+        self.summary = summary; self.holds = holds
+    }
+
+    /// The file gives `key`.
+    public static func given<V>(_ key: StageParameter<V>) -> ParameterCondition {
+        let name = key.spec.name
+        return ParameterCondition("when `\(name)` is given") { $0.values[name] != nil }
+    }
+
+    /// The file leaves `key` out.
+    public static func absent<V>(_ key: StageParameter<V>) -> ParameterCondition {
+        let name = key.spec.name
+        return ParameterCondition("when `\(name)` is not given") { $0.values[name] == nil }
+    }
+
+    /// `key` has one of `values`.
+    public static func when<V: Equatable & Sendable>(_ key: StageParameter<V>, in values: [V], _ words: String) -> ParameterCondition {
+        ParameterCondition("when `\(key.spec.name)` is \(words)") { values.contains($0[key]) }
+    }
+
+    public static func && (a: ParameterCondition, b: ParameterCondition) -> ParameterCondition {
+        ParameterCondition(a.summary + " and " + (b.summary.hasPrefix("when ") ? String(b.summary.dropFirst(5)) : b.summary)) { a.holds($0) && b.holds($0) }
+    }
 }

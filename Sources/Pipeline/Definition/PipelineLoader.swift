@@ -120,9 +120,8 @@ public struct PipelineLoader: Sendable {
         }
         let values = try validator.validate(mapping: mapping, specs: type.parameters, context: context,
                                             allowExtra: ["type", "needs"])
-        let fingerprinted = Set(type.parameters.filter(\.affectsResults).map(\.name))
         return StageDefinition(name: name, type: type, needs: needs,
-                               parameters: StageParameters(values: values.values, fingerprinted: fingerprinted),
+                               parameters: StageParameters(values: values.values, specs: type.parameters),
                                line: entry.key.mark?.line)
     }
 
