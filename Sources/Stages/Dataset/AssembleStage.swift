@@ -1,0 +1,36 @@
+import Catalog
+import Foundation
+import Imaging
+import MED
+import Pipeline
+
+/// The bootstrapped set: per image, the human texts plus the web and synthetic texts the filter
+/// kept, without duplicate images or repeated texts.
+final class AssembleStage: DatasetStage {
+    static let type = StageType(
+        name: "assemble", kind: .wholeDataset, summary: "Build the bootstrapped set of image-text pairs.",
+        parameters: [], requires: ["filter"],
+        make: { _ in AssembleStage() })
+
+    func run(_ context: DatasetContext) throws -> String {
+        guard let filter = context.upstream(type: "filter") else { return "{}" }
+        let synthetic = context.upstream(type: "caption")?.fingerprint
+        var pairs = 0
+        var images = 0
+        var byCount = [0, 0, 0]
+        for catalog in context.catalogs {
+            let counts = try catalog.write { session -> [Int] in
+                try session.assemble(filter: filter.requirement, syntheticFingerprint: synthetic, decisionFingerprint: filter.fingerprint)
+                return try session.assembledTextCounts(filter: filter.requirement)
+            }
+            for n in counts {
+                byCount[min(n, 2)] += 1
+                pairs += n
+                if n > 0 { images += 1 }
+            }
+        }
+        context.progress.addDone(pairs)
+        return "{\"pairs\":\(pairs),\"images\":\(images),\"images_without_text\":\(byCount[0]),"
+            + "\"images_with_1_text\":\(byCount[1]),\"images_with_2_or_more\":\(byCount[2])}"
+    }
+}
