@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Foundation
 import MED
 import Tensor
@@ -80,7 +81,7 @@ struct CaptionCommand: ParsableCommand {
                 guard let seqs = results[image.path] else {
                     failures += 1
                     if json {
-                        Output.json(.object([("image", .string(image.path)), ("error", .string(image.error ?? "unknown"))]))
+                        Output.json(.orderedObject([("image", .string(image.path)), ("error", .string(image.error ?? "unknown"))]))
                     } else {
                         Output.error("\(image.path)\terror: \(image.error ?? "unknown")")
                     }
@@ -94,11 +95,11 @@ struct CaptionCommand: ParsableCommand {
                     return (text, seq.tokenIDs, seq.score)
                 }
                 if json {
-                    Output.json(.object([
+                    Output.json(.orderedObject([
                         ("image", .string(image.path)),
                         ("captions", .array(captions.map { c in
-                            .object([("text", .string(c.text)), ("token_ids", .array(c.ids.map { .int($0) })),
-                                     ("score", c.score.map { .float($0) } ?? .null)])
+                            .orderedObject([("text", .string(c.text)), ("token_ids", .array(c.ids.map { .int($0) })),
+                                     ("score", c.score.map { .printed($0) } ?? .null)])
                         })),
                     ]))
                 } else {

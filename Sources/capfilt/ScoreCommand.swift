@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Foundation
 import MED
 import Tensor
@@ -103,8 +104,8 @@ struct ScoreCommand: ParsableCommand {
             for (i, pair) in pairsHere.enumerated() {
                 if let s = scores[i] {
                     if json {
-                        Output.json(.object([("image", .string(pair.image)), ("text", .string(pair.text)),
-                                             ("itm", .float(s.itm)), ("itc", .float(s.itc))]))
+                        Output.json(.orderedObject([("image", .string(pair.image)), ("text", .string(pair.text)),
+                                             ("itm", .printed(s.itm)), ("itc", .printed(s.itc))]))
                     } else {
                         Output.line("\(pair.image)\t\(pair.text)\t\(s.itm)\t\(s.itc)")
                     }
@@ -112,7 +113,7 @@ struct ScoreCommand: ParsableCommand {
                     failures += 1
                     let reason = pair.error ?? prepared.first(where: { $0.path == pair.image })?.error ?? "unknown"
                     if json {
-                        Output.json(.object([("image", .string(pair.image)), ("text", .string(pair.text)),
+                        Output.json(.orderedObject([("image", .string(pair.image)), ("text", .string(pair.text)),
                                              ("error", .string(reason))]))
                     } else {
                         Output.error("\(pair.image)\t\(pair.text)\terror: \(reason)")
