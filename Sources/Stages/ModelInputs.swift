@@ -1,3 +1,4 @@
+import Basics
 import Catalog
 import Dispatch
 import Foundation
@@ -29,20 +30,21 @@ func loadModelImages(_ samples: [SampleRecord], size: Int, catalog: Catalog) thr
         try samples.map { s in try s.imageSHA256.flatMap { try session.image(sha256: $0) }?.blobPath }
     }
     let transform = BlipImageTransform(size: size)
-    let out = UnsafeResults<ModelImage>(count: samples.count)
+    let out = Locked([ModelImage?](repeating: nil, count: samples.count))
     DispatchQueue.concurrentPerform(iterations: samples.count) { i in
         guard let path = paths[i] else {
-            out[i] = ModelImage(sample: samples[i], pixels: nil, failure: StageFailure("no_image", "the sample has no image"))
+            out.withLock { $0[i] = ModelImage(sample: samples[i], pixels: nil, failure: StageFailure("no_image", "the sample has no image")) }
             return
         }
         do {
             let image = try ImageDecoder.decode(contentsOf: path)
-            out[i] = ModelImage(sample: samples[i], pixels: transform(image), failure: nil)
+            let pixels = transform(image)
+            out.withLock { $0[i] = ModelImage(sample: samples[i], pixels: pixels, failure: nil) }
         } catch {
-            out[i] = ModelImage(sample: samples[i], pixels: nil, failure: StageFailure("image_error", "\(error)"))
+            out.withLock { $0[i] = ModelImage(sample: samples[i], pixels: nil, failure: StageFailure("image_error", "\(error)")) }
         }
     }
-    return (0..<samples.count).map { out[$0]! }
+    return out.current.map { $0! }
 }
 
 /// Stacks images' pixels into a [B, 3, S, S] tensor.
@@ -56,11 +58,12 @@ func stackPixels(_ images: [[Float]], size: Int) -> Tensor {
 /// BLIP's test transform of image files, decoded on all cores: each file's pixels or its error.
 func transformImageFiles(_ paths: [String], size: Int) -> [Result<[Float], Error>] {
     let transform = BlipImageTransform(size: size)
-    let out = UnsafeResults<Result<[Float], Error>>(count: paths.count)
+    let out = Locked([Result<[Float], Error>?](repeating: nil, count: paths.count))
     DispatchQueue.concurrentPerform(iterations: paths.count) { i in
-        out[i] = Result { transform(try ImageDecoder.decode(contentsOf: paths[i])) }
+        let result = Result { transform(try ImageDecoder.decode(contentsOf: paths[i])) }
+        out.withLock { $0[i] = result }
     }
-    return (0..<paths.count).map { out[$0]! }
+    return out.current.map { $0! }
 }
 
 /// The JSON value of a file, or nil when it cannot be read or parsed.

@@ -8,17 +8,6 @@ struct StageFailure: Error, Sendable {
     init(_ status: String, _ reason: String) { self.status = status; self.reason = reason }
 }
 
-/// A fixed-size array that concurrent workers fill, each writing only its own slots.
-final class UnsafeResults<T>: @unchecked Sendable {
-    private var items: [T?]
-    private let lock = NSLock()
-    init(count: Int) { items = Array(repeating: nil, count: count) }
-    subscript(i: Int) -> T? {
-        get { lock.lock(); defer { lock.unlock() }; return items[i] }
-        set { lock.lock(); items[i] = newValue; lock.unlock() }
-    }
-}
-
 func readAll(_ path: String) throws -> [UInt8] {
     guard let data = FileManager.default.contents(atPath: path) else {
         throw StageFailure("io", "cannot read \(path)")
