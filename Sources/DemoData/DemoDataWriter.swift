@@ -1,3 +1,4 @@
+import Basics
 import Dispatch
 import Foundation
 import Imaging
@@ -106,7 +107,7 @@ public enum DemoDataWriter {
             + dataset.labelled.indices.map { .labelled($0) } + dataset.audit.indices.map { .audit($0) }
         let labelledFolder = (layout.labelledList as NSString).deletingLastPathComponent
         let auditFolder = (layout.auditList as NSString).deletingLastPathComponent
-        let failures = FailureBox()
+        let failures = Locked<[String]>([])
         let chunk = 64
         let chunks = (jobs.count + chunk - 1) / chunk
         // Images are independent (each has its own random stream), so any order gives the same bytes.
@@ -126,18 +127,11 @@ public enum DemoDataWriter {
                 do {
                     try writeBytes(try ImageEncoder.jpeg(pixels, quality: dataset.options.jpegQuality), to: path)
                 } catch {
-                    failures.add("\(path): \(error)")
+                    failures.withLock { $0.append("\(path): \(error)") }
                 }
             }
         }
-        if let first = failures.first { throw DemoDataError(description: first) }
-    }
-
-    private final class FailureBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private var messages: [String] = []
-        func add(_ m: String) { lock.lock(); messages.append(m); lock.unlock() }
-        var first: String? { lock.lock(); defer { lock.unlock() }; return messages.first }
+        if let first = failures.current.first { throw DemoDataError(description: first) }
     }
 
     // MARK: manifests
@@ -295,9 +289,9 @@ public enum DemoDataWriter {
 
     static func writeBytes(_ bytes: [UInt8], to path: String) throws {
         do {
-            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try DurableFile.write(bytes, to: path, durable: false)
         } catch {
-            throw DemoDataError(description: "cannot write \(path): \(error.localizedDescription)")
+            throw DemoDataError(description: "cannot write \(path): \(error)")
         }
     }
 }

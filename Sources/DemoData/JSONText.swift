@@ -1,24 +1,10 @@
+import Basics
+
 /// Hand-written JSON, so the bytes of every manifest are fixed (key order, spacing, escapes).
 enum JSONText {
+    /// A string literal, with the escapes the demo manifests have always had.
     static func string(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
+        DeterministicJSON.quote(s, escaping: .lineBreaksAndTabs)
     }
 
     /// `{"a": 1, "b": "x"}` from already-encoded values, in the given order.

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 #if canImport(Glibc)
@@ -247,8 +248,9 @@ public final class LoopbackServer: @unchecked Sendable {
         #endif
         var offset = 0
         while offset < bytes.count {
-            let n = bytes.withUnsafeBytes { Foundation.send(fd, $0.baseAddress! + offset, bytes.count - offset, flags) }
-            if n < 0 && errno == EINTR { continue }
+            let n = retryingInterrupts {
+                bytes.withUnsafeBytes { Foundation.send(fd, $0.baseAddress! + offset, bytes.count - offset, flags) }
+            }
             if n <= 0 { return false }
             offset += n
         }

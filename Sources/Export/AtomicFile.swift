@@ -1,13 +1,14 @@
+import Basics
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// A file that only ever appears under its final name complete: it is written as
+/// A file that only ever appears under its final name complete: it is streamed to
 /// `DIR/.NAME.partial` (same directory, so the rename cannot cross file systems), then
-/// flushed, fsynced, renamed over NAME, and the directory fsynced so the rename itself survives
-/// a crash. A process killed before `commit` leaves only the `.partial`.
+/// committed by Basics' `DurableFile` (fsync, rename over NAME, fsync the directory). A process
+/// killed before `commit` leaves only the `.partial`.
 final class AtomicFile {
     let finalPath: String
     let partialPath: String
@@ -41,23 +42,16 @@ final class AtomicFile {
         let digest: String?
         do {
             digest = try sink.finalizeDigest()
-            if durable { try sink.sync() }
         } catch {
             discard()
             throw error
         }
         isOpen = false
-        if close(sink.descriptor) != 0 {
-            let code = errno
-            unlink(partialPath)
-            throw ExportError.io("close \(partialPath)", code)
+        do {
+            try DurableFile.commit(descriptor: sink.descriptor, temporary: partialPath, to: finalPath, durable: durable)
+        } catch {
+            throw ExportError.io(error)
         }
-        if rename(partialPath, finalPath) != 0 {
-            let code = errno
-            unlink(partialPath)
-            throw ExportError.io("rename \(partialPath) to \(finalPath)", code)
-        }
-        if durable { try syncDirectory(splitPath(finalPath).directory) }
         return (sink.bytesWritten, digest)
     }
 
@@ -87,14 +81,7 @@ func splitPath(_ path: String) -> (directory: String, name: String) {
 
 /// fsync on a directory: makes the names created or renamed in it durable.
 func syncDirectory(_ path: String) throws {
-    #if canImport(Glibc)
-    let fd = Glibc.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    #else
-    let fd = Darwin.open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-    #endif
-    if fd < 0 { throw ExportError.io("open directory \(path)", errno) }
-    defer { close(fd) }
-    if fsync(fd) != 0 { throw ExportError.io("fsync directory \(path)", errno) }
+    do { try DurableFile.syncFolder(path) } catch { throw ExportError.io(error) }
 }
 
 /// Creates a directory and its parents when missing.

@@ -1,3 +1,4 @@
+import Basics
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -44,3 +45,8 @@ public enum ExportError: Error, CustomStringConvertible, Equatable, Sendable {
 }
 
 private func debugQuoted(_ s: String) -> String { s.debugDescription }
+
+extension ExportError {
+    /// A failed system call, as Basics reports it.
+    static func io(_ error: SystemCallError) -> ExportError { .io(error.operation, error.code) }
+}

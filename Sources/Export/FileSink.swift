@@ -1,9 +1,4 @@
-import Ingest
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Basics
 
 /// Buffered, hashing writes to a file descriptor. Small writes (tar headers, JSON records) are
 /// gathered into one buffer; a write larger than the buffer goes straight to the descriptor, so
@@ -67,12 +62,6 @@ final class FileSink {
         buffer.removeAll(keepingCapacity: true)
     }
 
-    /// Flushes, then asks the kernel to put the bytes on disk.
-    func sync() throws {
-        try flush()
-        if fsync(descriptor) != 0 { throw ExportError.io("fsync \(path)", errno) }
-    }
-
     /// The digest of all bytes written; call once, after the last write.
     func finalizeDigest() throws -> String? {
         try flush()
@@ -80,20 +69,6 @@ final class FileSink {
     }
 
     private func writeFully(_ bytes: UnsafeRawBufferPointer) throws {
-        guard var base = bytes.baseAddress else { return }
-        var remaining = bytes.count
-        while remaining > 0 {
-            #if canImport(Glibc)
-            let written = Glibc.write(descriptor, base, remaining)
-            #else
-            let written = Darwin.write(descriptor, base, remaining)
-            #endif
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw ExportError.io("write \(path)", errno)
-            }
-            base += written
-            remaining -= written
-        }
+        do { try writeAll(descriptor, bytes) } catch { throw ExportError.io("write \(path)", error.code) }
     }
 }

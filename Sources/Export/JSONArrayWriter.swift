@@ -1,3 +1,5 @@
+import Basics
+
 /// Streams a JSON array to a file one record at a time, in constant memory: `[`, one compact
 /// record per line separated by `,`, then `]` and a newline (`[]` when empty). The file is
 /// written as `.NAME.partial` and renamed into place by `finish()` (see `AtomicFile`), so a
@@ -22,7 +24,7 @@ public final class JSONArrayWriter {
         guard usable else { throw ExportError.closed(path) }
         var bytes = [UInt8]()
         bytes += Array((count == 0 ? "[\n" : ",\n").utf8)
-        encoder.append(record, to: &bytes, depth: 0)
+        encoder.append(record, to: &bytes)
         do { try file.sink.write(bytes) } catch {
             usable = false
             throw error

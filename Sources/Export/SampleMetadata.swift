@@ -1,3 +1,5 @@
+import Basics
+
 /// What a CapFilt sample's `KEY.json` holds: where the pair came from, what the filter thought
 /// of it, and what was decided. Every field is always present (null when unknown), so all
 /// samples of an export have the same columns.

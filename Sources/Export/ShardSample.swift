@@ -1,3 +1,5 @@
+import Basics
+
 /// One file of a WebDataset sample: written as `KEY.NAME` in the tar.
 public struct ShardMember: Sendable, Equatable {
     public enum Content: Sendable, Equatable {

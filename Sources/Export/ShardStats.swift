@@ -1,3 +1,5 @@
+import Basics
+
 /// What one shard's `_stats.json` reports, gathered as samples are written.
 struct ShardStats {
     var count = 0

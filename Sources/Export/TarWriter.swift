@@ -1,3 +1,4 @@
+import Basics
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -69,9 +70,8 @@ public final class TarWriter {
         var chunk = [UInt8](repeating: 0, count: min(max(size, 1), 1 << 20))
         var total = 0
         while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            let count = retryingInterrupts { chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) } }
             if count < 0 {
-                if errno == EINTR { continue }
                 usable = false
                 throw ExportError.io("read \(path)", errno)
             }

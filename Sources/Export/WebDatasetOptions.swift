@@ -1,3 +1,5 @@
+import Basics
+
 /// How a `WebDatasetWriter` cuts and names its shards.
 public struct WebDatasetOptions: Sendable, Equatable {
     /// At most this many samples per shard.

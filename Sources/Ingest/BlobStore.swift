@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 #if canImport(Glibc)
@@ -44,12 +45,12 @@ public final class BlobStore: Sendable {
     }
 
     public func contains(_ sha256: String) -> Bool {
-        guard isSHA256Hex(sha256) else { return false }
+        guard SHA256.isHexDigest(sha256) else { return false }
         return access(path(for: sha256), F_OK) == 0
     }
 
     public func read(_ sha256: String) throws -> [UInt8] {
-        guard isSHA256Hex(sha256) else { throw BlobStoreError.badDigest(sha256) }
+        guard SHA256.isHexDigest(sha256) else { throw BlobStoreError.badDigest(sha256) }
         let path = path(for: sha256)
         guard let data = FileManager.default.contents(atPath: path) else {
             throw BlobStoreError.io("read \(path)", errno)
@@ -100,7 +101,7 @@ public final class BlobStore: Sendable {
         }
         let file = try createTemporary()
         do {
-            try bytes.withUnsafeBytes { try writeAll(file.descriptor, $0, path: file.path) }
+            try bytes.withUnsafeBytes { try writeBlob(file.descriptor, $0, path: file.path) }
         } catch {
             close(file.descriptor)
             unlink(file.path)
@@ -161,11 +162,9 @@ public final class BlobStore: Sendable {
         }
     }
 
+    /// Best effort, as before: a folder that cannot be synced does not fail the blob.
     private func syncDirectory(_ path: String) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        fsync(fd)
-        close(fd)
+        try? DurableFile.syncFolder(path)
     }
 
     private func makeDirectory(_ path: String, intermediate: Bool) throws {
@@ -235,7 +234,7 @@ public final class BlobWriter {
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
         guard let file else { throw BlobStoreError.io("write after commit or discard", 0) }
-        try writeAll(file.descriptor, bytes, path: file.path)
+        try writeBlob(file.descriptor, bytes, path: file.path)
         hasher.update(bytes)
         size += bytes.count
     }
@@ -266,20 +265,7 @@ public final class BlobWriter {
     }
 }
 
-func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
-    guard var base = bytes.baseAddress else { return }
-    var remaining = bytes.count
-    while remaining > 0 {
-        #if canImport(Glibc)
-        let written = Glibc.write(fd, base, remaining)
-        #else
-        let written = Darwin.write(fd, base, remaining)
-        #endif
-        if written < 0 {
-            if errno == EINTR { continue }
-            throw BlobStoreError.io("write \(path)", errno)
-        }
-        base += written
-        remaining -= written
-    }
+/// Basics' `writeAll`, failing with the store's own error.
+func writeBlob(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+    do { try writeAll(fd, bytes) } catch { throw BlobStoreError.io("write \(path)", error.code) }
 }

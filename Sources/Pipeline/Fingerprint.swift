@@ -1,5 +1,5 @@
+import Basics
 import Foundation
-import Ingest
 
 /// A stage's fingerprint: SHA-256 over its type, the parameters that affect results, its extra
 /// inputs (model digests) and the fingerprints of the stages it needs. Changing any of them

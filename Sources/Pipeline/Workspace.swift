@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// A run split into `count` shards by a stable hash of each sample's `(source, key)`; this
@@ -25,11 +26,11 @@ public struct ShardSpec: Sendable, Equatable, CustomStringConvertible {
     }
 
     public static func hash(source: String, key: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in source.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        h = (h ^ 0) &* 0x100_0000_01b3
-        for b in key.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
+        var h = FNV1a()
+        h.update(source.utf8)
+        h.update([0])
+        h.update(key.utf8)
+        return h.value
     }
 }
 

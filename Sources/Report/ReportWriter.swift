@@ -1,10 +1,5 @@
+import Basics
 import Foundation
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 public struct ReportWriteError: Error, CustomStringConvertible {
     public let path: String
@@ -24,23 +19,10 @@ public enum ReportWriter {
         return data.count
     }
 
-    /// Writes `data` to `url` through a temporary file and a rename.
+    /// Writes `data` to `url` through a temporary file, fsync and a rename.
     public static func writeAtomically(_ data: Data, to url: URL) throws {
-        let directory = url.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UUID().uuidString).tmp")
-        do {
-            try data.write(to: temporary, options: .withoutOverwriting)
-            let handle = try FileHandle(forWritingTo: temporary)
-            try handle.synchronize()
-            try handle.close()
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
+        do { try DurableFile.write([UInt8](data), to: url.path) } catch {
             throw ReportWriteError(path: url.path, reason: "\(error)")
-        }
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw ReportWriteError(path: url.path, reason: reason)
         }
     }
 }

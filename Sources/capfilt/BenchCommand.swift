@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Foundation
 import Imaging
 import MED
@@ -76,11 +77,11 @@ struct BenchCommand: ParsableCommand {
             seconds.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
         }
         let median = seconds.sorted()[seconds.count / 2]
-        Output.json(.object([
+        Output.json(.orderedObject([
             ("case", .string(benchCase.rawValue)), ("batch", .int(batch)), ("threads", .int(threads)),
             ("precision", .string(precision.rawValue)), ("kernels", .string(Kernels.path.rawValue)),
-            ("seconds", .array(seconds.map { .double($0) })), ("median_seconds", .double(median)),
-            ("images_per_second", .double(Double(batch) / median)), ("peak_rss_bytes", .int(peakResidentBytes())),
+            ("seconds", .array(seconds.map { JSONValue.printed($0) })), ("median_seconds", .printed(median)),
+            ("images_per_second", .printed(Double(batch) / median)), ("peak_rss_bytes", .int(peakResidentBytes())),
         ]))
     }
 
@@ -98,10 +99,10 @@ struct BenchCommand: ParsableCommand {
             seconds.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
         }
         let median = seconds.sorted()[seconds.count / 2]
-        Output.json(.object([
+        Output.json(.orderedObject([
             ("case", .string("sgemm")), ("threads", .int(threads)), ("m", .int(m)), ("k", .int(k)), ("n", .int(n)),
-            ("seconds", .array(seconds.map { .double($0) })), ("median_seconds", .double(median)),
-            ("gflops", .double(2 * Double(m * k * n) / median / 1e9)), ("peak_rss_bytes", .int(peakResidentBytes())),
+            ("seconds", .array(seconds.map { JSONValue.printed($0) })), ("median_seconds", .printed(median)),
+            ("gflops", .printed(2 * Double(m * k * n) / median / 1e9)), ("peak_rss_bytes", .int(peakResidentBytes())),
         ]))
     }
 

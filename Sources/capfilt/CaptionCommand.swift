@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Foundation
 import Imaging
 import MED
@@ -85,7 +86,7 @@ struct CaptionCommand: ParsableCommand {
                     var reason = "unknown"
                     if case .failure(let error) = result { reason = "\(error)" }
                     if json {
-                        Output.json(.object([("image", .string(path)), ("error", .string(reason))]))
+                        Output.json(.orderedObject([("image", .string(path)), ("error", .string(reason))]))
                     } else {
                         Output.error("\(path)\terror: \(reason)")
                     }
@@ -99,11 +100,11 @@ struct CaptionCommand: ParsableCommand {
                     return (text, seq.tokenIDs, seq.score)
                 }
                 if json {
-                    Output.json(.object([
+                    Output.json(.orderedObject([
                         ("image", .string(path)),
                         ("captions", .array(captions.map { c in
-                            .object([("text", .string(c.text)), ("token_ids", .array(c.ids.map { .int($0) })),
-                                     ("score", c.score.map { .float($0) } ?? .null)])
+                            .orderedObject([("text", .string(c.text)), ("token_ids", .array(c.ids.map { .int($0) })),
+                                     ("score", c.score.map { .printed($0) } ?? .null)])
                         })),
                     ]))
                 } else {

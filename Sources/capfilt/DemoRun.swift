@@ -1,3 +1,4 @@
+import Basics
 import Dispatch
 import Foundation
 import Logging
@@ -14,7 +15,7 @@ struct DemoRun {
     func run() throws -> (ran: [String], cancelled: Bool) {
         let runner = PipelineRunner(pipeline: definition, logger: Logger(label: "capfilt"))
         let cancellation = runner.cancellation
-        let interrupts = SignalCancellation { cancellation.cancel() }
+        let interrupts = SignalCancellation.afterWorkInFlight { cancellation.cancel() }
         defer { interrupts.disarm() }
         var options = RunOptions()
         options.command = "capfilt demo"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Foundation
 import Tensor
 
@@ -24,7 +25,7 @@ struct DoctorCommand: ParsableCommand {
             if case .failure = check.blas { throw ExitCode(2) }
             return
         }
-        var kernels: [(String, JSON)] = [("elementwise", .string(check.elementwisePath.rawValue))]
+        var kernels: [(String, JSONValue)] = [("elementwise", .string(check.elementwisePath.rawValue))]
         switch check.blas {
         case .success(let s):
             kernels += [
@@ -36,21 +37,21 @@ struct DoctorCommand: ParsableCommand {
         case .failure(let e):
             kernels.append(("openblas_error", .string(e.description)))
         }
-        Output.json(.object([
-            ("cpu", .object([
+        Output.json(.orderedObject([
+            ("cpu", .orderedObject([
                 ("model", .string(check.cpu.brand)), ("vendor", .string(check.cpu.vendor)),
                 ("family", .int(check.cpu.family)), ("model_number", .int(check.cpu.model)),
                 ("features", .array(check.cpu.features.map { .string($0) })),
             ])),
-            ("kernels", .object(kernels)),
+            ("kernels", .orderedObject(kernels)),
             ("threads", .int(check.threads)),
-            ("sgemm", .object([
+            ("sgemm", .orderedObject([
                 ("m", .int(check.probeShape.m)), ("n", .int(check.probeShape.n)), ("k", .int(check.probeShape.k)),
-                ("gflops", .double(check.probeGFLOPS)), ("sustained_gflops", .double(check.probeSustainedGFLOPS)),
-                ("seconds", .double(check.probeSeconds)),
+                ("gflops", .printed(check.probeGFLOPS)), ("sustained_gflops", .printed(check.probeSustainedGFLOPS)),
+                ("seconds", .printed(check.probeSeconds)),
             ])),
-            ("peak_gflops", .double(check.peakGFLOPS)),
-            ("peak_fraction", .double(check.peakFraction)),
+            ("peak_gflops", .printed(check.peakGFLOPS)),
+            ("peak_fraction", .printed(check.peakFraction)),
         ]))
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Imaging
+import Ingest
 
 extension ExportResizeMode: ExpressibleByArgument {}
 
@@ -29,8 +30,6 @@ struct FetchImageOptions: ParsableArguments {
     @Option(name: .customLong("image-threads"), help: "Threads that decode, resize and encode (default: the cores available).")
     var imageThreads: Int?
 
-    var enabled: Bool { images != nil }
-
     func validate() throws {
         if images == nil {
             let stray = [resize != nil ? "--resize" : nil, resizeMode != nil ? "--resize-mode" : nil,
@@ -47,11 +46,13 @@ struct FetchImageOptions: ParsableArguments {
         if let imageThreads, imageThreads < 1 { throw ValidationError("--image-threads must be at least 1") }
     }
 
-    var resizer: ExportResizer {
-        ExportResizer(imageSize: resize ?? 256, mode: resizeMode ?? .border, resizeOnlyIfBigger: resizeOnlyIfBigger)
+    /// The fetch job's image settings; nil without --images.
+    var settings: FetchImageSettings? {
+        guard let images else { return nil }
+        return FetchImageSettings(
+            directory: images,
+            resizer: ExportResizer(imageSize: resize ?? 256, mode: resizeMode ?? .border, resizeOnlyIfBigger: resizeOnlyIfBigger),
+            quality: jpegQuality ?? 95,
+            threads: imageThreads ?? max(1, ProcessInfo.processInfo.activeProcessorCount))
     }
-
-    var quality: Int { jpegQuality ?? 95 }
-
-    var threads: Int { imageThreads ?? max(1, ProcessInfo.processInfo.activeProcessorCount) }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Dispatch
 import Foundation
 import Imaging
@@ -49,7 +50,7 @@ struct ImagingBenchCommand: ParsableCommand {
         // One pass: worker w takes images w, w + workers, ...; returns per-stage seconds summed
         // over images and workers, plus a checksum that keeps the work observable.
         func pass() throws -> (wall: Double, cpu: Double, stages: [Double], checksum: UInt64, failures: Int) {
-            let results = WorkerSlots(Array(repeating: PassResult(), count: workers))
+            let results = Locked(Array(repeating: PassResult(), count: workers))
             let c0 = processCPUSeconds()
             let t0 = DispatchTime.now().uptimeNanoseconds
             DispatchQueue.concurrentPerform(iterations: workers) { w in
@@ -58,14 +59,14 @@ struct ImagingBenchCommand: ParsableCommand {
                 for i in stride(from: w, to: blobs.count, by: workers) {
                     pipeline.run(blobs[i], scratch: &scratch, into: &r)
                 }
-                results.set(w, r)
+                results.withLock { $0[w] = r }
             }
             let wall = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
             let cpu = processCPUSeconds() - c0
             var stages = [0.0, 0.0, 0.0]
             var checksum: UInt64 = 0
             var failures = 0
-            for r in results.values {
+            for r in results.current {
                 for s in 0..<3 { stages[s] += r.stages[s] }
                 checksum &+= r.checksum
                 failures += r.failures
@@ -125,18 +126,6 @@ private struct PassResult {
     var stages = [0.0, 0.0, 0.0]
     var checksum: UInt64 = 0
     var failures = 0
-}
-
-/// Per-worker slots written once each from concurrentPerform; slot w belongs to worker w.
-private final class WorkerSlots<T>: @unchecked Sendable {
-    private(set) var values: [T]
-    private let lock = NSLock()
-    init(_ values: [T]) { self.values = values }
-    func set(_ i: Int, _ v: T) {
-        lock.lock()
-        values[i] = v
-        lock.unlock()
-    }
 }
 
 private struct Pipeline: Sendable {

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 /// Writes one line to standard output or standard error, unbuffered per line.
@@ -5,7 +6,7 @@ enum Output {
     static func line(_ s: String) { FileHandle.standardOutput.write((s + "\n").data(using: .utf8)!) }
     static func error(_ s: String) { FileHandle.standardError.write((s + "\n").data(using: .utf8)!) }
 
-    static func json(_ value: JSON) { line(value.text) }
+    static func json(_ value: JSONValue) { line(value.lineText) }
 
     /// Encodable values as one JSON line with sorted keys (stable across runs).
     static func json<T: Encodable>(_ value: T) -> String {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Dispatch
 import Foundation
 import Logging
@@ -131,7 +132,7 @@ struct RunCommand: ParsableCommand {
         runOptions.command = CommandLine.arguments.joined(separator: " ")
         runOptions.interactive = !plain && isatty(STDERR_FILENO) == 1
         let cancellation = runner.cancellation
-        let interrupts = SignalCancellation { cancellation.cancel() }
+        let interrupts = SignalCancellation.afterWorkInFlight { cancellation.cancel() }
         defer { interrupts.disarm() }
         let summary: RunSummary
         do {
@@ -174,7 +175,7 @@ struct RunCommand: ParsableCommand {
         }
         do { try PipelineRunner(pipeline: definition).warmDigestCache() } catch let e as PipelineError { fail("\(e)", code: 2) }
         FileHandle.standardError.write(Data("running \(n) shards as child processes, \(k) at a time\n".utf8))
-        let interrupts = SignalCancellation { tasks.stop() }
+        let interrupts = SignalCancellation.afterWorkInFlight { tasks.stop() }
         let statuses: [Int: Int32]
         do { statuses = try tasks.run(Array(0..<n)) } catch {
             interrupts.disarm()
@@ -266,26 +267,9 @@ struct RunCommand: ParsableCommand {
     }
 }
 
-/// SIGINT / SIGTERM ask the run to stop after the batches in flight; a second signal kills.
-final class SignalCancellation: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal] = []
-
-    init(_ onSignal: @escaping @Sendable () -> Void) {
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler {
-                FileHandle.standardError.write(Data("\nstopping after the work in flight (again to abort)\n".utf8))
-                onSignal()
-                signal(sig, SIG_DFL)
-            }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    func disarm() {
-        for s in sources { s.cancel() }
-        sources = []
+extension SignalCancellation {
+    /// SIGINT / SIGTERM ask the run to stop after the batches in flight; a second signal kills.
+    static func afterWorkInFlight(_ onSignal: @escaping @Sendable () -> Void) -> SignalCancellation {
+        SignalCancellation(message: "\nstopping after the work in flight (again to abort)", second: .defaultAction, onSignal)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Basics
 import Foundation
 import Imaging
 import MED
@@ -95,8 +96,8 @@ struct ScoreCommand: ParsableCommand {
                     // The model computes in Float; printed as it computed them.
                     let itm = Float(s.itm), itc = Float(s.itc)
                     if json {
-                        Output.json(.object([("image", .string(pair.image)), ("text", .string(pair.text)),
-                                             ("itm", .float(itm)), ("itc", .float(itc))]))
+                        Output.json(.orderedObject([("image", .string(pair.image)), ("text", .string(pair.text)),
+                                             ("itm", .printed(itm)), ("itc", .printed(itc))]))
                     } else {
                         Output.line("\(pair.image)\t\(pair.text)\t\(itm)\t\(itc)")
                     }
@@ -105,7 +106,7 @@ struct ScoreCommand: ParsableCommand {
                     var reason = pair.error ?? "unknown"
                     if pair.error == nil, case .failure(let error)? = decoded[pair.image] { reason = "\(error)" }
                     if json {
-                        Output.json(.object([("image", .string(pair.image)), ("text", .string(pair.text)),
+                        Output.json(.orderedObject([("image", .string(pair.image)), ("text", .string(pair.text)),
                                              ("error", .string(reason))]))
                     } else {
                         Output.error("\(pair.image)\t\(pair.text)\terror: \(reason)")

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 @testable import Export
-import Ingest
+import Basics
 
 /// Writes a sample export for `scripts/check_webdataset.py`, which reads it with the
 /// `webdataset` Python package (`make interop-export`). Runs only when

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 import Imaging
-import Ingest
+import Basics
 
 /// Full-size parity: a 2048x1536 photo-like JPEG decoded, resized and transformed bit-exactly
 /// as Pillow and transformers do (expected SHA-256 digests from scripts/make_large_image_fixture.py).

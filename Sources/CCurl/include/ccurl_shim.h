@@ -59,13 +59,6 @@ int ccurl_multi_next_done(CURLM *multi, CURL **handle, CURLcode *result);
 void ccurl_sockaddr_text(const struct curl_sockaddr *address, char *buffer, size_t length);
 curl_socket_t ccurl_open_socket(const struct curl_sockaddr *address);
 
-/*
- * The SHA-256 compression function over `blocks` consecutive 64-byte blocks, updating `state`
- * (eight words, host order). Ingest's SHA256 does the buffering and padding in Swift; the
- * rounds live here so that unoptimised debug builds still hash bodies at a useful speed.
- */
-void ccurl_sha256_blocks(uint32_t state[8], const unsigned char *data, size_t blocks);
-
 #ifdef __cplusplus
 }
 #endif

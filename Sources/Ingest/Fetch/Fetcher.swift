@@ -1,3 +1,4 @@
+import Basics
 import Dispatch
 import Foundation
 internal import CCurl
@@ -147,17 +148,6 @@ enum BodyCommit: Sendable {
             close(temporary.descriptor)
             unlink(temporary.path)
         }
-    }
-}
-
-/// A value behind a lock.
-final class Locked<Value: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: Value
-    init(_ value: Value) { self.value = value }
-    func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-        lock.lock(); defer { lock.unlock() }
-        return try body(&value)
     }
 }
 

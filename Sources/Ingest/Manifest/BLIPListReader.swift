@@ -41,7 +41,7 @@ struct BLIPListReader: ManifestReader {
     }
 
     private mutating func read(_ element: JSONElement) throws {
-        let value: JSONValue
+        let value: ParsedJSON
         switch element.value {
         case .failure(let r):
             return reject(element, r.reason)

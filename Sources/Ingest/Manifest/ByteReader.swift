@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 internal import CCompression
 
@@ -30,14 +31,11 @@ final class InputFile {
     /// Reads up to `count` bytes into `buffer[at...]`; 0 at the end of the file.
     func read(into buffer: inout [UInt8], at offset: Int, count: Int) throws -> Int {
         precondition(offset + count <= buffer.count)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { raw in
-                Glibc.read(fd, raw.baseAddress! + offset, count)
-            }
-            if n >= 0 { return n }
-            if errno == EINTR { continue }
-            throw ManifestError.io(file: path, reason: String(cString: strerror(errno)))
+        let n = retryingInterrupts {
+            buffer.withUnsafeMutableBytes { raw in Glibc.read(fd, raw.baseAddress! + offset, count) }
         }
+        if n >= 0 { return n }
+        throw ManifestError.io(file: path, reason: String(cString: strerror(errno)))
     }
 
     /// Exactly `count` bytes from `offset`, or an error naming what was being read.
@@ -48,11 +46,10 @@ final class InputFile {
         var out = [UInt8](repeating: 0, count: count)
         var done = 0
         while done < count {
-            let n = out.withUnsafeMutableBytes { raw in
-                pread(fd, raw.baseAddress! + done, count - done, off_t(offset + done))
+            let n = retryingInterrupts {
+                out.withUnsafeMutableBytes { raw in pread(fd, raw.baseAddress! + done, count - done, off_t(offset + done)) }
             }
             if n < 0 {
-                if errno == EINTR { continue }
                 throw ManifestError.io(file: path, reason: String(cString: strerror(errno)))
             }
             if n == 0 { throw ManifestError.corrupt(file: path, reason: "\(what) is truncated") }

@@ -27,7 +27,7 @@ struct JSONLinesReader: ManifestReader {
             let bytes = lines.input.buffer[line.range]
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
             defer { row += 1 }
-            let value: JSONValue
+            let value: ParsedJSON
             do {
                 value = try JSONParser.parse(bytes)
             } catch let e as JSONSyntaxError {

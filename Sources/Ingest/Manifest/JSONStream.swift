@@ -144,7 +144,7 @@ struct JSONElement {
     var index: Int
     var line: Int
     /// The parsed value, or a malformed-row reason.
-    var value: Result<JSONValue, Refusal>
+    var value: Result<ParsedJSON, Refusal>
     var raw: ArraySlice<UInt8>
 }
 

@@ -1,3 +1,5 @@
+import Basics
+
 /// One-line JSON forms of samples and problems, for the `.jsonl` outputs of `capfilt ingest`.
 /// Field names match the types' `Codable` forms, so `JSONDecoder` reads the lines back.
 extension ManifestSample {
@@ -16,30 +18,30 @@ extension ManifestSample {
     /// Written field by field (no intermediate tree): this runs once per sample of a big ingest.
     private func writeJSON(to out: inout [UInt8]) {
         out += #"{"source":"#.utf8
-        JSONWriter.writeString(source, to: &out)
+        appendString(source, to: &out)
         out += #","key":"#.utf8
-        JSONWriter.writeString(key, to: &out)
+        appendString(key, to: &out)
         if let url {
             out += #","url":"#.utf8
-            JSONWriter.writeString(url, to: &out)
+            appendString(url, to: &out)
         }
         if let localPath {
             out += #","localPath":"#.utf8
-            JSONWriter.writeString(localPath, to: &out)
+            appendString(localPath, to: &out)
         }
         out += #","captions":["#.utf8
         for (i, c) in captions.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            JSONWriter.writeString(c, to: &out)
+            appendString(c, to: &out)
         }
         out += #"],"origin":"#.utf8
-        JSONWriter.writeString(origin.rawValue, to: &out)
+        appendString(origin.rawValue, to: &out)
         out += #","metadata":{"#.utf8
         for (i, key) in metadata.keys.sorted().enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            JSONWriter.writeString(key, to: &out)
+            appendString(key, to: &out)
             out.append(UInt8(ascii: ":"))
-            JSONWriter.writeString(metadata[key]!, to: &out)
+            appendString(metadata[key]!, to: &out)
         }
         out += "}}".utf8
     }
@@ -47,24 +49,29 @@ extension ManifestSample {
 
 extension ManifestProblem {
     public func jsonLine() -> String {
-        var out = ""
-        JSONWriter.write(jsonValue, to: &out)
-        return out
+        lineWriter.encode(jsonValue)
     }
 
     /// Appends the JSON line and a newline to `buffer`.
     public func appendJSONLine(to buffer: inout [UInt8]) {
-        JSONWriter.write(jsonValue, to: &buffer)
+        lineWriter.append(jsonValue, to: &buffer)
         buffer.append(0x0A)
     }
 
     private var jsonValue: JSONValue {
         var o: [(String, JSONValue)] = [("file", .string(file))]
-        if let line { o.append(("line", .number(String(line)))) }
-        if let record { o.append(("record", .number(String(record)))) }
-        if let rowGroup { o.append(("rowGroup", .number(String(rowGroup)))) }
+        if let line { o.append(("line", .int(line))) }
+        if let record { o.append(("record", .int(record))) }
+        if let rowGroup { o.append(("rowGroup", .int(rowGroup))) }
         o.append(("reason", .string(reason)))
         if let excerpt { o.append(("excerpt", .string(excerpt))) }
-        return .object(o)
+        return .orderedObject(o)
     }
+}
+
+/// Compact, with the escapes ingest's lines have always had.
+private let lineWriter = DeterministicJSON(escaping: .lineBreaksAndTabs)
+
+private func appendString(_ string: String, to out: inout [UInt8]) {
+    DeterministicJSON.appendString(string, to: &out, escaping: .lineBreaksAndTabs)
 }

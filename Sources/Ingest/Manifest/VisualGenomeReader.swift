@@ -60,7 +60,7 @@ struct VisualGenomeReader: ManifestReader {
         let problem = { [context] (reason: String) in
             context.problem(line: e.line, record: e.index, reason, excerpt: Text.excerpt(e.raw))
         }
-        let v: JSONValue
+        let v: ParsedJSON
         switch e.value {
         case .failure(let r): return problem(r.reason)
         case .success(let value): v = value

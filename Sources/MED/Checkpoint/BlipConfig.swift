@@ -34,6 +34,7 @@
 // `jsonData()` writes the modelled fields plus model_type; transformers fills the others with
 // its defaults when it loads the file, which is what it would do for the same fields anyway.
 
+import Basics
 import Foundation
 
 public struct BlipVisionConfig: Sendable, Equatable {
@@ -444,7 +445,7 @@ private indirect enum JSONOut {
         switch self {
         case .int(let value): out += String(value)
         case .float(let value): out += "\(value)"  // shortest round-trip form, e.g. 1e-12, 2.6592, 0.0
-        case .string(let value): out += "\"" + jsonEscaped(value) + "\""
+        case .string(let value): out += DeterministicJSON.quote(value)
         case .array(let items):
             if items.isEmpty { out += "[]"; return }
             out += "[\n"
@@ -458,7 +459,7 @@ private indirect enum JSONOut {
             if members.isEmpty { out += "{}"; return }
             out += "{\n"
             for (i, (key, value)) in members.enumerated() {
-                out += pad + "\"" + jsonEscaped(key) + "\": "
+                out += pad + DeterministicJSON.quote(key) + ": "
                 value.write(to: &out, indent: indent + 2)
                 out += i + 1 < members.count ? ",\n" : "\n"
             }

@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 #if canImport(Glibc)
@@ -372,7 +373,7 @@ enum JSONDescription {
 
     static func quoted(_ string: String, limit: Int = 60) -> String {
         let clipped = string.count > limit ? String(string.prefix(limit)) + "..." : string
-        return "\"" + jsonEscaped(clipped) + "\""
+        return DeterministicJSON.quote(clipped)
     }
 
     static func describe(_ value: Any) -> String {

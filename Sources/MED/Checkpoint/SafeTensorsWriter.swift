@@ -1,3 +1,4 @@
+import Basics
 import Foundation
 
 #if canImport(Glibc)
@@ -42,39 +43,32 @@ public enum SafeTensorsWriter {
         let ordered = tensors.sorted { utf8Precedes($0.name, $1.name) }
         let header = headerBytes(ordered.map { ($0.name, $0.shape, $0.values.count) }, metadata: metadata)
 
-        let directory = url.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(fileName).\(getpid()).\(UUID().uuidString).tmp")
-        let fd = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw fail("cannot create a temporary file in \(directory.path): \(String(cString: strerror(errno)))")
+        let directory = url.deletingLastPathComponent().path
+        do {
+            let (fd, temporary) = try DurableFile.createTemporary(in: directory)
+            do {
+                var prefix = [UInt8](repeating: 0, count: 8)
+                let length = UInt64(header.count)
+                for i in 0..<8 { prefix[i] = UInt8(truncatingIfNeeded: length >> (8 * UInt64(i))) }
+                try writeAll(fd, prefix)
+                try writeAll(fd, header)
+                for tensor in ordered {
+                    #if _endian(little)
+                    try tensor.values.withUnsafeBytes { try writeAll(fd, $0) }
+                    #else
+                    let littleEndian = tensor.values.map { $0.bitPattern.littleEndian }
+                    try littleEndian.withUnsafeBytes { try writeAll(fd, $0) }
+                    #endif
+                }
+            } catch {
+                close(fd)
+                unlink(temporary)
+                throw error
+            }
+            try DurableFile.commit(descriptor: fd, temporary: temporary, to: url.path, durable: true)
+        } catch {
+            throw fail("\(error)")
         }
-        var closed = false
-        var renamed = false
-        defer {
-            if !closed { close(fd) }
-            if !renamed { unlink(temporary.path) }
-        }
-
-        var prefix = [UInt8](repeating: 0, count: 8)
-        let length = UInt64(header.count)
-        for i in 0..<8 { prefix[i] = UInt8(truncatingIfNeeded: length >> (8 * UInt64(i))) }
-        try writeAll(fd, prefix, fileName: fileName)
-        try writeAll(fd, header, fileName: fileName)
-        for tensor in ordered {
-            #if _endian(little)
-            try tensor.values.withUnsafeBytes { try writeAll(fd, $0, fileName: fileName) }
-            #else
-            let littleEndian = tensor.values.map { $0.bitPattern.littleEndian }
-            try littleEndian.withUnsafeBytes { try writeAll(fd, $0, fileName: fileName) }
-            #endif
-        }
-        guard fsync(fd) == 0 else { throw fail("cannot flush: \(String(cString: strerror(errno)))") }
-        closed = true
-        guard close(fd) == 0 else { throw fail("cannot close: \(String(cString: strerror(errno)))") }
-        guard rename(temporary.path, url.path) == 0 else {
-            throw fail("cannot move the temporary file into place: \(String(cString: strerror(errno)))")
-        }
-        renamed = true
     }
 
     /// The JSON header including its space padding; tensors must already be in file order.
@@ -86,7 +80,7 @@ public enum SafeTensorsWriter {
         if let metadata {
             json += "\"__metadata__\":{"
             json += metadata.keys.sorted(by: utf8Precedes).map { key in
-                "\"\(jsonEscaped(key))\":\"\(jsonEscaped(metadata[key]!))\""
+                DeterministicJSON.quote(key) + ":" + DeterministicJSON.quote(metadata[key]!)
             }.joined(separator: ",")
             json += "}"
             first = false
@@ -96,7 +90,7 @@ public enum SafeTensorsWriter {
             let end = offset + 4 * tensor.count
             if !first { json += "," }
             first = false
-            json += "\"\(jsonEscaped(tensor.name))\":{\"dtype\":\"F32\",\"shape\":["
+            json += DeterministicJSON.quote(tensor.name) + ":{\"dtype\":\"F32\",\"shape\":["
             json += tensor.shape.map(String.init).joined(separator: ",")
             json += "],\"data_offsets\":[\(offset),\(end)]}"
             offset = end
@@ -107,52 +101,4 @@ public enum SafeTensorsWriter {
         bytes.append(contentsOf: repeatElement(UInt8(ascii: " "), count: padding))
         return bytes
     }
-
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8], fileName: String) throws {
-        try bytes.withUnsafeBytes { try writeAll(fd, $0, fileName: fileName) }
-    }
-
-    private static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, fileName: String) throws {
-        guard var pointer = buffer.baseAddress else { return }
-        var remaining = buffer.count
-        while remaining > 0 {
-            // Bounded chunks: some kernels cap a single write near 2 GiB.
-            let written = posixWrite(fd, pointer, min(remaining, 1 << 30))
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw CheckpointError("\(fileName): write failed: \(String(cString: strerror(errno)))")
-            }
-            pointer += written
-            remaining -= written
-        }
-    }
-}
-
-// Named apart from SafeTensorsWriter.write, which would shadow the C function inside the enum.
-@inline(__always)
-private func posixWrite(_ fd: Int32, _ pointer: UnsafeRawPointer, _ count: Int) -> Int {
-    write(fd, pointer, count)
-}
-
-/// JSON string escaping as serde_json does it (and so the safetensors reference writer):
-/// quote, backslash and control characters escaped, everything else written as UTF-8.
-func jsonEscaped(_ string: String) -> String {
-    var out = ""
-    out.reserveCapacity(string.utf8.count)
-    for scalar in string.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case "\u{08}": out += "\\b"
-        case "\u{0C}": out += "\\f"
-        case let c where c.value < 0x20:
-            let hex = String(c.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out
 }

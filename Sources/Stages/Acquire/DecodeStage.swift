@@ -1,3 +1,4 @@
+import Basics
 import Catalog
 import Dispatch
 import Foundation
@@ -60,14 +61,16 @@ final class DecodeStage: SampleStage, @unchecked Sendable {
             try samples.map { s in (s, try s.imageSHA256.flatMap { try session.image(sha256: $0) }) }
         }
         let resizedFolder = context.workspace.shardFolder(context.shard) + "/resized"
-        let results = UnsafeResults<Result<Decoded, StageFailure>>(count: images.count)
+        let results = Locked([Result<Decoded, StageFailure>?](repeating: nil, count: images.count))
         DispatchQueue.concurrentPerform(iterations: images.count) { i in
-            results[i] = decode(images[i].image, resizedFolder: resizedFolder)
+            let result = decode(images[i].image, resizedFolder: resizedFolder)
+            results.withLock { $0[i] = result }
         }
         var marks: [ProgressMark] = []
         var decoded: [Decoded] = []
+        let outcomes = results.current
         for (i, item) in images.enumerated() {
-            switch results[i]! {
+            switch outcomes[i]! {
             case .success(let d):
                 marks.append(.ok(item.sample.id))
                 decoded.append(d)

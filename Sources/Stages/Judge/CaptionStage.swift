@@ -1,3 +1,4 @@
+import Basics
 import Catalog
 import Foundation
 import MED
@@ -116,7 +117,7 @@ final class CaptionStage: SampleStage {
             c.bosTokenID = model.config.text.bosTokenID
             c.eosTokenID = model.config.text.sepTokenID
             c.padTokenID = model.config.text.padTokenID
-            c.seed = config.seed ^ ShardSpecHash.key(good[0].sample.source + "\u{0}" + good[0].sample.key)
+            c.seed = config.seed ^ FNV1a.hash(good[0].sample.source + "\u{0}" + good[0].sample.key)
             let states = model.encodeImages(ImageBatch.stack(good.map { $0.pixels! }, size: size))
             let out = CaptionGenerator(model: model).generate(imageStates: states, prompt: promptIDs, config: c)
             for (image, sequences) in zip(good, out) {
@@ -138,14 +139,5 @@ final class CaptionStage: SampleStage {
                                              fingerprint: fingerprint)
             }
         }
-    }
-}
-
-/// A stable 64-bit hash of a text (FNV-1a), for seeds.
-enum ShardSpecHash {
-    static func key(_ s: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        return h
     }
 }

@@ -1,3 +1,4 @@
+import Basics
 import Catalog
 import Foundation
 import MED
@@ -117,7 +118,7 @@ final class FilterStage: SampleStage {
     /// Computed on first use: a `model_from` folder is written by an earlier stage of the run.
     private func scoreFingerprint() throws -> String {
         if let f = scoreFingerprintCache { return f }
-        let f = String(ShardSpecHash.key((try modelDigest(folder: folder) + scoreSettings).joined(separator: "|")), radix: 16)
+        let f = String(FNV1a.hash((try modelDigest(folder: folder) + scoreSettings).joined(separator: "|")), radix: 16)
         scoreFingerprintCache = f
         return f
     }

@@ -1,3 +1,4 @@
+import Basics
 import Dispatch
 import Foundation
 import Imaging
@@ -98,8 +99,7 @@ public final class TrainingDataLoader: @unchecked Sendable {
         let order = self.order(epoch: epoch), b = options.batchSize, size = options.transform.size
         let plane = 3 * size * size
         let pixels = Tensor(shape: [b, 3, size, size])
-        let slots = UncheckedBox([(pair: Int, unreadable: [Int])](repeating: (0, []), count: b))
-        let out = UncheckedBox(pixels)
+        let slots = Locked([(pair: Int, unreadable: [Int])](repeating: (0, []), count: b))
         DispatchQueue.concurrentPerform(iterations: b) { slot in
             let position = index * b + slot
             var unreadable: [Int] = []
@@ -111,13 +111,14 @@ public final class TrainingDataLoader: @unchecked Sendable {
                 }
                 var rng = SplitMix64(seed: mix(options.seed, UInt64(epoch), UInt64(position)))
                 let values = options.transform(image, using: &rng)
-                values.withUnsafeBufferPointer { out.value.data.advanced(by: slot * plane).update(from: $0.baseAddress!, count: plane) }
-                slots.set(slot, (pair, unreadable))
+                // Each iteration writes its own slot of the (Sendable) tensor.
+                values.withUnsafeBufferPointer { pixels.data.advanced(by: slot * plane).update(from: $0.baseAddress!, count: plane) }
+                slots.withLock { $0[slot] = (pair, unreadable) }
                 return
             }
             fatalError("data: no readable image in the whole set")
         }
-        let chosen = slots.value.map(\.pair)
+        let chosen = slots.current.map(\.pair)
         let texts = chosen.map { pair -> [Int] in
             let caption = options.prompt + preCaption(pairs[pair].caption, maxWords: options.maxWords)
             return tokenizer.encode(caption, maxLength: options.maxTokens)
@@ -125,7 +126,7 @@ public final class TrainingDataLoader: @unchecked Sendable {
         let (ids, mask) = BertTokenizer.padded(texts, length: options.padToMaxTokens ? options.maxTokens : nil)
         let imageIDs = chosen.allSatisfy { pairs[$0].imageID != nil } ? chosen.map { pairs[$0].imageID! } : nil
         return LoadedBatch(batch: PretrainingBatch(pixels: pixels, ids: ids, attentionMask: mask),
-                           imageIDs: imageIDs, unreadable: slots.value.flatMap(\.unreadable))
+                           imageIDs: imageIDs, unreadable: slots.current.flatMap(\.unreadable))
     }
 
     /// Batches from global step `step` on (epoch = step / batchesPerEpoch), each prepared on a
@@ -170,12 +171,4 @@ func mix(_ seed: UInt64, _ a: UInt64, _ b: UInt64) -> UInt64 {
     z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
     z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
     return z ^ (z >> 31)
-}
-
-/// Shared mutable storage written at disjoint indices by concurrentPerform's iterations.
-final class UncheckedBox<T>: @unchecked Sendable {
-    var value: T
-    private let lock = NSLock()
-    init(_ value: T) { self.value = value }
-    func set<E>(_ i: Int, _ e: E) where T == [E] { lock.lock(); value[i] = e; lock.unlock() }
 }

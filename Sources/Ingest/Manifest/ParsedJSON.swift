@@ -1,16 +1,17 @@
+import Basics
 import Foundation
 
 /// A parsed JSON value. Numbers keep their literal text so that ids and scores reach metadata
-/// exactly as written; objects keep their key order.
-enum JSONValue: Equatable {
+/// exactly as written; objects keep their key order. Written back through Basics' `JSONValue`.
+enum ParsedJSON: Equatable {
     case null
     case bool(Bool)
     case number(String)
     case string(String)
-    case array([JSONValue])
-    case object([(String, JSONValue)])
+    case array([ParsedJSON])
+    case object([(String, ParsedJSON)])
 
-    static func == (a: JSONValue, b: JSONValue) -> Bool {
+    static func == (a: ParsedJSON, b: ParsedJSON) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
         case let (.bool(x), .bool(y)): return x == y
@@ -23,7 +24,7 @@ enum JSONValue: Equatable {
         }
     }
 
-    subscript(key: String) -> JSONValue? {
+    subscript(key: String) -> ParsedJSON? {
         guard case .object(let members) = self else { return nil }
         for (k, v) in members where k == key { return v }
         return nil
@@ -57,9 +58,19 @@ enum JSONValue: Equatable {
         case .number(let n): return n
         case .string(let s): return s
         case .array, .object:
-            var out = ""
-            JSONWriter.write(self, to: &out)
-            return out
+            return DeterministicJSON(escaping: .lineBreaksAndTabs).encode(jsonValue)
+        }
+    }
+
+    /// The same value for the writer: numbers as their literal text, objects in their order.
+    var jsonValue: JSONValue {
+        switch self {
+        case .null: return .null
+        case .bool(let b): return .bool(b)
+        case .number(let n): return .number(n)
+        case .string(let s): return .string(s)
+        case .array(let items): return .array(items.map(\.jsonValue))
+        case .object(let members): return .orderedObject(members.map { ($0.0, $0.1.jsonValue) })
         }
     }
 }
@@ -78,15 +89,15 @@ struct JSONParser {
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
-    static func parse(_ data: [UInt8]) throws -> JSONValue {
+    static func parse(_ data: [UInt8]) throws -> ParsedJSON {
         try data.withUnsafeBufferPointer { try parse($0) }
     }
 
-    static func parse(_ data: ArraySlice<UInt8>) throws -> JSONValue {
+    static func parse(_ data: ArraySlice<UInt8>) throws -> ParsedJSON {
         try data.withUnsafeBufferPointer { try parse($0) }
     }
 
-    static func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws -> JSONValue {
+    static func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws -> ParsedJSON {
         var p = JSONParser(buffer)
         p.skipWhitespace()
         let v = try p.value()
@@ -108,7 +119,7 @@ struct JSONParser {
         }
     }
 
-    private mutating func value() throws -> JSONValue {
+    private mutating func value() throws -> ParsedJSON {
         guard i < bytes.count else { throw error("unexpected end of input") }
         switch bytes[i] {
         case UInt8(ascii: "{"): return try object()
@@ -130,12 +141,12 @@ struct JSONParser {
         i += n
     }
 
-    private mutating func object() throws -> JSONValue {
+    private mutating func object() throws -> ParsedJSON {
         depth += 1
         defer { depth -= 1 }
         if depth > JSONParser.maxDepth { throw error("nesting too deep") }
         i += 1
-        var members: [(String, JSONValue)] = []
+        var members: [(String, ParsedJSON)] = []
         skipWhitespace()
         if i < bytes.count && bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
         while true {
@@ -155,12 +166,12 @@ struct JSONParser {
         }
     }
 
-    private mutating func array() throws -> JSONValue {
+    private mutating func array() throws -> ParsedJSON {
         depth += 1
         defer { depth -= 1 }
         if depth > JSONParser.maxDepth { throw error("nesting too deep") }
         i += 1
-        var items: [JSONValue] = []
+        var items: [ParsedJSON] = []
         skipWhitespace()
         if i < bytes.count && bytes[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
         while true {
@@ -279,66 +290,5 @@ struct JSONParser {
             i += 1
         }
         return v
-    }
-}
-
-/// Compact JSON text, written as UTF-8 bytes.
-enum JSONWriter {
-    static func write(_ value: JSONValue, to out: inout String) {
-        var bytes: [UInt8] = []
-        write(value, to: &bytes)
-        out += String(decoding: bytes, as: UTF8.self)
-    }
-
-    static func write(_ value: JSONValue, to out: inout [UInt8]) {
-        switch value {
-        case .null: out += "null".utf8
-        case .bool(let b): out += (b ? "true" : "false").utf8
-        case .number(let n): out += n.utf8
-        case .string(let s): writeString(s, to: &out)
-        case .array(let items):
-            out.append(UInt8(ascii: "["))
-            for (k, v) in items.enumerated() {
-                if k > 0 { out.append(UInt8(ascii: ",")) }
-                write(v, to: &out)
-            }
-            out.append(UInt8(ascii: "]"))
-        case .object(let members):
-            out.append(UInt8(ascii: "{"))
-            for (k, (key, v)) in members.enumerated() {
-                if k > 0 { out.append(UInt8(ascii: ",")) }
-                writeString(key, to: &out)
-                out.append(UInt8(ascii: ":"))
-                write(v, to: &out)
-            }
-            out.append(UInt8(ascii: "}"))
-        }
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    static func writeString(_ s: String, to out: inout [UInt8]) {
-        out.append(0x22)
-        var s = s
-        s.withUTF8 { bytes in
-            var plain = 0
-            for k in 0..<bytes.count {
-                let c = bytes[k]
-                guard c == 0x22 || c == 0x5C || c < 0x20 else { continue }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plain..<k]))
-                plain = k + 1
-                switch c {
-                case 0x22: out += [0x5C, 0x22]
-                case 0x5C: out += [0x5C, 0x5C]
-                case 0x0A: out += [0x5C, UInt8(ascii: "n")]
-                case 0x0D: out += [0x5C, UInt8(ascii: "r")]
-                case 0x09: out += [0x5C, UInt8(ascii: "t")]
-                default:
-                    out += [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hexDigits[Int(c >> 4)], hexDigits[Int(c & 15)]]
-                }
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plain..<bytes.count]))
-        }
-        out.append(0x22)
     }
 }

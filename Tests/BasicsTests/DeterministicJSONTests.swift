@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Export
+@testable import Basics
 
 final class DeterministicJSONTests: XCTestCase {
     private func parse(_ text: String) throws -> Any {
@@ -120,12 +120,15 @@ final class DeterministicJSONTests: XCTestCase {
         XCTAssertEqual(try parse(text) as? NSDictionary, try parse(compact) as? NSDictionary)
     }
 
-    func testSampleMetadataHasEveryColumn() throws {
-        let metadata = SampleMetadata(key: "coco/1", source: "coco", origin: "synthetic", caption: "a dog",
-                                      scores: ["itm": 0.93], metadata: ["license": "cc-by"])
-        XCTAssertEqual(DeterministicJSON().encode(metadata.json),
-                       #"{"caption":"a dog","decision":"keep","height":null,"image":null,"key":"coco/1","#
-                       + #""metadata":{"license":"cc-by"},"origin":"synthetic","reason":null,"scores":{"itm":0.93},"#
-                       + #""sha256":null,"source":"coco","url":null,"width":null}"#)
+    func testLineBreaksAndTabsEscapesNameOnlyThose() {
+        XCTAssertEqual(DeterministicJSON.quote("\u{8}\u{C}\n\r\t\"\\", escaping: .lineBreaksAndTabs),
+                       #""\u0008\u000c\n\r\t\"\\""#)
+        let line = DeterministicJSON(escaping: .lineBreaksAndTabs)
+            .encode(.orderedObject([("b", .number("1e-05")), ("a", .string("x\u{1}y"))]))
+        XCTAssertEqual(line, #"{"b":1e-05,"a":"x\u0001y"}"#)
+    }
+
+    func testNumberTextIsCopiedAsGiven() {
+        XCTAssertEqual(DeterministicJSON().encode(.array([.number("100.0"), .number("-0"), .int(-3)])), "[100.0,-0,-3]")
     }
 }

@@ -3,8 +3,8 @@
 /// Unicode canonical equivalence, which is not a byte order), numbers as in `JSONNumber`,
 /// strings as UTF-8 with only what RFC 8259 requires escaped.
 ///
-/// Strings: `"` and `\` are escaped, as are all control characters below U+0020 (`\b \f \n \r \t`
-/// by name, the rest as `\u00XX`); everything else is copied as UTF-8, or, with
+/// Strings: `"` and `\` are escaped, as are all control characters below U+0020 (by name as
+/// `escaping` says, the rest as `\u00XX`); everything else is copied as UTF-8, or, with
 /// `escapeNonASCII`, written as `\uXXXX` (surrogate pairs above U+FFFF). A Swift `String` is
 /// always valid Unicode, so a lone surrogate cannot reach the encoder: text decoded from broken
 /// UTF-8 or UTF-16 already carries U+FFFD in its place, and that is what is written.
@@ -14,10 +14,13 @@ public struct DeterministicJSON: Sendable {
     public var indent: Int?
     /// Escape every character above U+007F, for readers that expect ASCII.
     public var escapeNonASCII: Bool
+    /// Which control characters are escaped by name.
+    public var escaping: JSONControlEscapes
 
-    public init(indent: Int? = nil, escapeNonASCII: Bool = false) {
+    public init(indent: Int? = nil, escapeNonASCII: Bool = false, escaping: JSONControlEscapes = .shortForms) {
         self.indent = indent
         self.escapeNonASCII = escapeNonASCII
+        self.escaping = escaping
     }
 
     public func encode(_ value: JSONValue) -> String {
@@ -30,10 +33,16 @@ public struct DeterministicJSON: Sendable {
         return out
     }
 
+    /// Appends `value` (compact or indented from the first level) to `out`.
+    public func append(_ value: JSONValue, to out: inout [UInt8]) {
+        append(value, to: &out, depth: 0)
+    }
+
     /// One JSON string literal, quotes included.
-    public static func quote(_ string: String, escapeNonASCII: Bool = false) -> String {
+    public static func quote(_ string: String, escapeNonASCII: Bool = false,
+                             escaping: JSONControlEscapes = .shortForms) -> String {
         var out = [UInt8]()
-        appendString(string, to: &out, escapeNonASCII: escapeNonASCII)
+        appendString(string, to: &out, escapeNonASCII: escapeNonASCII, escaping: escaping)
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -50,7 +59,8 @@ public struct DeterministicJSON: Sendable {
         case .int(let i): out += Array(String(i).utf8)
         case .double(let d): out += Array(JSONNumber.format(d).utf8)
         case .float(let f): out += Array(JSONNumber.format(f).utf8)
-        case .string(let s): DeterministicJSON.appendString(s, to: &out, escapeNonASCII: escapeNonASCII)
+        case .number(let text): out += Array(text.utf8)
+        case .string(let s): DeterministicJSON.appendString(s, to: &out, escapeNonASCII: escapeNonASCII, escaping: escaping)
         case .array(let items):
             appendContainer(open: "[", close: "]", count: items.count, to: &out, depth: depth) { i, out in
                 append(items[i], to: &out, depth: depth + 1)
@@ -65,7 +75,7 @@ public struct DeterministicJSON: Sendable {
 
     private func appendMembers(_ members: [(String, JSONValue)], to out: inout [UInt8], depth: Int) {
         appendContainer(open: "{", close: "}", count: members.count, to: &out, depth: depth) { i, out in
-            DeterministicJSON.appendString(members[i].0, to: &out, escapeNonASCII: escapeNonASCII)
+            DeterministicJSON.appendString(members[i].0, to: &out, escapeNonASCII: escapeNonASCII, escaping: escaping)
             out.append(UInt8(ascii: ":"))
             if indent != nil { out.append(UInt8(ascii: " ")) }
             append(members[i].1, to: &out, depth: depth + 1)
@@ -91,12 +101,14 @@ public struct DeterministicJSON: Sendable {
         out += repeatElement(UInt8(ascii: " "), count: indent * depth)
     }
 
-    static func appendString(_ string: String, to out: inout [UInt8], escapeNonASCII: Bool) {
+    /// Appends one JSON string literal, quotes included.
+    public static func appendString(_ string: String, to out: inout [UInt8], escapeNonASCII: Bool = false,
+                                    escaping: JSONControlEscapes = .shortForms) {
         out.append(UInt8(ascii: "\""))
         if escapeNonASCII {
             for scalar in string.unicodeScalars {
                 if scalar.value < 0x80 {
-                    appendEscaped(UInt8(scalar.value), to: &out)
+                    appendEscaped(UInt8(scalar.value), to: &out, escaping)
                 } else if scalar.value <= 0xFFFF {
                     appendUnicodeEscape(UInt16(scalar.value), to: &out)
                 } else {
@@ -107,18 +119,28 @@ public struct DeterministicJSON: Sendable {
             }
         } else {
             // A String's UTF-8 is always well formed, and no byte of a multi-byte sequence is
-            // below 0x80, so bytes can be escaped one at a time.
-            for byte in string.utf8 { appendEscaped(byte, to: &out) }
+            // below 0x80, so bytes can be escaped one at a time; runs between escapes are copied
+            // whole (ingest writes every sample through here).
+            var string = string
+            string.withUTF8 { bytes in
+                var plain = 0
+                for k in 0..<bytes.count where bytes[k] == 0x22 || bytes[k] == 0x5C || bytes[k] < 0x20 {
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plain..<k]))
+                    appendEscaped(bytes[k], to: &out, escaping)
+                    plain = k + 1
+                }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[plain...]))
+            }
         }
         out.append(UInt8(ascii: "\""))
     }
 
-    private static func appendEscaped(_ byte: UInt8, to out: inout [UInt8]) {
+    private static func appendEscaped(_ byte: UInt8, to out: inout [UInt8], _ escaping: JSONControlEscapes) {
         switch byte {
         case UInt8(ascii: "\""): out += [0x5C, 0x22]
         case UInt8(ascii: "\\"): out += [0x5C, 0x5C]
-        case 0x08: out += [0x5C, UInt8(ascii: "b")]
-        case 0x0C: out += [0x5C, UInt8(ascii: "f")]
+        case 0x08 where escaping == .shortForms: out += [0x5C, UInt8(ascii: "b")]
+        case 0x0C where escaping == .shortForms: out += [0x5C, UInt8(ascii: "f")]
         case 0x0A: out += [0x5C, UInt8(ascii: "n")]
         case 0x0D: out += [0x5C, UInt8(ascii: "r")]
         case 0x09: out += [0x5C, UInt8(ascii: "t")]
@@ -132,4 +154,14 @@ public struct DeterministicJSON: Sendable {
         out += [0x5C, UInt8(ascii: "u"),
                 hex[Int(unit >> 12)], hex[Int((unit >> 8) & 0xF)], hex[Int((unit >> 4) & 0xF)], hex[Int(unit & 0xF)]]
     }
+}
+
+/// Which control characters a JSON string names with a short escape; every other one below
+/// U+0020 is written `\u00XX`. Both are valid JSON; the choice only fixes the bytes.
+public enum JSONControlEscapes: Sendable {
+    /// `\b \f \n \r \t`, as RFC 8259, serde_json and `JSON.stringify` write them.
+    case shortForms
+    /// Only `\n \r \t`; backspace and form feed as `\u0008` and `\u000c` (the manifests and
+    /// command output that capfilt has always written this way).
+    case lineBreaksAndTabs
 }

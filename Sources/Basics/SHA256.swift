@@ -1,8 +1,8 @@
-internal import CCurl
+internal import CSHA256
 
-/// SHA-256 (FIPS 180-4), incremental. Used to name blobs in the store and to verify the hashes
-/// that some manifests carry. Buffering and padding are here; the compression rounds are the C
-/// function `ccurl_sha256_blocks`. A value type: copying it forks the running hash.
+/// SHA-256 (FIPS 180-4), incremental. Names blobs in the store, verifies the hashes that some
+/// manifests carry, fingerprints pipeline stages and digests exported files. Buffering and padding are here; the compression rounds are the C
+/// function `csha256_blocks`. A value type: copying it forks the running hash.
 public struct SHA256: Sendable {
     private var state: [UInt32] = [
         0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
@@ -28,7 +28,7 @@ public struct SHA256: Sendable {
         Array(bytes).withUnsafeBytes { update($0) }
     }
 
-    mutating func update(_ bytes: UnsafeRawBufferPointer) {
+    public mutating func update(_ bytes: UnsafeRawBufferPointer) {
         guard var base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count > 0 else { return }
         var remaining = bytes.count
         length &+= UInt64(remaining)
@@ -43,13 +43,13 @@ public struct SHA256: Sendable {
             remaining -= take
             if pendingCount < 64 { return }
             pending.withUnsafeBufferPointer { block in
-                state.withUnsafeMutableBufferPointer { ccurl_sha256_blocks($0.baseAddress!, block.baseAddress!, 1) }
+                state.withUnsafeMutableBufferPointer { csha256_blocks($0.baseAddress!, block.baseAddress!, 1) }
             }
             pendingCount = 0
         }
         let blocks = remaining / 64
         if blocks > 0 {
-            state.withUnsafeMutableBufferPointer { ccurl_sha256_blocks($0.baseAddress!, base, blocks) }
+            state.withUnsafeMutableBufferPointer { csha256_blocks($0.baseAddress!, base, blocks) }
             base += blocks * 64
             remaining -= blocks * 64
         }
@@ -89,7 +89,7 @@ extension SHA256 {
 
 extension Array where Element == UInt8 {
     /// Lowercase hex.
-    var hexString: String {
+    public var hexString: String {
         let digits: [UInt8] = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(count * 2)
@@ -101,7 +101,9 @@ extension Array where Element == UInt8 {
     }
 }
 
-/// True for a 64-character lowercase or uppercase hex string.
-func isSHA256Hex(_ text: String) -> Bool {
-    text.utf8.count == 64 && text.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }
+extension SHA256 {
+    /// True for a 64-character hex digest, in lowercase or uppercase.
+    public static func isHexDigest(_ text: String) -> Bool {
+        text.utf8.count == 64 && text.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) || ($0 >= 65 && $0 <= 70) }
+    }
 }

@@ -2,12 +2,12 @@
 /// own `description` finds them, locale-free), laid out as ECMAScript's Number-to-String does
 /// (what `JSON.stringify` prints): no exponent from 1e-6 up to 1e21, `1e-7` / `1.5e+21`
 /// beyond, no trailing `.0`, `-0` as `0`. Not finite values have no JSON form and become `null`.
-enum JSONNumber {
-    static func format(_ value: Double) -> String {
+public enum JSONNumber {
+    public static func format(_ value: Double) -> String {
         value.isFinite ? layout(value.description) : "null"
     }
 
-    static func format(_ value: Float) -> String {
+    public static func format(_ value: Float) -> String {
         value.isFinite ? layout(value.description) : "null"
     }
 

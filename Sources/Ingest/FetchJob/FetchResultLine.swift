@@ -1,8 +1,7 @@
-import Ingest
 
 /// What became of one fetched body with `--images`.
-struct FetchImageOutcome: Sendable, Equatable {
-    enum Status: String, Sendable, Codable, CaseIterable {
+public struct FetchImageOutcome: Sendable, Equatable {
+    public enum Status: String, Sendable, Codable, CaseIterable {
         /// Decoded, resized, encoded and written to `path`.
         case ok
         /// The body is not a decodable JPEG, PNG or WebP (corrupt, truncated, over the pixel limit).
@@ -14,13 +13,13 @@ struct FetchImageOutcome: Sendable, Equatable {
         case ioError = "io_error"
     }
 
-    var status: Status
-    var path: String? = nil
-    var width: Int? = nil
-    var height: Int? = nil
-    var originalWidth: Int? = nil
-    var originalHeight: Int? = nil
-    var error: String? = nil
+    public var status: Status
+    public var path: String? = nil
+    public var width: Int? = nil
+    public var height: Int? = nil
+    public var originalWidth: Int? = nil
+    public var originalHeight: Int? = nil
+    public var error: String? = nil
 }
 
 /// One line of the results file: the fetcher's result, plus the image fields when `--images`

@@ -1,6 +1,6 @@
+import Basics
 import Foundation
 import Imaging
-import Ingest
 
 #if canImport(Glibc)
 import Glibc
@@ -20,8 +20,8 @@ final class FetchImageWriter: Sendable {
     private let pool: FetchWorkPool
     private let tally = FetchImageTally()
 
-    init(options: FetchImageOptions, durable: Bool) throws {
-        guard let images = options.images else { throw FetchImageWriterError("no --images folder") }
+    init(options: FetchImageSettings, durable: Bool) throws {
+        let images = options.directory
         var root = images.hasPrefix("/") ? images : FileManager.default.currentDirectoryPath + "/" + images
         while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
         directory = root
@@ -103,37 +103,9 @@ final class FetchImageWriter: Sendable {
     }
 
     private func writeAtomically(_ bytes: [UInt8], to path: String) throws {
-        let temporary = "\(directory)/.tmp/\(getpid())-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FetchImageWriterError("create \(temporary)", errno) }
-        var failure: FetchImageWriterError?
-        bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = FetchImageWriterError("write \(temporary)", errno)
-                    return
-                }
-                offset += n
-            }
+        do { try DurableFile.write(bytes, to: path, temporaryFolder: directory + "/.tmp", durable: durable) } catch {
+            throw FetchImageWriterError(error.operation, error.code)
         }
-        if failure == nil && durable && fsync(fd) != 0 { failure = FetchImageWriterError("fsync \(temporary)", errno) }
-        close(fd)
-        if failure == nil && rename(temporary, path) != 0 { failure = FetchImageWriterError("rename to \(path)", errno) }
-        if let failure {
-            unlink(temporary)
-            throw failure
-        }
-        if durable { syncDirectory(directory) }
-    }
-
-    private func syncDirectory(_ path: String) {
-        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        fsync(fd)
-        close(fd)
     }
 
     /// Temporaries older than 10 minutes are left over from a crash (younger ones may belong to
@@ -167,8 +139,7 @@ private func readFile(_ path: String) throws -> [UInt8] {
     let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, initialized in
         var offset = 0
         while offset < size {
-            let n = read(fd, buffer.baseAddress! + offset, size - offset)
-            if n < 0 && errno == EINTR { continue }
+            let n = retryingInterrupts { read(fd, buffer.baseAddress! + offset, size - offset) }
             if n <= 0 {
                 failure = FetchImageWriterError(n < 0 ? "read \(path)" : "\(path) is shorter than its size", n < 0 ? errno : 0)
                 break
@@ -181,25 +152,22 @@ private func readFile(_ path: String) throws -> [UInt8] {
     return bytes
 }
 
-struct FetchImageWriterError: Error, CustomStringConvertible {
-    let description: String
+public struct FetchImageWriterError: Error, CustomStringConvertible {
+    public let description: String
     init(_ what: String, _ code: Int32 = 0) {
         description = code == 0 ? what : "\(what): \(String(cString: strerror(code)))"
     }
 }
 
 /// Outcome counts for the closing log line.
-private final class FetchImageTally: @unchecked Sendable {
-    private let lock = NSLock()
-    private var byStatus: [FetchImageOutcome.Status: Int] = [:]
+private final class FetchImageTally: Sendable {
+    private let byStatus = Locked<[FetchImageOutcome.Status: Int]>([:])
 
     func add(_ status: FetchImageOutcome.Status) {
-        lock.lock(); defer { lock.unlock() }
-        byStatus[status, default: 0] += 1
+        byStatus.withLock { $0[status, default: 0] += 1 }
     }
 
     var counts: [(FetchImageOutcome.Status, Int)] {
-        lock.lock(); defer { lock.unlock() }
-        return byStatus.sorted { $0.value > $1.value }.map { ($0.key, $0.value) }
+        byStatus.current.sorted { $0.value > $1.value }.map { ($0.key, $0.value) }
     }
 }

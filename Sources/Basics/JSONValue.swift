@@ -11,6 +11,9 @@ public indirect enum JSONValue: Sendable, Equatable {
     /// Written as the shortest decimal that reads back as the same Float: a float32 score
     /// 0.1 is written `0.1`, not `0.10000000149011612`.
     case float(Float)
+    /// A number already written as JSON text (a parsed id or score kept exactly as it was
+    /// read, or a number formatted by the caller), copied as it is.
+    case number(String)
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
@@ -23,6 +26,7 @@ public indirect enum JSONValue: Sendable, Equatable {
         case let (.int(a), .int(b)): return a == b
         case let (.double(a), .double(b)): return a == b || (a.isNaN && b.isNaN)
         case let (.float(a), .float(b)): return a == b || (a.isNaN && b.isNaN)
+        case let (.number(a), .number(b)): return a == b
         case let (.string(a), .string(b)): return a == b
         case let (.array(a), .array(b)): return a == b
         case let (.object(a), .object(b)): return a == b
