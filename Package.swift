@@ -93,7 +93,10 @@ let package = Package(
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DemoDataTests", dependencies: ["DemoData", "Imaging", "Ingest"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Stages", "Catalog", "Export", "Imaging", "capfilt"]),
+        // The stage tests' generated dataset, shared by the Stages and Pipeline tests.
+        .target(name: "TestFixtures", dependencies: ["Imaging"], path: "Tests/TestFixtures"),
+        .testTarget(name: "StagesTests", dependencies: ["Stages", "Pipeline", "Catalog", "TestFixtures"]),
+        .testTarget(name: "PipelineTests", dependencies: ["TestFixtures", "Pipeline", "Stages", "Catalog", "Export", "Imaging", "capfilt"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 import Catalog
 import Foundation
 import Pipeline
+import TestFixtures
 import XCTest
 #if canImport(Glibc)
 import Glibc

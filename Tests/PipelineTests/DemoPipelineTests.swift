@@ -1,4 +1,5 @@
 import Foundation
+import TestFixtures
 import XCTest
 
 /// `capfilt demo` end to end on a tiny version of the bundled benchmark: every stage of the

@@ -1,5 +1,6 @@
 import Foundation
 import Pipeline
+import TestFixtures
 import XCTest
 
 /// `--executor local --parallel K`: the shards as K child processes, then the whole-dataset

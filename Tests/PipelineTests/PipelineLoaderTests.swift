@@ -1,6 +1,7 @@
 import Foundation
 import Pipeline
 import Stages
+import TestFixtures
 import XCTest
 
 /// A pipeline file that cannot run fails before any work, with one line naming file, line and key.

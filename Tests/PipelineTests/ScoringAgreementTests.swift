@@ -1,6 +1,7 @@
 import Catalog
 import Foundation
 import Imaging
+import TestFixtures
 import XCTest
 
 /// `capfilt score` and the filter stage are two front doors over one scorer: the same pair gets

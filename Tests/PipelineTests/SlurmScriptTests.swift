@@ -1,6 +1,7 @@
 import Foundation
 import Pipeline
 import Stages
+import TestFixtures
 import XCTest
 
 /// The sbatch scripts, the `executor:` section's validation and the parsing of squeue / sacct.

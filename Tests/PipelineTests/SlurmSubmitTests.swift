@@ -1,4 +1,5 @@
 import Foundation
+import TestFixtures
 import XCTest
 
 /// `capfilt run --executor slurm` end to end, with sbatch / squeue / sacct stand-ins on the PATH

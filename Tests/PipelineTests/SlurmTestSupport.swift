@@ -1,4 +1,5 @@
 import Foundation
+import TestFixtures
 import XCTest
 
 /// The built capfilt binary run to completion with a chosen PATH, its output captured.

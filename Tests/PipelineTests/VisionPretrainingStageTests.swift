@@ -1,4 +1,5 @@
 import Foundation
+import TestFixtures
 import XCTest
 
 /// The pretrain_vision stage on the demo's labelled split, and a pretrain stage that starts from

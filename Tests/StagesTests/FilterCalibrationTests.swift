@@ -1,5 +1,6 @@
 import Foundation
 import Pipeline
+import TestFixtures
 import XCTest
 @testable import Stages
 

@@ -2,6 +2,7 @@ import Catalog
 import Foundation
 import Pipeline
 @testable import Stages
+import TestFixtures
 import XCTest
 
 /// The whole CapFilt pipeline on a small local dataset with the tiny parity models.

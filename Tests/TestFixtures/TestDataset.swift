@@ -1,22 +1,22 @@
 import Foundation
 import Imaging
 
-/// A small dataset on disk for pipeline tests: JPEG images of coloured shapes with captions, in
+/// A small dataset on disk for the pipeline and stage tests: JPEG images of coloured shapes with captions, in
 /// BLIP pretrain json manifests, with planted problems and duplicates:
 /// - web.json: `distinct` images, then an exact copy of image 0 (same bytes), a re-encoded copy
 ///   of image 1 (quality 60), a resized copy of image 2, a slightly cropped copy of image 3, a
 ///   corrupt file, a truncated JPEG and a path that does not exist;
 /// - human.json: `human` more images with five human captions each, in the Karpathy val/test
 ///   layout (one row malformed: no caption).
-struct TestDataset {
-    let folder: URL
-    let distinct: Int
-    let human: Int
+public struct TestDataset {
+    public let folder: URL
+    public let distinct: Int
+    public let human: Int
 
-    static let plantedExact = "copy-of-0"
-    static let plantedNear = ["reencoded-1", "resized-2", "cropped-3"]
+    public static let plantedExact = "copy-of-0"
+    public static let plantedNear = ["reencoded-1", "resized-2", "cropped-3"]
 
-    init(folder: URL, distinct: Int = 24, human: Int = 6) throws {
+    public init(folder: URL, distinct: Int = 24, human: Int = 6) throws {
         self.folder = folder
         self.distinct = distinct
         self.human = human
@@ -68,7 +68,7 @@ struct TestDataset {
     }
 
     /// A few coloured rectangles on a background: distinct enough that perceptual hashes differ.
-    static func scene(_ rng: inout SplitMix, width: Int, height: Int) -> RGBImage {
+    public static func scene(_ rng: inout SplitMix, width: Int, height: Int) -> RGBImage {
         var image = RGBImage(width: width, height: height,
                              fill: (UInt8(rng.next() % 256), UInt8(rng.next() % 256), UInt8(rng.next() % 256)))
         for _ in 0..<4 {
@@ -86,13 +86,13 @@ struct TestDataset {
     }
 
     /// Tests/MEDTests/Fixtures/med: the tiny random BLIP models of the parity tests.
-    static var models: URL {
+    public static var models: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("MEDTests/Fixtures/med")
     }
 
     /// The test pipeline over this dataset; `threshold` and `workdir` vary between tests.
-    func pipelineYAML(workdir: URL, threshold: Double = 0.5, shards: Int = 1, captionStrategy: String = "nucleus") -> String {
+    public func pipelineYAML(workdir: URL, threshold: Double = 0.5, shards: Int = 1, captionStrategy: String = "nucleus") -> String {
         """
         dataset: pipeline-test
         workdir: \(workdir.path)
@@ -139,7 +139,7 @@ struct TestDataset {
         """
     }
 
-    func writePipeline(workdir: URL, threshold: Double = 0.5, shards: Int = 1, captionStrategy: String = "nucleus",
+    public func writePipeline(workdir: URL, threshold: Double = 0.5, shards: Int = 1, captionStrategy: String = "nucleus",
                        name: String = "pipeline.yaml") throws -> String {
         let path = folder.appendingPathComponent(name).path
         try pipelineYAML(workdir: workdir, threshold: threshold, shards: shards, captionStrategy: captionStrategy)
@@ -149,10 +149,10 @@ struct TestDataset {
 }
 
 /// A small seeded generator (SplitMix64) so the dataset is the same on every machine.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+public struct SplitMix {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -161,7 +161,7 @@ struct SplitMix {
     }
 }
 
-func temporaryFolder(_ label: String) -> URL {
+public func temporaryFolder(_ label: String) -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("capfilt-\(label)-\(UUID().uuidString)")
     try! FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
