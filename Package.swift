@@ -63,7 +63,11 @@ let package = Package(
         .target(name: "Export", dependencies: ["Ingest"]),
         .target(name: "Report"),
         .target(name: "Evaluation"),
+        // The bundled benchmark's generator, reached from the product only through `capfilt demo`.
         .target(name: "DemoData", dependencies: ["Imaging"]),
+        // A small HTTP/1.1 server on 127.0.0.1: the demo serves its web split with it, the CLI
+        // tests their fetches.
+        .target(name: "LoopbackHTTP"),
         .target(
             name: "Pipeline",
             dependencies: ["Catalog", "Ingest", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")]),
@@ -72,7 +76,7 @@ let package = Package(
             name: "capfilt",
             dependencies: [
                 "MED", "Imaging", "Tensor", "Ingest", "Catalog", "Pipeline", "Stages", "Export", "Report", "Training",
-                "Evaluation", "DemoData",
+                "Evaluation", "DemoData", "LoopbackHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -80,7 +84,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "MEDTests", dependencies: ["MED", "Tensor", "Imaging"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Ingest"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CLITests", dependencies: ["capfilt"]),
+        .testTarget(name: "CLITests", dependencies: ["capfilt", "LoopbackHTTP"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "MED", "Tensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
@@ -88,6 +92,7 @@ let package = Package(
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DemoDataTests", dependencies: ["DemoData", "Imaging", "Ingest"]),
+        .testTarget(name: "LoopbackHTTPTests", dependencies: ["LoopbackHTTP"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Stages", "Catalog", "Export", "Imaging", "capfilt"]),
     ],
     swiftLanguageModes: [.v6]
