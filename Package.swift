@@ -80,11 +80,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // The benchmarks of `make bench` (scripts/bench_*.py), apart from the product; they use
+        // the libraries' public API only.
+        .executableTarget(
+            name: "capfilt-bench",
+            dependencies: [
+                "MED", "Imaging", "Tensor", "Catalog", "Pipeline", "Stages", "Training",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
 
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "MEDTests", dependencies: ["MED", "Tensor", "Imaging"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Ingest"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CLITests", dependencies: ["capfilt", "LoopbackHTTP"]),
+        // CLITests and PipelineTests run the built executables rather than import them.
+        .testTarget(name: "CLITests", dependencies: ["capfilt", "capfilt-bench", "LoopbackHTTP"]),
         .testTarget(name: "IngestTests", dependencies: ["Ingest"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "MED", "Tensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
