@@ -71,12 +71,13 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: ["Catalog", "Ingest", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Stages", dependencies: ["Pipeline", "Catalog", "Ingest", "Imaging", "MED", "Export", "Report", "Training", "Evaluation", "DemoData"]),
+        .target(
+            name: "Stages",
+            dependencies: ["Pipeline", "Catalog", "Ingest", "Imaging", "Tensor", "MED", "Export", "Report", "Training", "Evaluation"]),
         .executableTarget(
             name: "capfilt",
             dependencies: [
-                "MED", "Imaging", "Tensor", "Ingest", "Catalog", "Pipeline", "Stages", "Export", "Report", "Training",
-                "Evaluation", "DemoData", "LoopbackHTTP",
+                "MED", "Imaging", "Tensor", "Ingest", "Pipeline", "Stages", "Training", "DemoData", "LoopbackHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -91,7 +92,7 @@ let package = Package(
             ]),
 
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-        .testTarget(name: "MEDTests", dependencies: ["MED", "Tensor", "Imaging"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "MEDTests", dependencies: ["MED", "Tensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "Ingest"], resources: [.copy("Fixtures")]),
         // CLITests and PipelineTests run the built executables rather than import them.
         .testTarget(name: "CLITests", dependencies: ["capfilt", "capfilt-bench", "LoopbackHTTP"]),
@@ -103,7 +104,7 @@ let package = Package(
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DemoDataTests", dependencies: ["DemoData", "Imaging", "Ingest"]),
         .testTarget(name: "LoopbackHTTPTests", dependencies: ["LoopbackHTTP"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Stages", "Catalog", "Export", "Imaging", "capfilt"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Stages", "Catalog", "Imaging", "capfilt"]),
     ],
     swiftLanguageModes: [.v6]
 )
