@@ -26,7 +26,7 @@ build: setup
 	$(SWIFT) build
 
 release: setup
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release --product capfilt
 
 test: setup
 	$(SWIFT) test
@@ -54,18 +54,24 @@ fixtures: venv release
 	$(VENV)/bin/python scripts/bench_imaging.py check --write-fixture
 	$(VENV)/bin/python scripts/check_training_roundtrip.py --capfilt .build/release/capfilt
 
-# bench_med.py also times sgemm in oneDNN (Debian's libdnnl-dev) next to OpenBLAS; installed here only.
+# The timings come from the benchmark executable, capfilt-bench (Sources/capfilt-bench), next to
+# whole-process runs of capfilt itself. bench_med.py also times sgemm in oneDNN (Debian's
+# libdnnl-dev) next to OpenBLAS; installed here only.
 bench: setup venv release
+	$(SWIFT) build -c release --product capfilt-bench
 	@[ -e /usr/lib/x86_64-linux-gnu/libdnnl.so ] || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq libdnnl-dev; }
-	$(VENV)/bin/python scripts/bench_med.py --cache $(BENCH_CACHE) --capfilt .build/release/capfilt
+	$(VENV)/bin/python scripts/bench_med.py --cache $(BENCH_CACHE) --capfilt .build/release/capfilt \
+	  --capfilt-bench .build/release/capfilt-bench
 	$(VENV)/bin/python scripts/bench_capfilt_cost.py --cache $(BENCH_CACHE) --capfilt .build/release/capfilt --images $(COST_IMAGES)
 	$(VENV)/bin/pip install -q "opencv-python-headless>=4.9,<5" "albumentations>=1.4,<2"
 	$(VENV)/bin/pip install -q --no-deps "img2dataset==1.47.0"
-	$(VENV)/bin/python scripts/bench_imaging.py --cache $(BENCH_CACHE) --capfilt .build/release/capfilt
+	$(VENV)/bin/python scripts/bench_imaging.py --cache $(BENCH_CACHE) --capfilt .build/release/capfilt \
+	  --capfilt-bench .build/release/capfilt-bench
 	@[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nginx; }
 	$(VENV)/bin/python scripts/bench_fetch.py --cache $(BENCH_CACHE) --capfilt .build/release/capfilt
-	$(VENV)/bin/python scripts/bench_pipeline.py --cache $(BENCH_CACHE) --capfilt .build/release/capfilt
-	$(VENV)/bin/python scripts/bench_training.py --capfilt .build/release/capfilt
+	$(VENV)/bin/python scripts/bench_pipeline.py --cache $(BENCH_CACHE) --capfilt .build/release/capfilt \
+	  --capfilt-bench .build/release/capfilt-bench
+	$(VENV)/bin/python scripts/bench_training.py --capfilt-bench .build/release/capfilt-bench
 	scripts/bench_hamming.sh
 
 # libFuzzer over the image decoders and resampler (Tests/Fuzz, its own package), seeded with the

@@ -2,7 +2,7 @@
 """Imaging benchmarks and checks for `make bench`: capfilt against Pillow, OpenCV and
 img2dataset's resizer, single core, on a seeded set of photo-like JPEGs.
 
-    python scripts/bench_imaging.py [--cache DIR] [--capfilt BIN] [--count 500] [--repeat 3]
+    python scripts/bench_imaging.py [--cache DIR] [--capfilt BIN] [--capfilt-bench BIN] [--count 500] [--repeat 3]
     python scripts/bench_imaging.py photos DIR [--count 500] [--seed 2024]
     python scripts/bench_imaging.py check --capfilt BIN [--write-fixture]
 
@@ -20,7 +20,8 @@ Subcommands:
           (a) blip384:   decode + bicubic resize to 384x384 + rescale/normalise to float CHW
           (b) export256: decode + shortest side to 256 + centre crop (img2dataset center_crop)
                          + JPEG encode at quality 95
-          and writes docs/benchmarks-imaging.json and docs/benchmarks-imaging.md.
+          and writes docs/benchmarks-imaging.json and docs/benchmarks-imaging.md. capfilt's
+          side is `capfilt-bench images` (--capfilt-bench; default: next to --capfilt).
 
 Every side runs on one core (taskset -c 0 when available, one library thread), reads the
 images' bytes from memory, and is timed over the whole set; the median of --repeat passes
@@ -289,9 +290,9 @@ def python_pass(fn, blobs: list[bytes]) -> tuple[float, float]:
     return time.perf_counter() - t0, time.process_time() - c0
 
 
-def capfilt_pass(capfilt: str, case: str, listing: str) -> tuple[float, float, dict]:
-    """One timed pass of `capfilt bench-images` (after its own warm-up pass)."""
-    cmd = [capfilt, "bench-images", "--case", case, "--threads", "1", "--repeat", "1", "--list", listing]
+def capfilt_pass(capfilt_bench: str, case: str, listing: str) -> tuple[float, float, dict]:
+    """One timed pass of `capfilt-bench images` (after its own warm-up pass)."""
+    cmd = [capfilt_bench, "images", "--case", case, "--threads", "1", "--repeat", "1", "--list", listing]
     if shutil.which("taskset"):
         cmd = ["taskset", "-c", "0"] + cmd
     out = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
@@ -300,7 +301,7 @@ def capfilt_pass(capfilt: str, case: str, listing: str) -> tuple[float, float, d
     return out["median_seconds"], out["median_cpu_seconds"], out
 
 
-def run_rounds(sides: dict, blobs: list[bytes], listing: str, capfilt: str, repeat: int) -> dict:
+def run_rounds(sides: dict, blobs: list[bytes], listing: str, capfilt_bench: str, repeat: int) -> dict:
     """Runs every side once per round, sides interleaved, so that load from other processes on
     this shared machine falls on all of them alike. Python sides get one warm-up pass first."""
     for fn in sides.values():
@@ -312,7 +313,7 @@ def run_rounds(sides: dict, blobs: list[bytes], listing: str, capfilt: str, repe
             if callable(fn):
                 wall, cpu = python_pass(fn, blobs)
             else:
-                wall, cpu, detail = capfilt_pass(capfilt, fn, listing)
+                wall, cpu, detail = capfilt_pass(capfilt_bench, fn, listing)
                 raw[name]["stage_seconds"] = detail["stage_seconds"]
             raw[name]["seconds"].append(wall)
             raw[name]["cpu_seconds"].append(cpu)
@@ -374,7 +375,7 @@ def bench(args) -> int:
             "pillow": lambda b: pillow_blip384(b, mean, std),
             "opencv": lambda b: opencv_blip384(b, mean, std),
             "transformers_blip_processor": lambda b: proc(images=[Image.open(io.BytesIO(b))], return_tensors="np"),
-        }, blobs, listing, args.capfilt, args.repeat)
+        }, blobs, listing, args.capfilt_bench, args.repeat)
 
         # (b) export path.
         print("export256...", flush=True)
@@ -391,7 +392,7 @@ def bench(args) -> int:
                 return img_str
 
             sides["img2dataset"] = i2d
-        results["cases"]["export256"] = run_rounds(sides, blobs, listing, args.capfilt, args.repeat)
+        results["cases"]["export256"] = run_rounds(sides, blobs, listing, args.capfilt_bench, args.repeat)
     finally:
         os.unlink(listing)
 
@@ -409,7 +410,7 @@ def bench(args) -> int:
 
 
 NAMES = {
-    "capfilt": "capfilt `bench-images --case {case}`",
+    "capfilt": "`capfilt-bench images --case {case}`",
     "capfilt_draft": "capfilt `--case export256-draft` (JPEG DCT scaling; not the same pixels)",
     "pillow": "Pillow decode + resize(BICUBIC) + numpy rescale/normalise (transformers' arithmetic)",
     "opencv": "OpenCV imdecode + resize(INTER_CUBIC) + float32 normalise",
@@ -448,7 +449,7 @@ def report(r: dict, args) -> str:
         "",
         f"Machine: {m['cpu']}, {m['cores_visible']} cores visible (a shared VM; other jobs were running). Every "
         f"side runs on one core: Python pinned with {r['pinning']}, OpenCV with `setNumThreads(1)`, capfilt as "
-        f"`taskset -c 0 capfilt bench-images --threads 1`. Python {m['python']}, Pillow {m['pillow']} "
+        f"`taskset -c 0 capfilt-bench images --threads 1`. Python {m['python']}, Pillow {m['pillow']} "
         f"(libjpeg-turbo {m['pillow_libjpeg_turbo']}), OpenCV {m['opencv']}, numpy {m['numpy']}; capfilt with "
         "Debian's libjpeg-turbo 2.1.5, release build.",
         "",
@@ -504,6 +505,7 @@ def main() -> int:
     for q in (parser, sub.add_parser("bench")):
         q.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "capfilt-bench")
         q.add_argument("--capfilt", default=str(ROOT / ".build" / "release" / "capfilt"))
+        q.add_argument("--capfilt-bench", default=None, help="the benchmark executable (default: capfilt-bench next to --capfilt)")
         q.add_argument("--count", type=int, default=500)
         q.add_argument("--seed", type=int, default=2024)
         q.add_argument("--repeat", type=int, default=3)
@@ -514,6 +516,8 @@ def main() -> int:
         return 0
     if args.command == "check":
         return 0 if check(args.capfilt, [], args.write_fixture) else 1
+    if args.capfilt_bench is None:
+        args.capfilt_bench = str(Path(args.capfilt).with_name("capfilt-bench"))
     return bench(args)
 
 

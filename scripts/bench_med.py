@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """PyTorch / transformers half of `make bench`, and the driver that runs capfilt next to it.
 
-    python scripts/bench_med.py [--cache DIR] [--capfilt PATH] [--repeat R] [--rounds K]
+    python scripts/bench_med.py [--cache DIR] [--capfilt PATH] [--capfilt-bench PATH]
+                                [--repeat R] [--rounds K]
                                 [--threads T] [--cases vision,itm,...] [--precisions fp32,bf16]
                                 [--no-pytorch] [--no-capfilt] [--no-sgemm] [--sgemm-only]
                                 [--sgemm-shapes NAME=MxKxN,...] [--process-cases caption,score]
@@ -54,9 +55,11 @@ thread and core settings in the environment before the library loads:
 The target: capfilt doctor's sgemm probe at 2 threads reaches >= 0.85 of the best of {OpenBLAS
 with its best core type, oneDNN} at the same shape and thread count.
 
-capfilt contract (what this script runs; one JSON object on the last stdout line):
+capfilt contract (what this script runs; one JSON object on the last stdout line). The model
+cases and the sgemm come from the benchmark executable, capfilt-bench (by default next to
+--capfilt: .build/release/capfilt-bench), the rest from capfilt itself:
 
-    capfilt bench --model MODEL_DIR --case vision|itm|itc|caption-beam|caption-nucleus
+    capfilt-bench med --model MODEL_DIR --case vision|itm|itc|caption-beam|caption-nucleus
                   --batch N --repeat R --threads T --precision fp32|bf16 --json
                   [--text TEXT]                       (itm, itc)
                   [--max-length 20 --min-length 5]    (caption-beam, caption-nucleus)
@@ -66,7 +69,7 @@ capfilt contract (what this script runs; one JSON object on the last stdout line
           "seconds": [R floats], "median_seconds": ..., "images_per_second": ..., "peak_rss_bytes": ...}
     capfilt caption ... --json IMAGE...  -> one line per image: {"image", "captions": [{"text", ...}]}
     capfilt score ... --pairs TSV --json -> one line per pair: {"image", "text", "itm", "itc"}
-    capfilt bench --case sgemm --threads T --json
+    capfilt-bench med --case sgemm --threads T --json
       -> {"case": "sgemm", "threads": T, "gflops": ...}
     capfilt doctor --threads T [--json]
       -> human-readable report (printed at the start of a run and copied into benchmarks.md), or
@@ -795,14 +798,23 @@ def capfilt_executable(args) -> str | None:
     return None
 
 
+def bench_executable(args) -> str | None:
+    """None when args.capfilt_bench is a runnable file, else why not."""
+    if args.capfilt_bench is None:
+        return "not run (--no-capfilt)"
+    if not Path(args.capfilt_bench).is_file() or not os.access(args.capfilt_bench, os.X_OK):
+        return f"no executable at {args.capfilt_bench}"
+    return None
+
+
 def run_capfilt_case(args, case: str, precision: str = "fp32") -> dict:
     spec = CASES[case]
     batch = args.batch or spec["batch"]
-    why = capfilt_executable(args)
+    why = bench_executable(args)
     if why:
         return dict(status="missing", error=why)
     cmd = [
-        str(args.capfilt), "bench", "--model", str(args.cache / spec["model"]), "--case", case,
+        str(args.capfilt_bench), "med", "--model", str(args.cache / spec["model"]), "--case", case,
         "--batch", str(batch), "--repeat", str(args.repeat), "--threads", str(args.threads),
         "--precision", precision, "--json",
     ]
@@ -840,16 +852,17 @@ def run_sgemm(args) -> dict:
         r = run_with_rss(cmd, worker_env(threads), args.timeout)
         res = last_json(r.get("stdout", "")) if r["ok"] else None
         out[str(threads)] = res if res is not None else dict(error=r.get("error") or r.get("stderr", "")[-500:] or "no JSON result line")
-        if args.capfilt and Path(args.capfilt).is_file():
+        why = bench_executable(args)
+        if why is None:
             c = run_with_rss(
-                [str(args.capfilt), "bench", "--case", "sgemm", "--threads", str(threads), "--json"],
+                [str(args.capfilt_bench), "med", "--case", "sgemm", "--threads", str(threads), "--json"],
                 worker_env(threads),
                 args.timeout,
             )
             obj = last_json(c.get("stdout", "")) if c["ok"] else None
             out[str(threads)]["capfilt"] = obj if obj and "gflops" in obj else dict(status="missing", error=c.get("error") or c.get("stderr", "")[-300:])
         else:
-            out[str(threads)]["capfilt"] = dict(status="missing", error=f"no executable at {args.capfilt}")
+            out[str(threads)]["capfilt"] = dict(status="missing", error=why)
     return out
 
 
@@ -1002,7 +1015,7 @@ def peer_rows(report: dict) -> list[dict]:
         c = r.get("capfilt") or {}
         if "gflops" in c:
             shape = shape_name(report, (c.get("m"), c.get("k"), c.get("n")))
-            rows.append(dict(who="capfilt bench --case sgemm", kind="capfilt", core="—", shape=shape, threads=int(threads), gflops=c["gflops"]))
+            rows.append(dict(who="capfilt-bench med --case sgemm", kind="capfilt", core="—", shape=shape, threads=int(threads), gflops=c["gflops"]))
     for threads, d in ((report.get("doctor") or {}).get("json") or {}).items():
         probe = d.get("sgemm") if isinstance(d, dict) else None
         if isinstance(probe, dict) and probe.get("gflops") is not None:
@@ -1067,7 +1080,7 @@ def combine(runs: list[dict]) -> dict:
     pre = [s for r in ok for s in r.get("preprocess_seconds", [])]
     if pre:
         res["preprocess_median_seconds"] = statistics.median(pre)
-    for key in ("precision", "kernels"):  # what capfilt bench reports about itself
+    for key in ("precision", "kernels"):  # what capfilt-bench med reports about itself
         values = sorted({r[key] for r in ok if r.get(key)})
         if values:
             res[key] = values[0] if len(values) == 1 else values
@@ -1355,7 +1368,7 @@ def write_docs(args, report: dict) -> None:
         else "- "
     )
     bf16_line += (
-        f"capfilt's element-wise kernel path (as `capfilt bench` reported it): {', '.join(f'`{k}`' for k in kernels)}."
+        f"capfilt's element-wise kernel path (as `capfilt-bench med` reported it): {', '.join(f'`{k}`' for k in kernels)}."
         if kernels
         else "capfilt's element-wise kernel path: not reported."
     )
@@ -1487,7 +1500,7 @@ def write_docs(args, report: dict) -> None:
 
 
 def kernel_paths(report: dict) -> list[str]:
-    """The element-wise kernel paths capfilt reported: `capfilt bench` in the model cases, else capfilt doctor."""
+    """The element-wise kernel paths capfilt reported: `capfilt-bench med` in the model cases, else capfilt doctor."""
     found = set()
     for r in (report.get("results") or {}).values():
         for key in ("capfilt", "capfilt_bf16"):
@@ -1731,6 +1744,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "capfilt-bench")
     parser.add_argument("--capfilt", type=Path, default=REPO / ".build" / "release" / "capfilt")
+    parser.add_argument(
+        "--capfilt-bench", type=Path, default=None, help="the benchmark executable (default: capfilt-bench next to --capfilt)"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="timed runs per process (after 1 warm-up)")
     parser.add_argument("--rounds", type=int, default=2, help="alternating PyTorch/capfilt processes per case")
     parser.add_argument("--threads", type=int, default=2)
@@ -1817,8 +1833,11 @@ def main() -> int:
         process_cases = []
     if args.sgemm_only:
         cases = []
+    if args.capfilt_bench is None:
+        args.capfilt_bench = args.capfilt.with_name("capfilt-bench")
     if args.no_capfilt:
         args.capfilt = None
+        args.capfilt_bench = None
 
     doctor_text = run_doctor(args, json_mode=False)
     for t, d in doctor_text.items():

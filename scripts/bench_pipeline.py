@@ -5,9 +5,9 @@
       into a fresh catalog (samples + their texts + the cursor, in batches of 2,000 rows per
       transaction); samples/s and peak RSS.
   (b) runner overhead: the decode stage over the bench photos, run by the runner against the
-      same stage code called directly (`capfilt bench-pipeline`, best of 3 each); target < 5%.
+      same stage code called directly (`capfilt-bench pipeline`, best of 3 each); target < 5%.
 
-    python scripts/bench_pipeline.py [--cache DIR] [--capfilt BIN] [--rows 1000000]
+    python scripts/bench_pipeline.py [--cache DIR] [--capfilt BIN] [--capfilt-bench BIN] [--rows 1000000]
 
 Writes docs/benchmarks-pipeline.json and docs/benchmarks-pipeline.md. Needs a release build.
 """
@@ -74,7 +74,7 @@ stages:
             "samples_per_second": round(rows / wall), "peak_rss_mib": rss, "catalog_mib": round(size / 2**20, 1)}
 
 
-def bench_overhead(capfilt: str, cache: Path) -> dict:
+def bench_overhead(capfilt: str, capfilt_bench: str, cache: Path) -> dict:
     photos = sorted((cache / "photos").glob("*.jpg"))
     if not photos:
         sys.exit(f"no photos in {cache / 'photos'}; run scripts/bench_imaging.py photos first")
@@ -100,7 +100,7 @@ stages:
 """)
     run_child([capfilt, "run", "--plain", str(pipeline), "--only", "ingest"])
     run_child([capfilt, "run", "--plain", str(pipeline), "--only", "fetch"])
-    out = subprocess.run([capfilt, "bench-pipeline", str(pipeline), "--stage", "decode", "--repeats", "3"],
+    out = subprocess.run([capfilt_bench, "pipeline", str(pipeline), "--stage", "decode", "--repeats", "3"],
                          check=True, capture_output=True, text=True).stdout
     r = json.loads(out)
     r["overhead_percent"] = round(100 * (r["runnerSeconds"] / r["directSeconds"] - 1), 2)
@@ -122,13 +122,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cache", default=str(Path.home() / ".cache/capfilt-bench"))
     ap.add_argument("--capfilt", default=str(ROOT / ".build/release/capfilt"))
+    ap.add_argument("--capfilt-bench", default=None, help="the benchmark executable (default: capfilt-bench next to --capfilt)")
     ap.add_argument("--rows", type=int, default=1_000_000)
     args = ap.parse_args()
     cache = Path(args.cache)
     cache.mkdir(parents=True, exist_ok=True)
     load = os.getloadavg()[0]
     ingest = bench_ingest(args.capfilt, cache, args.rows)
-    overhead = bench_overhead(args.capfilt, cache)
+    overhead = bench_overhead(args.capfilt, args.capfilt_bench or str(Path(args.capfilt).with_name("capfilt-bench")), cache)
     result = {"date": dt.date.today().isoformat(), "machine": f"{cpu_name()}, {os.cpu_count()} cores",
               "load_at_start": round(load, 2), "ingest": ingest, "runner_overhead": overhead}
     (ROOT / "docs/benchmarks-pipeline.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Training-step benchmark for `make bench`: one BLIP pre-training step in capfilt and in PyTorch.
 
-    python scripts/bench_training.py [--capfilt BIN] [--rounds 3] [--warmup 2] [--steps 5] [--threads 2]
+    python scripts/bench_training.py [--capfilt-bench BIN] [--rounds 3] [--warmup 2] [--steps 5] [--threads 2]
 
 The model is the issue's 15.6M-parameter BLIP (vision 256 wide, 4 layers, 4 heads, image 128,
 patch 16; text 256 wide, 4 layers, 4 heads, 30,524-token vocabulary; ITC projections 256;
@@ -10,8 +10,8 @@ tokens. A step is: zero the gradients; ITC (momentum update, momentum features, 
 targets), ITM over 3B pairs (hard negatives) and LM (label smoothing 0.1) forward and backward;
 one AdamW update. PyTorch (torch CPU, `torch.set_num_threads(THREADS)`) runs the model the
 training fixtures build from transformers' BLIP modules (scripts/make_training_fixtures.py,
-wired as BLIP's blip_pretrain.py), capfilt its hidden `bench-train` command (release build,
-THREADS engine workers). PyTorch runs with OMP_WAIT_POLICY=PASSIVE: with OpenMP's default
+wired as BLIP's blip_pretrain.py), capfilt `capfilt-bench train` (release build, THREADS engine
+workers). PyTorch runs with OMP_WAIT_POLICY=PASSIVE: with OpenMP's default
 spinning, a loaded machine makes its step 10x slower. Each run is a fresh process: WARMUP untimed steps, then STEPS timed
 ones; runs alternate between the two for ROUNDS rounds. Reported: the median step over all timed
 steps of each side, and each process's peak RSS (the largest over its runs). Results:
@@ -46,7 +46,7 @@ CAPFILT_ARGS = ["--vision-width", "256", "--vision-layers", "4", "--vision-heads
 
 
 def torch_worker(threads: int, warmup: int, steps: int) -> None:
-    """One PyTorch run; prints a JSON line like capfilt bench-train's."""
+    """One PyTorch run; prints a JSON line like capfilt-bench train's."""
     import torch
     import torch.nn.functional as F
     torch.set_num_threads(threads)
@@ -122,7 +122,7 @@ def cpu_name() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--capfilt", default=str(REPO / ".build" / "release" / "capfilt"))
+    parser.add_argument("--capfilt-bench", default=str(REPO / ".build" / "release" / "capfilt-bench"))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--steps", type=int, default=5)
@@ -142,7 +142,7 @@ def main() -> None:
     for r in range(args.rounds):
         for impl in ("capfilt", "pytorch") if r % 2 == 0 else ("pytorch", "capfilt"):
             if impl == "capfilt":
-                res = run([args.capfilt, "bench-train", *CAPFILT_ARGS, "--threads", str(args.threads),
+                res = run([args.capfilt_bench, "train", *CAPFILT_ARGS, "--threads", str(args.threads),
                            "--warmup", str(args.warmup), "--steps", str(args.steps)])
             else:
                 res = run([sys.executable, __file__, "--worker", "torch", "--threads", str(args.threads),

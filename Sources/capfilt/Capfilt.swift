@@ -6,11 +6,11 @@ struct Capfilt: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "capfilt",
         abstract: "Caption, filter and curate image-text datasets with BLIP (CapFilt).",
-        subcommands: [RunCommand.self, StatusCommand.self, RetryCommand.self, StagesCommand.self, BenchPipelineCommand.self,
-                      CaptionCommand.self, ScoreCommand.self, BenchCommand.self,
-                      PreprocessCommand.self, ImagingBenchCommand.self, IngestCommand.self, DoctorCommand.self,
+        subcommands: [RunCommand.self, StatusCommand.self, RetryCommand.self, StagesCommand.self,
+                      CaptionCommand.self, ScoreCommand.self,
+                      PreprocessCommand.self, IngestCommand.self, DoctorCommand.self,
                       FetchCommand.self,
-                      PretrainCommand.self, FinetuneCommand.self, BenchTrainCommand.self,
+                      PretrainCommand.self, FinetuneCommand.self,
                       DemoCommand.self])
 }
 

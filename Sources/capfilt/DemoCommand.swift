@@ -2,6 +2,7 @@ import ArgumentParser
 import DemoData
 import Foundation
 import Logging
+import LoopbackHTTP
 import Pipeline
 import Stages
 

@@ -1,15 +1,16 @@
 import Foundation
 import XCTest
 
-/// Runs the built `capfilt` binary (it sits next to the test bundle in .build/<config>/).
+/// Runs the built executables (they sit next to the test bundle in .build/<config>/).
 struct CLIResult { let status: Int32; let stdout: String; let stderr: String }
 
 enum CLI {
-    static var binary: URL {
+    /// A built executable of the package (`capfilt`, `capfilt-bench`).
+    static func executable(_ name: String) -> URL {
         // On Linux the bundle URL is the products folder itself; on macOS it is the .xctest bundle.
         var folder = Bundle(for: CaptionCLITests.self).bundleURL
         if folder.pathExtension == "xctest" { folder.deleteLastPathComponent() }
-        return folder.appendingPathComponent("capfilt")
+        return folder.appendingPathComponent(name)
     }
 
     /// Tests/MEDTests/Fixtures/med, read in place.
@@ -18,9 +19,9 @@ enum CLI {
             .appendingPathComponent("MEDTests/Fixtures/med")
     }
 
-    static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> CLIResult {
+    static func run(_ arguments: [String], environment: [String: String]? = nil, executable: String = "capfilt") throws -> CLIResult {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = Self.executable(executable)
         process.arguments = arguments
         if let environment { process.environment = environment }
         let out = Pipe(), err = Pipe()

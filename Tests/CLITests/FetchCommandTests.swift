@@ -4,11 +4,11 @@ import XCTest
 /// `capfilt fetch` end to end against a loopback server: statuses, resume, --retry-failed, and
 /// the resized JPEG output of --images.
 final class FetchCommandTests: XCTestCase {
-    var server: LoopbackHTTPServer!
+    var server: ScriptedServer!
     var folder: URL!
 
     override func setUpWithError() throws {
-        server = try LoopbackHTTPServer()
+        server = try ScriptedServer()
         folder = CLI.temporaryDirectory()
     }
 

@@ -7,7 +7,7 @@ extension BlipPretrainingModel {
     /// seeded per step so that a resumed run draws the same negatives.
     func chooseNegatives(_ source: NegativeSource, batch b: Int, columns n: Int,
                          imageIDs: [Int]? = nil) -> (imageForText: [Int], textForImage: [Int]) {
-        switch source {
+        switch source.kind {
         case .fixed(let images, let texts):
             precondition(images.count == b && texts.count == b, "negatives: one image and one text per pair")
             return (images, texts)

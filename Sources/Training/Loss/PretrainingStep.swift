@@ -16,11 +16,22 @@ public struct PretrainingBatch: @unchecked Sendable {
 }
 
 /// How ITM finds its hard negatives.
-public enum NegativeSource: Sendable {
+public struct NegativeSource: Sendable {
+    enum Kind: Sendable {
+        case sampled(seed: UInt64)
+        case fixed(imageForText: [Int], textForImage: [Int])
+    }
+
+    let kind: Kind
+
     /// Sampled from the ITC similarities as BLIP does (softmax + 1e-4, own pair excluded), seeded.
-    case sampled(seed: UInt64)
-    /// Given: the negative image of each text and the negative text of each image (for tests).
-    case fixed(imageForText: [Int], textForImage: [Int])
+    public static func sampled(seed: UInt64) -> NegativeSource { NegativeSource(kind: .sampled(seed: seed)) }
+
+    /// Given: the negative image of each text and the negative text of each image, so that the
+    /// parity tests can replay the reference implementation's draws.
+    static func fixed(imageForText: [Int], textForImage: [Int]) -> NegativeSource {
+        NegativeSource(kind: .fixed(imageForText: imageForText, textForImage: textForImage))
+    }
 }
 
 /// Which loss terms contribute gradients, and with what weight (all 1 in pre-training).

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import DemoData
+import LoopbackHTTP
 
 #if canImport(Glibc)
 import Glibc
@@ -82,6 +82,50 @@ final class ServerTests: XCTestCase {
         XCTAssertThrowsError(try LoopbackServer(root: folder, port: port))
         XCTAssertThrowsError(try LoopbackServer(root: folder + "/nope"))
     }
+
+    /// A handler sees the request's method, target and headers; its status, headers and body go
+    /// out as given, with the body left off a HEAD answer and the connection closed on request.
+    func testHandlerResponses() throws {
+        let server = try LoopbackServer { request in
+            switch request.path {
+            case "/echo":
+                return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain"), ("X-Method", request.method)],
+                                    body: Array((request.headers["x-token"] ?? "none").utf8))
+            case "/limited":
+                return HTTPResponse(status: 429, headers: [("Retry-After", "1")])
+            case "/last":
+                return HTTPResponse(status: 200, body: Array("bye".utf8), closesConnection: true)
+            default:
+                return .status(404)
+            }
+        }
+        defer { server.stop() }
+        let client = try RawClient(port: server.port)
+        let echo = try client.exchange("GET /echo HTTP/1.1\r\nX-Token: abc\r\n\r\n")
+        XCTAssertEqual(echo.status, 200)
+        XCTAssertEqual(echo.headers["x-method"], "GET")
+        XCTAssertEqual(echo.headers["connection"], "keep-alive")
+        XCTAssertEqual(echo.body, Array("abc".utf8))
+        let head = try client.exchange("HEAD /echo HTTP/1.1\r\n\r\n", expectBody: false)
+        XCTAssertEqual(head.headers["x-method"], "HEAD")
+        XCTAssertEqual(head.headers["content-length"], "4")
+        let limited = try client.exchange("GET /limited HTTP/1.1\r\n\r\n")
+        XCTAssertEqual(limited.status, 429)
+        XCTAssertEqual(limited.headers["retry-after"], "1")
+        XCTAssertEqual(try client.exchange("GET /other HTTP/1.1\r\n\r\n").status, 404)
+        let last = try client.exchange("GET /last HTTP/1.1\r\n\r\n")
+        XCTAssertEqual(last.headers["connection"], "close")
+        XCTAssertEqual(last.body, Array("bye".utf8))
+        XCTAssertThrowsError(try client.exchange("GET /echo HTTP/1.1\r\n\r\n"))
+        XCTAssertEqual(server.requestCount, 5)
+    }
+}
+
+/// A fresh folder under the temporary directory.
+private func temporaryFolder(_ name: String) -> String {
+    let path = NSTemporaryDirectory() + "capfilt-loopback-\(name)-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
 }
 
 private final class Counter: @unchecked Sendable {
@@ -130,7 +174,7 @@ private final class RawClient {
         guard sent == bytes.count else { throw Failure() }
         var headEnd: Int?
         while headEnd == nil {
-            headEnd = HTTPRequestHead.end(of: buffer)
+            headEnd = HTTPRequest.end(of: buffer)
             if headEnd == nil { try fill() }
         }
         let head = String(decoding: buffer[0..<headEnd!], as: UTF8.self)

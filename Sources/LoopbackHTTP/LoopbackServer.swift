@@ -7,32 +7,33 @@ import Glibc
 import Darwin
 #endif
 
-/// A small HTTP/1.1 file server on 127.0.0.1 for the demo's web split: the fetch stage downloads
-/// the "web" images from it with libcurl, as it would from the internet. GET and HEAD of regular
-/// files under `root`; keep-alive connections (HTTP/1.1 default), one thread each, closed after
-/// `idleTimeout` seconds without a request. Anything else gets 404, 405 or 400.
-/// The accept thread holds the server until `stop()`, so call it when done.
+/// A small HTTP/1.1 server on 127.0.0.1: each request goes to a handler, or with `init(root:)`
+/// serves the regular files of a folder (the demo's web split, which its fetch stage downloads
+/// with libcurl as it would from the internet). Keep-alive connections (HTTP/1.1 default), one
+/// thread each, closed after `idleTimeout` seconds without a request; a request with a body gets
+/// 405, a malformed head 400. The accept thread holds the server until `stop()`, so call it when
+/// done.
 public final class LoopbackServer: @unchecked Sendable {
+    /// Answers one request. Called on the connection's own thread, so it may block (to delay a
+    /// response) without holding up other connections.
+    public typealias Handler = @Sendable (HTTPRequest) -> HTTPResponse
+
     /// The port it listens on (the requested one, or the free one the kernel chose for 0).
     public let port: UInt16
-    public let root: String
 
     private let listener: Int32
     private let idleTimeout: Int
+    private let handler: Handler
     private let lock = NSLock()
     private var clients: Set<Int32> = []
     private var stopped = false
     private var served = 0
     private let acceptDone = DispatchSemaphore(value: 0)
 
-    /// Listens on 127.0.0.1:`port` (0: any free port) and serves `root`.
-    public init(root: String, port: UInt16 = 0, idleTimeout: Int = 15) throws {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw LoopbackServerError(description: "\(root) is not a folder")
-        }
-        self.root = URL(fileURLWithPath: root).standardizedFileURL.path
+    /// Listens on 127.0.0.1:`port` (0: any free port) and answers every request with `handler`.
+    public init(port: UInt16 = 0, idleTimeout: Int = 15, handler: @escaping Handler) throws {
         self.idleTimeout = idleTimeout
+        self.handler = handler
         #if canImport(Glibc)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
@@ -69,12 +70,19 @@ public final class LoopbackServer: @unchecked Sendable {
         thread.start()
     }
 
+    /// Listens on 127.0.0.1:`port` (0: any free port) and serves the regular files under `root`
+    /// (GET and HEAD; anything else 405, a missing file or a path leaving the root 404).
+    public convenience init(root: String, port: UInt16 = 0, idleTimeout: Int = 15) throws {
+        let files = try FolderFiles(root: root)
+        try self.init(port: port, idleTimeout: idleTimeout) { files.respond($0) }
+    }
+
     deinit { stop() }
 
     /// `http://127.0.0.1:PORT`
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    /// The URL of a path under the root (`/web/00001.jpg`).
+    /// The URL of a path on this server (`/web/00001.jpg`).
     public func url(_ path: String) -> String { baseURL + (path.hasPrefix("/") ? path : "/" + path) }
 
     /// Requests answered so far (any status).
@@ -157,87 +165,36 @@ public final class LoopbackServer: @unchecked Sendable {
         var chunk = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
             // Read until a complete request head is buffered.
-            var headEnd = HTTPRequestHead.end(of: buffer)
+            var headEnd = HTTPRequest.end(of: buffer)
             while headEnd == nil {
                 if buffer.count > 64 * 1024 {
-                    _ = send(fd, response(status: 431, body: [], head: false, keepAlive: false))
+                    _ = send(fd, HTTPResponse.status(431).serialized(head: false, keepAlive: false))
                     return
                 }
                 let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
                 if n <= 0 { return }
                 buffer.append(contentsOf: chunk[0..<n])
-                headEnd = HTTPRequestHead.end(of: buffer)
+                headEnd = HTTPRequest.end(of: buffer)
             }
             guard let end = headEnd else { return }
-            let head = HTTPRequestHead(bytes: Array(buffer[0..<end]))
+            let head = HTTPRequest(head: Array(buffer[0..<end]))
             buffer.removeFirst(end)
             guard let request = head else {
-                _ = send(fd, response(status: 400, body: [], head: false, keepAlive: false))
+                _ = send(fd, HTTPResponse.status(400).serialized(head: false, keepAlive: false))
                 return
             }
             if request.contentLength > 0 {
                 // No request here carries a body; rather than read one, answer and close.
-                _ = send(fd, response(status: 405, body: [], head: false, keepAlive: false))
+                _ = send(fd, HTTPResponse(status: 405, headers: [("Allow", "GET, HEAD")]).serialized(head: false, keepAlive: false))
                 return
             }
-            let keepAlive = request.keepAlive && !isStopped
-            let reply: [UInt8]
-            if request.method != "GET" && request.method != "HEAD" {
-                reply = response(status: 405, body: [], head: false, keepAlive: keepAlive)
-            } else if let (bytes, type) = file(request.path) {
-                reply = response(status: 200, body: bytes, contentType: type, head: request.method == "HEAD", keepAlive: keepAlive)
-            } else {
-                reply = response(status: 404, body: Array("not found\n".utf8), head: request.method == "HEAD", keepAlive: keepAlive)
-            }
+            let response = handler(request)
+            let keepAlive = request.keepAlive && !response.closesConnection && !isStopped
             lock.lock()
             served += 1
             lock.unlock()
-            guard send(fd, reply), keepAlive else { return }
+            guard send(fd, response.serialized(head: request.method == "HEAD", keepAlive: keepAlive)), keepAlive else { return }
         }
-    }
-
-    /// The file a request path names, if it is a regular file inside the root.
-    private func file(_ rawPath: String) -> ([UInt8], String)? {
-        var path = rawPath
-        if let q = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = String(path[..<q]) }
-        guard let decoded = path.removingPercentEncoding, decoded.hasPrefix("/") else { return nil }
-        let parts = decoded.split(separator: "/", omittingEmptySubsequences: true)
-        guard !parts.isEmpty, !parts.contains(where: { $0 == ".." || $0 == "." }) else { return nil }
-        let full = root + "/" + parts.joined(separator: "/")
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue,
-              let data = FileManager.default.contents(atPath: full)
-        else { return nil }
-        return ([UInt8](data), Self.contentType(full))
-    }
-
-    static func contentType(_ path: String) -> String {
-        switch (path as NSString).pathExtension.lowercased() {
-        case "jpg", "jpeg": return "image/jpeg"
-        case "png": return "image/png"
-        case "webp": return "image/webp"
-        case "json": return "application/json"
-        case "txt", "tsv": return "text/plain; charset=utf-8"
-        default: return "application/octet-stream"
-        }
-    }
-
-    private func response(status: Int, body: [UInt8], contentType: String = "text/plain; charset=utf-8", head: Bool, keepAlive: Bool) -> [UInt8] {
-        let reason: String
-        switch status {
-        case 200: reason = "OK"
-        case 400: reason = "Bad Request"
-        case 404: reason = "Not Found"
-        case 405: reason = "Method Not Allowed"
-        case 431: reason = "Request Header Fields Too Large"
-        default: reason = "Error"
-        }
-        var text = "HTTP/1.1 \(status) \(reason)\r\n"
-        text += "Content-Type: \(contentType)\r\nContent-Length: \(body.count)\r\n"
-        text += keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n"
-        if status == 405 { text += "Allow: GET, HEAD\r\n" }
-        text += "\r\n"
-        return Array(text.utf8) + (head ? [] : body)
     }
 
     private func send(_ fd: Int32, _ bytes: [UInt8]) -> Bool {

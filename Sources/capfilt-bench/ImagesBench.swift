@@ -4,12 +4,12 @@ import Dispatch
 import Foundation
 import Imaging
 
-/// Times the image pipelines of `make bench` (scripts/bench_imaging.py) on files read into
-/// memory first. Prints one JSON line.
-struct ImagingBenchCommand: ParsableCommand {
+/// `capfilt-bench images`: times the image pipelines of `make bench` (scripts/bench_imaging.py)
+/// on files read into memory first. Prints one JSON line.
+struct ImagesBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench-images",
-        abstract: "Time image decode + transform pipelines (used by `make bench`).")
+        commandName: "images",
+        abstract: "Time image decode + transform pipelines (scripts/bench_imaging.py).")
 
     enum Case: String, ExpressibleByArgument, CaseIterable {
         /// Decode only.
@@ -44,7 +44,7 @@ struct ImagingBenchCommand: ParsableCommand {
             }
             return [UInt8](data)
         }
-        let pipeline = Pipeline(benchCase: benchCase)
+        let pipeline = ImagePipeline(benchCase: benchCase)
         let workers = min(threads, blobs.count)
 
         // One pass: worker w takes images w, w + workers, ...; returns per-stage seconds summed
@@ -80,7 +80,7 @@ struct ImagingBenchCommand: ParsableCommand {
         let order = runs.indices.sorted { runs[$0].wall < runs[$1].wall }
         let median = runs[order[order.count / 2]]
         let cpuMedian = runs.map(\.cpu).sorted()[runs.count / 2]
-        Output.line(Output.json(ImagingBenchResult(
+        try printSortedJSON(ImagesBenchResult(
             case: benchCase.rawValue, images: blobs.count, threads: workers,
             seconds: runs.map(\.wall), median_seconds: median.wall,
             images_per_second: Double(blobs.count) / median.wall,
@@ -88,7 +88,7 @@ struct ImagingBenchCommand: ParsableCommand {
             images_per_cpu_second: Double(blobs.count) / cpuMedian,
             stage_seconds: ["decode": median.stages[0], "transform": median.stages[1], "encode": median.stages[2]],
             failures: warm.failures, checksum: String(median.checksum, radix: 16),
-            peak_rss_bytes: peakResidentBytes())))
+            peak_rss_bytes: peakResidentBytes()))
     }
 
     private func collectPaths() throws -> [String] {
@@ -114,22 +114,14 @@ struct ImagingBenchCommand: ParsableCommand {
     }
 }
 
-/// CPU time of the whole process (all threads), so that time spent waiting for a shared core
-/// is not counted.
-private func processCPUSeconds() -> Double {
-    var ts = timespec()
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
-    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-}
-
 private struct PassResult {
     var stages = [0.0, 0.0, 0.0]
     var checksum: UInt64 = 0
     var failures = 0
 }
 
-private struct Pipeline: Sendable {
-    let benchCase: ImagingBenchCommand.Case
+private struct ImagePipeline: Sendable {
+    let benchCase: ImagesBench.Case
     let blip = BlipImageTransform(size: 384)
     let exporter = ExportResizer(imageSize: 256, mode: .centerCrop)
 
@@ -171,7 +163,7 @@ private struct Pipeline: Sendable {
     }
 }
 
-struct ImagingBenchResult: Encodable {
+struct ImagesBenchResult: Encodable {
     let `case`: String
     let images: Int
     let threads: Int

@@ -5,12 +5,13 @@ import Imaging
 import MED
 import Tensor
 
-/// Times one model case on already-preprocessed images (decode and resize are excluded, as in
-/// the PyTorch half of `make bench`). Prints one JSON line.
-struct BenchCommand: ParsableCommand {
+/// `capfilt-bench med`: times one model case on already-preprocessed images (decode and resize
+/// are excluded, as in the PyTorch half of `make bench`; scripts/bench_med.py), or one
+/// ViT-B-shaped matrix product. Prints one JSON line.
+struct MEDBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
-        abstract: "Time a model case (used by `make bench`).")
+        commandName: "med",
+        abstract: "Time a model case or the sgemm of a ViT-B MLP (scripts/bench_med.py).")
 
     enum Case: String, ExpressibleByArgument, CaseIterable {
         case vision, itm, itc, captionBeam = "caption-beam", captionNucleus = "caption-nucleus", sgemm
@@ -27,12 +28,17 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("min-length")) var minLength = 5
     @Option(help: "Text scored against every image in the itm / itc cases.")
     var text = "a man riding a red bicycle down a busy city street next to a bus"
-    @Flag var json = false
+    @Flag(help: "Accepted for older callers; the output is always one JSON line.") var json = false
     @Argument var images: [String] = []
+
+    func validate() throws {
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+    }
 
     func run() throws {
         setEngineThreads(threads)
-        if benchCase == .sgemm { return try benchGemm() }
+        if benchCase == .sgemm { return benchGemm() }
         guard let model else { throw ValidationError("--model is required for case \(benchCase.rawValue)") }
         let folder = URL(fileURLWithPath: model)
         guard !images.isEmpty else { throw ValidationError("give at least one image") }
@@ -42,11 +48,12 @@ struct BenchCommand: ParsableCommand {
         switch benchCase {
         case .vision, .captionBeam, .captionNucleus:
             let m = try BlipCaptioningModel(folder: folder, precision: precision)
-            let pixels = try modelInput(paths, size: m.config.vision.imageSize)
+            let pixels = try preparedPixels(paths, size: m.config.vision.imageSize)
             let generator = CaptionGenerator(model: m)
             var config = GenerationConfig()
             config.maxLength = maxLength; config.minLength = minLength
             config.strategy = benchCase == .captionNucleus ? .sample(topP: 0.9, topK: 0, temperature: 1) : .beam(width: 3)
+            let benchCase = benchCase
             body = {
                 let states = m.encodeImages(pixels)
                 if benchCase != .vision { _ = generator.generate(imageStates: states, prompt: [config.bosTokenID], config: config) }
@@ -54,12 +61,12 @@ struct BenchCommand: ParsableCommand {
         case .itm, .itc:
             let m = try BlipRetrievalModel(folder: folder, precision: precision)
             let tokenizer = try BertTokenizer(modelFolder: folder)
-            let pixels = try modelInput(paths, size: m.config.vision.imageSize)
-            let one = tokenizer.encode(text)
-            let ids = Array(repeating: one, count: batch).flatMap { $0 }
+            let pixels = try preparedPixels(paths, size: m.config.vision.imageSize)
+            let ids = Array(repeating: tokenizer.encode(text), count: batch).flatMap { $0 }
+            let (batch, itm) = (batch, benchCase == .itm)
             body = {
                 let states = m.encodeImages(pixels)
-                if benchCase == .itm {
+                if itm {
                     _ = m.itmLogits(groundedHidden: m.groundedHidden(ids: ids, sequences: batch, keyValid: nil, imageStates: states))
                 } else {
                     _ = m.imageFeatures(imageStates: states)
@@ -72,11 +79,11 @@ struct BenchCommand: ParsableCommand {
         body()  // warm-up
         var seconds: [Double] = []
         for _ in 0..<max(1, repeats) {
-            let t0 = DispatchTime.now().uptimeNanoseconds
+            let t0 = monotonicSeconds()
             body()
-            seconds.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+            seconds.append(monotonicSeconds() - t0)
         }
-        let median = seconds.sorted()[seconds.count / 2]
+        let median = median(seconds)
         Output.json(.orderedObject([
             ("case", .string(benchCase.rawValue)), ("batch", .int(batch)), ("threads", .int(threads)),
             ("precision", .string(precision.rawValue)), ("kernels", .string(Kernels.path.rawValue)),
@@ -86,7 +93,7 @@ struct BenchCommand: ParsableCommand {
     }
 
     /// GFLOP/s of one ViT-B MLP-shaped product: [8·577, 768] x [768, 3072].
-    func benchGemm() throws {
+    func benchGemm() {
         let m = 8 * 577, k = 768, n = 3072
         let a = Tensor(shape: [m, k]), w = Tensor(shape: [n, k]), out = Tensor(shape: [m, n])
         for i in 0..<a.count { a[flat: i] = Float(i % 7) * 0.01 }
@@ -94,11 +101,11 @@ struct BenchCommand: ParsableCommand {
         linear(a, weight: w, bias: nil, out: out)
         var seconds: [Double] = []
         for _ in 0..<max(3, repeats) {
-            let t0 = DispatchTime.now().uptimeNanoseconds
+            let t0 = monotonicSeconds()
             linear(a, weight: w, bias: nil, out: out)
-            seconds.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+            seconds.append(monotonicSeconds() - t0)
         }
-        let median = seconds.sorted()[seconds.count / 2]
+        let median = median(seconds)
         Output.json(.orderedObject([
             ("case", .string("sgemm")), ("threads", .int(threads)), ("m", .int(m)), ("k", .int(k)), ("n", .int(n)),
             ("seconds", .array(seconds.map { JSONValue.printed($0) })), ("median_seconds", .printed(median)),
@@ -112,9 +119,14 @@ struct BenchCommand: ParsableCommand {
     }
 }
 
-/// Peak resident set size of this process (getrusage reports KiB on Linux).
-func peakResidentBytes() -> Int {
-    var usage = rusage()
-    getrusage(RUSAGE_SELF.rawValue, &usage)
-    return Int(usage.ru_maxrss) * 1024
+/// The images after BLIP's test transform, stacked into [B, 3, S, S].
+private func preparedPixels(_ paths: [String], size: Int) throws -> Tensor {
+    var pixels: [[Float]] = []
+    for (path, result) in zip(paths, BlipImageTransform(size: size).transformFiles(paths)) {
+        switch result {
+        case .success(let values): pixels.append(values)
+        case .failure(let error): throw BenchError("\(path): \(error)")
+        }
+    }
+    return ImageBatch.stack(pixels, size: size)
 }
