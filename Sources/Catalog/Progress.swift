@@ -97,6 +97,26 @@ extension CatalogSession {
         return db.changesCount
     }
 
+    /// Forgets the outcomes of `stage` with `fingerprint` whose status is one of `statuses`, so
+    /// that the next run processes those samples again. Returns how many were re-queued, by
+    /// status (statuses with none are left out).
+    public func requeue(statuses: Set<String>, stage: String, fingerprint: String) throws -> [String: Int] {
+        guard !statuses.isEmpty else { return [:] }
+        let list = statuses.sorted()
+        let placeholders = Array(repeating: "?", count: list.count).joined(separator: ", ")
+        let arguments = StatementArguments([stage, fingerprint] + list)
+        var counts: [String: Int] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT status, count(*) AS n FROM progress
+            WHERE stage = ? AND fingerprint = ? AND status IN (\(placeholders)) GROUP BY status
+            """, arguments: arguments) {
+            counts[row["status"]] = row["n"]
+        }
+        try db.execute(sql: "DELETE FROM progress WHERE stage = ? AND fingerprint = ? AND status IN (\(placeholders))",
+                       arguments: arguments)
+        return counts
+    }
+
     /// The last sample id in the catalog (0 when empty): a cheap version of the sample set.
     public func lastSampleID() throws -> Int64 {
         try Int64.fetchOne(db, sql: "SELECT coalesce(max(id), 0) FROM samples") ?? 0

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Ingest
 import Tensor
 
 @main
@@ -6,6 +7,7 @@ struct Capfilt: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "capfilt",
         abstract: "Caption, filter and curate image-text datasets with BLIP (CapFilt).",
+        version: CapfiltVersion.current,
         subcommands: [RunCommand.self, StatusCommand.self, RetryCommand.self, StagesCommand.self,
                       CaptionCommand.self, ScoreCommand.self,
                       PreprocessCommand.self, IngestCommand.self, DoctorCommand.self,

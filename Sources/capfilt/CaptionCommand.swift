@@ -70,15 +70,17 @@ struct CaptionCommand: ParsableCommand {
         for start in stride(from: 0, to: images.count, by: engine.batchSize) {
             let paths = Array(images[start..<min(images.count, start + engine.batchSize)])
             let decoded = transform.transformFiles(paths)
-            let good = zip(paths, decoded).compactMap { path, result in (try? result.get()).map { (path: path, pixels: $0) } }
+            let good = zip(paths.indices, zip(paths, decoded)).compactMap { index, item in
+                (try? item.1.get()).map { (index: start + index, path: item.0, pixels: $0) }
+            }
             var results: [String: [GeneratedSequence]] = [:]
             if !good.isEmpty {
-                // Sampling draws from one stream per batch (seed, seed+1, ...); greedy and beam
-                // search ignore the seed.
+                // Sampling seeds each image from --seed and its position on the command line, so
+                // --batch-size never changes a caption; greedy and beam search ignore the seed.
                 let states = model.encodeImages(ImageBatch.stack(good.map(\.pixels), size: size))
-                let out = generator.generate(imageStates: states, prompt: promptIDs, config: config)
+                let seeds = good.map { SeededGenerator.sequenceSeed(config.seed, UInt64($0.index)) }
+                let out = generator.generate(imageStates: states, prompt: promptIDs, config: config, imageSeeds: seeds)
                 for (image, seqs) in zip(good, out) { results[image.path] = seqs }
-                config.seed &+= 1
             }
             for (path, result) in zip(paths, decoded) {
                 guard let seqs = results[path] else {

@@ -63,15 +63,37 @@ private struct StatusWithSlurm: Encodable {
 struct RetryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "retry",
-        abstract: "Re-queue the samples that ended with a status (e.g. timeout, http_5xx), for the next run.")
+        abstract: "Re-queue the samples that ended with a status (e.g. timeout, http_5xx), for the next run.",
+        discussion: """
+            Give --status once per status. A status that no sample has (in --stage, or in any \
+            stage) is refused with the statuses there are. --status ok is refused unless --force: \
+            re-queuing samples that succeeded discards their results.
+            """)
 
     @OptionGroup var options: PipelineOptions
-    @Option(help: "The status to re-queue.") var status: String
+    @Option(name: .customLong("status"), parsing: .singleValue, help: "A status to re-queue (repeat for several).")
+    var statuses: [String]
     @Option(help: "Only in this stage (default: every stage).") var stage: String?
+    @Flag(help: "Allow --status ok, which discards the results of samples that succeeded.") var force = false
+
+    func validate() throws {
+        guard !statuses.isEmpty else { throw ValidationError("give at least one --status") }
+    }
 
     func run() throws {
         let definition = try options.load()
-        let n = try PipelineRunner(pipeline: definition).retry(status: status, stage: stage)
-        print("re-queued \(n) sample\(n == 1 ? "" : "s") with status \(status); run the pipeline to process them")
+        let result: RetryResult
+        do {
+            result = try PipelineRunner(pipeline: definition).retry(statuses: statuses, stage: stage, force: force)
+        } catch let e as RetryRefusal {
+            FileHandle.standardError.write(Data("error: \(e)\n".utf8))
+            throw ExitCode(2)
+        } catch let e as PipelineError {
+            FileHandle.standardError.write(Data("error: \(e)\n".utf8))
+            throw ExitCode(2)
+        }
+        for line in result.lines { print(line) }
+        let n = result.total
+        print("re-queued \(n) sample\(n == 1 ? "" : "s"); run the pipeline to process \(n == 1 ? "it" : "them")")
     }
 }

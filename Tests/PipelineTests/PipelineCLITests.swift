@@ -31,6 +31,40 @@ final class PipelineCLITests: XCTestCase {
         XCTAssertEqual(again.status, 0, again.stderr)
     }
 
+    func testRetryGuardrailsFromTheCommandLine() throws {
+        let folder = temporaryFolder("cli-retry")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let dataset = try TestDataset(folder: folder, distinct: 6, human: 2)
+        let pipeline = try dataset.writePipeline(workdir: folder.appendingPathComponent("work"), captionStrategy: "greedy")
+        XCTAssertEqual(try CapfiltProcess.run(["run", "--plain", pipeline]).status, 0)
+
+        let ok = try CapfiltRun.run(["retry", pipeline, "--status", "ok"])
+        XCTAssertEqual(ok.status, 2)
+        XCTAssertTrue(ok.stderr.contains("refusing to re-queue status ok") && ok.stderr.contains("--force"), ok.stderr)
+        XCTAssertEqual(ok.stdout, "")
+
+        let typo = try CapfiltRun.run(["retry", pipeline, "--status", "not_imag", "--stage", "fetch"])
+        XCTAssertEqual(typo.status, 2)
+        XCTAssertTrue(typo.stderr.contains("error: no sample has status not_imag in fetch; its statuses: ok "), typo.stderr)
+        XCTAssertTrue(typo.stderr.contains("not_image 1"), typo.stderr)
+
+        let both = try CapfiltRun.run(["retry", pipeline, "--status", "not_image", "--status", "truncated"])
+        XCTAssertEqual(both.status, 0, both.stderr)
+        XCTAssertEqual(both.stdout, """
+            fetch: 1 sample (not_image 1)
+            decode: 1 sample (truncated 1)
+            re-queued 2 samples; run the pipeline to process them
+
+            """)
+
+        let forced = try CapfiltRun.run(["retry", pipeline, "--status", "ok", "--stage", "report"])
+        XCTAssertEqual(forced.status, 2, "report has no per-sample statuses")
+        let force = try CapfiltRun.run(["retry", pipeline, "--status", "ok", "--stage", "filter", "--force"])
+        XCTAssertEqual(force.status, 0, force.stderr)
+        XCTAssertTrue(force.stdout.hasPrefix("filter: "), force.stdout)
+        XCTAssertEqual(try CapfiltProcess.run(["run", "--plain", pipeline]).status, 0)
+    }
+
     func testBrokenPipelineFailsWithOneLineBeforeAnyWork() throws {
         let folder = temporaryFolder("cli-broken")
         defer { try? FileManager.default.removeItem(at: folder) }

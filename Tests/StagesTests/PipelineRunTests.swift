@@ -193,6 +193,49 @@ final class PipelineRunTests: XCTestCase {
         XCTAssertEqual(summary.stages.first { $0.stage == "caption" }?.processed ?? 0, 0, "it fails again, nothing downstream")
     }
 
+    func testRetryRefusesOkAndUnknownStatusesAndSaysWhatItRequeued() throws {
+        let r = try runner()
+        _ = try r.run(RunOptions())
+        let before = try r.status().stages.map { ($0.name, $0.byStatus) }
+
+        // ok is refused without force: it would throw away good results.
+        XCTAssertThrowsError(try r.retry(statuses: ["ok"], stage: "filter")) { error in
+            let message = "\(error)"
+            XCTAssertTrue(error is RetryRefusal, message)
+            XCTAssertTrue(message.contains("--force"), message)
+            XCTAssertTrue(message.contains("filter \(dataset.distinct + 4 + dataset.human)"), message)
+        }
+        XCTAssertThrowsError(try r.retry(statuses: ["timeout", "ok"], stage: nil))
+        // A status no sample has: refused with the statuses there are, in the stage or overall.
+        XCTAssertThrowsError(try r.retry(statuses: ["truncatd"], stage: "decode")) { error in
+            XCTAssertEqual("\(error)", "no sample has status truncatd in decode; its statuses: ok \(dataset.distinct + 4 + dataset.human), truncated 1")
+        }
+        XCTAssertThrowsError(try r.retry(statuses: ["truncated"], stage: "fetch")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("no sample has status truncated in fetch; its statuses: ok "), "\(error)")
+            XCTAssertTrue("\(error)".contains("not_image 1"), "\(error)")
+        }
+        XCTAssertThrowsError(try r.retry(statuses: ["timeot"], stage: nil)) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.hasPrefix("no sample has status timeot in any stage; statuses: fetch: ok "), message)
+            XCTAssertTrue(message.contains("; decode: ok \(dataset.distinct + 4 + dataset.human), truncated 1;"), message)
+        }
+        XCTAssertThrowsError(try r.retry(statuses: ["ok"], stage: "export")) { error in
+            XCTAssertTrue("\(error)".contains("whole-dataset stage"), "\(error)")
+        }
+        XCTAssertEqual(try r.status().stages.map { $0.name }, before.map(\.0))
+        XCTAssertEqual(try r.status().stages.map(\.byStatus), before.map(\.1), "refusals change nothing")
+
+        // Several statuses at once, reported per stage and status.
+        let result = try r.retry(statuses: ["not_image", "truncated"], stage: nil)
+        XCTAssertEqual(result.lines, ["fetch: 1 sample (not_image 1)", "decode: 1 sample (truncated 1)"])
+        XCTAssertEqual(result.total, 2)
+        // With force, ok is re-queued too.
+        let filtered = try r.status().stages.first { $0.name == "filter" }!.done
+        let forced = try r.retry(statuses: ["ok"], stage: "filter", force: true)
+        XCTAssertEqual(forced.lines, ["filter: \(filtered) samples (ok \(filtered))"])
+        XCTAssertEqual(try r.status().stages.first { $0.name == "filter" }?.pending, filtered)
+    }
+
     func testShardedRunMatchesUnshardedSampleSet() throws {
         let r = try runner(shards: 3)
         _ = try r.run(RunOptions())

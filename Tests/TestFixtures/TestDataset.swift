@@ -91,8 +91,10 @@ public struct TestDataset {
             .appendingPathComponent("MEDTests/Fixtures/med")
     }
 
-    /// The test pipeline over this dataset; `threshold` and `workdir` vary between tests.
-    public func pipelineYAML(workdir: URL, threshold: Double = 0.5, shards: Int = 1, captionStrategy: String = "nucleus") -> String {
+    /// The test pipeline over this dataset; `threshold` and `workdir` vary between tests, and the
+    /// caption and filter batch sizes and captions per image where a test needs them to.
+    public func pipelineYAML(workdir: URL, threshold: Double = 0.5, shards: Int = 1, captionStrategy: String = "nucleus",
+                      captionBatchSize: Int = 3, filterBatchSize: Int = 4, captionsPerImage: Int = 1) -> String {
         """
         dataset: pipeline-test
         workdir: \(workdir.path)
@@ -115,14 +117,14 @@ public struct TestDataset {
           caption:
             needs: [decode]
             model: \(Self.models.appendingPathComponent("captioner").path)
-            batch_size: 3
+            batch_size: \(captionBatchSize)
             strategy: \(captionStrategy)
             max_length: 12
-            min_length: 4
+            min_length: 4\(captionsPerImage == 1 ? "" : "\n    captions_per_image: \(captionsPerImage)")
           filter:
             needs: [caption]
             model: \(Self.models.appendingPathComponent("itm").path)
-            batch_size: 4
+            batch_size: \(filterBatchSize)
             threshold: \(threshold)
           dedup:
             needs: [decode, caption]
@@ -140,9 +142,11 @@ public struct TestDataset {
     }
 
     public func writePipeline(workdir: URL, threshold: Double = 0.5, shards: Int = 1, captionStrategy: String = "nucleus",
+                       captionBatchSize: Int = 3, filterBatchSize: Int = 4, captionsPerImage: Int = 1,
                        name: String = "pipeline.yaml") throws -> String {
         let path = folder.appendingPathComponent(name).path
-        try pipelineYAML(workdir: workdir, threshold: threshold, shards: shards, captionStrategy: captionStrategy)
+        try pipelineYAML(workdir: workdir, threshold: threshold, shards: shards, captionStrategy: captionStrategy,
+                         captionBatchSize: captionBatchSize, filterBatchSize: filterBatchSize, captionsPerImage: captionsPerImage)
             .write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }

@@ -93,7 +93,7 @@ public struct FetchOptions: Sendable, Equatable {
     /// Bodies larger than this are abandoned (on Content-Length, or while streaming).
     public var maxBodyBytes: Int = 20 * 1024 * 1024
     public var maxRedirects: Int = 5
-    public var userAgent: String = "capfilt/0.1 (+https://github.com/capfilt/capfilt)"
+    public var userAgent: String = "capfilt/\(CapfiltVersion.current) (+https://github.com/capfilt/capfilt)"
     /// X-Robots-Tag rules; the token should match the User-Agent's product name.
     public var robots: RobotsPolicy = RobotsPolicy()
     public var addresses: AddressPolicy = AddressPolicy()

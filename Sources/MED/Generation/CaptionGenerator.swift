@@ -20,12 +20,23 @@ public struct CaptionGenerator: Sendable {
     }
 
     /// Captions for images [B, N, Dv] (the vision encoder's output): one array per image.
-    public func generate(imageStates: Tensor, prompt: [Int], config: GenerationConfig) -> [[GeneratedSequence]] {
+    ///
+    /// Sampling gives every returned sequence its own random stream, seeded from its image's seed
+    /// and its index among the image's captions (`SeededGenerator.sequenceSeed`), so a caption
+    /// depends on its image, that seed and its index only: never on which other images share the
+    /// batch or how many there are. `imageSeeds` has one seed per image; without it, image b of
+    /// the batch gets `SeededGenerator.sequenceSeed(config.seed, b)`. Greedy and beam search
+    /// ignore seeds.
+    public func generate(imageStates: Tensor, prompt: [Int], config: GenerationConfig,
+                         imageSeeds: [UInt64]? = nil) -> [[GeneratedSequence]] {
         switch config.strategy {
         case .beam(let width) where width > 1:
             return beamSearch(imageStates: imageStates, prompt: prompt, beams: width, config: config)
         default:
-            return sampleOrGreedy(imageStates: imageStates, prompt: prompt, config: config)
+            let images = imageStates.dim(0)
+            precondition(imageSeeds == nil || imageSeeds!.count == images, "one seed per image")
+            let seeds = imageSeeds ?? (0..<images).map { SeededGenerator.sequenceSeed(config.seed, UInt64($0)) }
+            return sampleOrGreedy(imageStates: imageStates, prompt: prompt, config: config, imageSeeds: seeds)
         }
     }
 
@@ -43,7 +54,8 @@ public struct CaptionGenerator: Sendable {
 
     // MARK: greedy and sampling
 
-    private func sampleOrGreedy(imageStates: Tensor, prompt: [Int], config: GenerationConfig) -> [[GeneratedSequence]] {
+    private func sampleOrGreedy(imageStates: Tensor, prompt: [Int], config: GenerationConfig,
+                                imageSeeds: [UInt64]) -> [[GeneratedSequence]] {
         let images = imageStates.dim(0)
         let n = max(1, config.numReturnSequences)
         let s = images * n
@@ -53,7 +65,8 @@ public struct CaptionGenerator: Sendable {
                                        capacity: max(config.maxLength, prompt.count), width: model.decoder.width)
         var sequences = Array(repeating: prompt, count: s)
         var finished = Array(repeating: false, count: s)
-        var rng = SeededGenerator(seed: config.seed)
+        // One stream per sequence: sequence j of image b draws only from its own.
+        var rngs = (0..<s).map { SeededGenerator(seed: SeededGenerator.sequenceSeed(imageSeeds[$0 / n], UInt64($0 % n))) }
         let v = model.lmHead.vocabularySize
         var newIDs = sequences.flatMap { $0 }
         var length = prompt.count
@@ -70,7 +83,7 @@ public struct CaptionGenerator: Sendable {
                     applyTemperature(row, count: v, temperature: temperature)
                     applyTopK(row, count: v, k: topK)
                     applyTopP(row, count: v, p: topP)
-                    token = sampleIndex(row, count: v, rng: &rng)
+                    token = sampleIndex(row, count: v, rng: &rngs[i])
                 default:
                     token = argmax(row, count: v)
                 }

@@ -9,9 +9,10 @@ import Tensor
 /// sampling, top-p 0.9, repetition penalty 1.1, max 30 / min 10 tokens counting [DEC] and the
 /// prompt "a picture of ", which is stripped from the text). Beam search is an option.
 ///
-/// Sampling is seeded per batch from `seed` and the batch's first sample key. Batches are the
-/// next `batch_size` pending samples in id order and land whole, so a resumed run draws the same
-/// batches, and the same captions, as an uninterrupted one.
+/// Sampling is seeded per caption: caption j of a sample draws from its own stream, seeded from
+/// `seed`, the sample's source and key, and j (`imageSeed`). A caption therefore depends on
+/// the seed, the sample and its index only; `batch_size`, threads, shards and resuming never
+/// change it.
 final class CaptionStage: SampleStage {
     let folder: String
     let batchSize: Int
@@ -41,7 +42,8 @@ final class CaptionStage: SampleStage {
         static let captionsPerImage = StageParameter("captions_per_image", .int(1...64), default: 1, help: "synthetic captions written per image (at most `beams` with beam search)")
         static let seed = StageParameter("seed", .int(0...Int.max), default: 0, help: "sampling seed")
         static let origins = StageParameter("origins", .list(.choice(["web", "human"])), default: ["web"], help: "which samples get synthetic captions")
-        static let batchSize = StageParameter("batch_size", .int(1...4096), default: 8, help: "images decoded together; captions are seeded per batch, so it changes sampled captions")
+        static let batchSize = StageParameter("batch_size", .int(1...4096), default: 8, affectsResults: false,
+                                              help: "images decoded together (captions are seeded per sample, so it never changes them)")
         static let precision = StageParameter<Precision?>.optional(
             "precision", choices: Precision.self, help: "weight format, fp32 when absent; bf16 halves the model's memory")
 
@@ -85,6 +87,13 @@ final class CaptionStage: SampleStage {
         precision = p[Keys.precision] ?? .fp32
     }
 
+    /// The sampling seed of one sample's captions: the stage seed mixed with its (source, key),
+    /// the identity a sample keeps for good. Caption j then draws from
+    /// `SeededGenerator.sequenceSeed(imageSeed, j)`.
+    static func imageSeed(_ seed: UInt64, source: String, key: String) -> UInt64 {
+        SeededGenerator.sequenceSeed(seed, FNV1a.hash(source + "\u{0}" + key))
+    }
+
     private func load(threads: Int) throws -> (BlipCaptioningModel, BertTokenizer, [Int], String) {
         if let l = loaded { return l }
         setEngineThreads(threads)
@@ -117,9 +126,10 @@ final class CaptionStage: SampleStage {
             c.bosTokenID = model.config.text.bosTokenID
             c.eosTokenID = model.config.text.sepTokenID
             c.padTokenID = model.config.text.padTokenID
-            c.seed = config.seed ^ FNV1a.hash(good[0].sample.source + "\u{0}" + good[0].sample.key)
             let states = model.encodeImages(ImageBatch.stack(good.map { $0.pixels! }, size: size))
-            let out = CaptionGenerator(model: model).generate(imageStates: states, prompt: promptIDs, config: c)
+            let seeds = good.map { Self.imageSeed(config.seed, source: $0.sample.source, key: $0.sample.key) }
+            let out = CaptionGenerator(model: model).generate(imageStates: states, prompt: promptIDs, config: c,
+                                                              imageSeeds: seeds)
             for (image, sequences) in zip(good, out) {
                 let texts = sequences.map { seq -> String in
                     var text = tokenizer.decode(seq.tokenIDs, skipSpecialTokens: true)
