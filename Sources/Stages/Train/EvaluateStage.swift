@@ -100,11 +100,11 @@ final class EvaluateStage: DatasetStage {
             metrics.append(EvaluationMetric(name: "filter recall: \(change)", value: byChange.recallByKind[change],
                                             description: "\(byChange.droppedByKind[change] ?? 0) of \(byChange.countByKind[change] ?? 0) dropped"))
         }
-        let blip = filter.detectionAtBLIPThreshold
+        let blip = filter.detectionAtBLIPThreshold, at = "at \(FilterStage.blipThreshold)"
         metrics += [
-            EvaluationMetric(name: "filter precision at 0.5", value: blip.precision, description: "BLIP's fixed threshold, from the stored scores"),
-            EvaluationMetric(name: "filter recall at 0.5", value: blip.recall, description: "BLIP's fixed threshold"),
-            EvaluationMetric(name: "false-drop rate at 0.5", value: blip.falseDropRate, description: "BLIP's fixed threshold"),
+            EvaluationMetric(name: "filter precision \(at)", value: blip.precision, description: "BLIP's fixed threshold, from the stored scores"),
+            EvaluationMetric(name: "filter recall \(at)", value: blip.recall, description: "BLIP's fixed threshold"),
+            EvaluationMetric(name: "false-drop rate \(at)", value: blip.falseDropRate, description: "BLIP's fixed threshold"),
         ]
         metrics += [
             EvaluationMetric(name: "synthetic noise ratio", value: filter.syntheticNoiseRatio, description: "share of synthetic captions dropped"),
