@@ -19,14 +19,19 @@ public struct StageType: Sendable {
     public var requires: [String]
     /// Extra inputs of the fingerprint beyond the parameters, e.g. a digest of the model files.
     public var fingerprintInputs: @Sendable (StageParameters) throws -> [String]
+    /// Checks what the file names that the key types alone cannot (a model folder's config and
+    /// tensors against what the stage needs, say), when the file is loaded, before any stage
+    /// runs; throws a `PipelineError`. Skipped when the loader does not check paths.
+    public var check: (@Sendable (StageSetup) throws -> Void)?
     /// Builds the runnable stage (once per run, after the whole pipeline validated).
     public var make: @Sendable (StageSetup) throws -> any PipelineStage
 
     public init(name: String, kind: StageKind, summary: String, parameters: [ParameterSpec], requires: [String] = [],
                 fingerprintInputs: @escaping @Sendable (StageParameters) throws -> [String] = { _ in [] },
+                check: (@Sendable (StageSetup) throws -> Void)? = nil,
                 make: @escaping @Sendable (StageSetup) throws -> any PipelineStage) {
         self.name = name; self.kind = kind; self.summary = summary; self.parameters = parameters
-        self.requires = requires; self.fingerprintInputs = fingerprintInputs; self.make = make
+        self.requires = requires; self.fingerprintInputs = fingerprintInputs; self.make = make; self.check = check
     }
 }
 
@@ -44,6 +49,8 @@ public struct StageDefinition: Sendable {
     public var needs: [String]
     public var parameters: StageParameters
     public var line: Int?
+    /// The line of each key the file gives for this stage (for errors found after validation).
+    public var keyLines: [String: Int] = [:]
 }
 
 /// A whole validated pipeline file.
