@@ -110,6 +110,7 @@ final class EarlyChecksTests: XCTestCase {
     func testReadableInputsAndWritableWorkdirLoad() throws {
         let p = try load(ingest())
         XCTAssertEqual(p.stages.map(\.name), ["ingest", "fetch"])
+        XCTAssertEqual(p.failureLimit, FailureLimit(maxShare: 0.5, minSamples: 20))
     }
 
     // MARK: models

@@ -21,6 +21,10 @@ public struct PipelineLoader: Sendable {
                       help: "Catalogs, blobs, exports and reports (default: work/<dataset> next to the file)."),
         ParameterSpec("shards", .int(1...100_000), default: .int(1)),
         ParameterSpec("threads", .int(1...1024), default: .int(2)),
+        ParameterSpec("max_failure_share", .double(0...1), default: .double(FailureLimit.standard.maxShare),
+                      help: "Largest share of a source's samples a per-sample stage may fail before the run stops."),
+        ParameterSpec("failure_share_min_samples", .int(1...Int.max), default: .int(FailureLimit.standard.minSamples),
+                      help: "Sources with fewer samples done in a stage are not held to max_failure_share."),
         ParameterSpec("executor", .object([]), optional: true),
         ParameterSpec("stages", .object([])),
     ]
@@ -83,8 +87,11 @@ public struct PipelineLoader: Sendable {
         for s in ordered {
             try checkRequirements(s, in: ordered, file: path)
         }
-        let definition = PipelineDefinition(file: path, dataset: dataset, workdir: workdir, shards: topValues.int("shards") ?? 1,
+        var definition = PipelineDefinition(file: path, dataset: dataset, workdir: workdir, shards: topValues.int("shards") ?? 1,
                                             threads: topValues.int("threads") ?? 2, stages: ordered, executor: executor)
+        definition.failureLimit = FailureLimit(
+            maxShare: topValues.double("max_failure_share") ?? FailureLimit.standard.maxShare,
+            minSamples: topValues.int("failure_share_min_samples") ?? FailureLimit.standard.minSamples)
         if checkPaths {
             try checkWorkdir(workdir, given: topValues.string("workdir") != nil, file: path,
                              line: topEntries.first(where: { $0.0 == "workdir" })?.1.value.mark?.line)

@@ -30,7 +30,9 @@ public struct StageType: Sendable {
                 fingerprintInputs: @escaping @Sendable (StageParameters) throws -> [String] = { _ in [] },
                 check: (@Sendable (StageSetup) throws -> Void)? = nil,
                 make: @escaping @Sendable (StageSetup) throws -> any PipelineStage) {
-        self.name = name; self.kind = kind; self.summary = summary; self.parameters = parameters
+        self.name = name; self.kind = kind; self.summary = summary
+        // Every per-sample stage may override the pipeline's failure limit (docs/pipeline.md).
+        self.parameters = kind == .perSample ? parameters + [FailureShareKeys.maxFailureShare.spec] : parameters
         self.requires = requires; self.fingerprintInputs = fingerprintInputs; self.make = make; self.check = check
     }
 }
@@ -65,6 +67,16 @@ public struct PipelineDefinition: Sendable {
     public var stages: [StageDefinition]
     /// The whole `executor` mapping, if any (read by the scale-out executors).
     public var executor: [String: ParameterValue]
+    /// How much of a source a per-sample stage may fail (`max_failure_share`,
+    /// `failure_share_min_samples`); a stage's own `max_failure_share` overrides the share.
+    public var failureLimit = FailureLimit.standard
+
+    /// The failure limit of one stage: its own `max_failure_share` if it gives one.
+    public func failureLimit(of stage: StageDefinition) -> FailureLimit {
+        var limit = failureLimit
+        if let share = stage.parameters[FailureShareKeys.maxFailureShare] { limit.maxShare = share }
+        return limit
+    }
 
     public func stage(_ name: String) -> StageDefinition? { stages.first { $0.name == name } }
 
