@@ -19,6 +19,20 @@ public struct ProgressMark: Sendable, Equatable {
     public static func ok(_ id: Int64) -> ProgressMark { ProgressMark(sampleID: id, status: "ok") }
 }
 
+/// How many samples of one source ended a stage with one status, and the first of them.
+public struct SourceOutcome: Sendable, Equatable {
+    public var source: String
+    public var status: String
+    public var count: Int
+    /// The key of the sample with the lowest id among them, and its recorded reason.
+    public var exampleKey: String
+    public var exampleReason: String?
+    public init(source: String, status: String, count: Int, exampleKey: String, exampleReason: String?) {
+        self.source = source; self.status = status; self.count = count
+        self.exampleKey = exampleKey; self.exampleReason = exampleReason
+    }
+}
+
 /// Per-stage counts for `capfilt status`.
 public struct StageCounts: Sendable, Equatable {
     /// Samples whose inputs are ready (every requirement met).
@@ -115,6 +129,27 @@ extension CatalogSession {
         try db.execute(sql: "DELETE FROM progress WHERE stage = ? AND fingerprint = ? AND status IN (\(placeholders))",
                        arguments: arguments)
         return counts
+    }
+
+    /// One stage's current outcomes (marks with `fingerprint`) by source and status, each with
+    /// the first sample (lowest id) that has it: what the failure-share check reads.
+    public func outcomesBySource(stage: String, fingerprint: String) throws -> [SourceOutcome] {
+        let rows = try Row.fetchAll(db, sql: """
+            SELECT src.name AS source, p.status AS status, count(*) AS n, min(s.id) AS first_id
+            FROM progress p JOIN samples s ON s.id = p.sample_id JOIN sources src ON src.id = s.source_id
+            WHERE p.stage = ? AND p.fingerprint = ?
+            GROUP BY src.name, p.status ORDER BY src.name, p.status
+            """, arguments: [stage, fingerprint])
+        return try rows.map { row in
+            let first: Int64 = row["first_id"]
+            let example = try Row.fetchOne(db, sql: """
+                SELECT s.key AS key, p.reason AS reason FROM samples s
+                JOIN progress p ON p.sample_id = s.id AND p.stage = ?
+                WHERE s.id = ?
+                """, arguments: [stage, first])
+            return SourceOutcome(source: row["source"], status: row["status"], count: row["n"],
+                                 exampleKey: example?["key"] ?? "", exampleReason: example?["reason"])
+        }
     }
 
     /// The last sample id in the catalog (0 when empty): a cheap version of the sample set.

@@ -202,8 +202,22 @@ public final class PipelineRunner {
                                           fingerprint: fp, action: action, processed: done, failed: failed,
                                           seconds: Date().timeIntervalSince(started)))
             logger.info("\(label): \(action == "ran" ? "\(done) done, \(failed) failed" : "up to date") in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+            if definition.type.kind == .perSample, !cancellation.isCancelled {
+                try checkFailureShare(definition, fingerprint: fp, catalog: catalog, shard: shard)
+            }
         }
         if !cancellation.isCancelled { outcome = "ok" } else { outcome = "cancelled" }
+    }
+
+    /// Stops the run when the stage failed more of a source than its limit allows (outcomes of
+    /// the current fingerprint, this run's and earlier ones'): a lost source is an error, not a
+    /// smaller dataset. Checked before the next stage starts, so nothing downstream uses the rest.
+    private func checkFailureShare(_ s: StageDefinition, fingerprint: String, catalog: Catalog, shard: ShardSpec) throws {
+        let outcomes = try catalog.read { try $0.outcomesBySource(stage: s.name, fingerprint: fingerprint) }
+        if let exceeded = FailureShareExceeded.check(stage: s.name, shard: pipeline.shards > 1 ? shard.description : nil,
+                                                     outcomes: outcomes, limit: pipeline.failureLimit(of: s)) {
+            throw exceeded
+        }
     }
 
     /// Direct per-sample needs: their ok marks are what this stage waits for.

@@ -49,6 +49,10 @@ struct CaptionCommand: ParsableCommand {
         let folder = URL(fileURLWithPath: engine.model)
         let model: BlipCaptioningModel
         let tokenizer: BertTokenizer
+        if let summary = ModelFolderCheck.summary(ModelFolderCheck.problems(folder: folder, for: .captioning)) {
+            Output.error("error: cannot use \(folder.path) as a \(BlipArchitecture.captioning.rawValue): \(summary)")
+            throw ExitCode(2)
+        }
         do {
             model = try BlipCaptioningModel(folder: folder, precision: engine.precision)
             tokenizer = try BertTokenizer(modelFolder: folder)

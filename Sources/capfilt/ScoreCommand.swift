@@ -58,6 +58,10 @@ struct ScoreCommand: ParsableCommand {
         let folder = URL(fileURLWithPath: engine.model)
         let scorer: ITMScorer
         let work: [(image: String, text: String, error: String?)]
+        if let summary = ModelFolderCheck.summary(ModelFolderCheck.problems(folder: folder, for: .retrieval)) {
+            Output.error("error: cannot use \(folder.path) as a \(BlipArchitecture.retrieval.rawValue): \(summary)")
+            throw ExitCode(2)
+        }
         do {
             let model = try BlipRetrievalModel(folder: folder, precision: engine.precision)
             scorer = ITMScorer(model: model, tokenizer: try BertTokenizer(modelFolder: folder), firstToken: firstToken,

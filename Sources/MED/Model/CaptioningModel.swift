@@ -17,10 +17,24 @@ public final class BlipCaptioningModel: @unchecked Sendable {
         try self.init(config: files.config, weights: files.weights, precision: precision)
     }
 
-    public init(config: BlipConfig, weights file: SafeTensorsFile, precision: Precision = .fp32) throws {
+    public convenience init(config: BlipConfig, weights file: SafeTensorsFile, precision: Precision = .fp32) throws {
+        try self.init(config: config, reader: WeightReader(file: file, precision: precision))
+    }
+
+    /// Every problem of `file` as this model's weights for `config` (missing, misshapen and
+    /// unexpected tensors), from the header alone: nothing is read or allocated.
+    public static func checkpointProblems(config: BlipConfig, weights file: SafeTensorsFile) -> [String] {
+        let r = WeightReader(file: file, checkOnly: true)
+        _ = try? BlipCaptioningModel(config: config, reader: r)
+        return r.allProblems(ignoring: ignoredTensors)
+    }
+
+    /// Tensors a checkpoint may hold that the model does not use.
+    static let ignoredTensors: @Sendable (String) -> Bool = { $0.hasSuffix("position_ids") }
+
+    init(config: BlipConfig, reader r: WeightReader) throws {
         self.config = config
-        self.precision = precision
-        let r = WeightReader(file: file, precision: precision)
+        self.precision = r.precision
         vision = VisionTransformer(config: config.vision, reader: r)
         decoder = TextTransformer(config: config.text, reader: r, prefix: "text_decoder.bert")
         let d = config.text.hiddenSize, v = config.text.vocabSize
@@ -30,14 +44,14 @@ public final class BlipCaptioningModel: @unchecked Sendable {
             ? r.tensor("\(p).decoder.weight", shape: [v, d]) : decoder.wordEmbeddings
         // Tied or not, the LM head is the largest product of a decoding step; a tied table then
         // serves the embedding lookups from bf16 as well.
-        if precision == .bf16 { decoderWeight.storeAsBFloat16() }
+        if precision == .bf16 && !r.checkOnly { decoderWeight.storeAsBFloat16() }
         let bias = r.has("\(p).bias") ? r.tensor("\(p).bias", shape: [v]) : r.tensor("\(p).decoder.bias", shape: [v])
         if r.has("\(p).bias") && r.has("\(p).decoder.bias") { _ = r.tensor("\(p).decoder.bias", shape: [v]) }
         lmHead = LanguageModelHead(
             transform: r.linear("\(p).transform.dense", out: d, in: d),
             transformNorm: r.layerNorm("\(p).transform.LayerNorm", width: d, eps: config.text.layerNormEps),
             decoder: decoderWeight, bias: bias)
-        try r.finish(ignoring: { $0.hasSuffix("position_ids") })
+        try r.finish(ignoring: Self.ignoredTensors)
     }
 
     /// Image states [B, N+1, Dv] for pixels [B, 3, S, S].

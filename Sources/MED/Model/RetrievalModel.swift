@@ -23,17 +23,31 @@ public final class BlipRetrievalModel: @unchecked Sendable {
         try self.init(config: files.config, weights: files.weights, precision: precision)
     }
 
-    public init(config: BlipConfig, weights file: SafeTensorsFile, precision: Precision = .fp32) throws {
+    public convenience init(config: BlipConfig, weights file: SafeTensorsFile, precision: Precision = .fp32) throws {
+        try self.init(config: config, reader: WeightReader(file: file, precision: precision))
+    }
+
+    /// Every problem of `file` as this model's weights for `config` (missing, misshapen and
+    /// unexpected tensors), from the header alone: nothing is read or allocated.
+    public static func checkpointProblems(config: BlipConfig, weights file: SafeTensorsFile) -> [String] {
+        let r = WeightReader(file: file, checkOnly: true)
+        _ = try? BlipRetrievalModel(config: config, reader: r)
+        return r.allProblems(ignoring: ignoredTensors)
+    }
+
+    /// Tensors a checkpoint may hold that the model does not use.
+    static let ignoredTensors: @Sendable (String) -> Bool = { $0.hasSuffix("position_ids") || $0.hasPrefix("text_encoder.pooler.") }
+
+    init(config: BlipConfig, reader r: WeightReader) throws {
         self.config = config
-        self.precision = precision
-        let r = WeightReader(file: file, precision: precision)
+        self.precision = r.precision
         vision = VisionTransformer(config: config.vision, reader: r)
         textEncoder = TextTransformer(config: config.text, reader: r, prefix: "text_encoder")
         let p = config.imageTextHiddenSize
         visionProjection = r.linear("vision_proj", out: p, in: config.vision.hiddenSize)
         textProjection = r.linear("text_proj", out: p, in: config.text.hiddenSize)
         itmHead = r.linear("itm_head", out: 2, in: config.text.hiddenSize)
-        try r.finish(ignoring: { $0.hasSuffix("position_ids") || $0.hasPrefix("text_encoder.pooler.") })
+        try r.finish(ignoring: Self.ignoredTensors)
     }
 
     public func encodeImages(_ pixels: Tensor) -> Tensor { vision.forward(pixels: pixels) }

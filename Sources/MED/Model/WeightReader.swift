@@ -13,14 +13,20 @@ final class WeightReader {
     /// embeddings stay float32), so a bf16 model never holds all of its float32 weights at once.
     let precision: Precision
 
-    init(file: SafeTensorsFile, precision: Precision = .fp32) { self.file = file; self.precision = precision }
+    /// Checks names and shapes against the header only: no tensor is read or allocated (every
+    /// tensor handed out is an empty placeholder), so a model can be checked before it is needed.
+    let checkOnly: Bool
+
+    init(file: SafeTensorsFile, precision: Precision = .fp32, checkOnly: Bool = false) {
+        self.file = file; self.precision = precision; self.checkOnly = checkOnly
+    }
 
     func has(_ name: String) -> Bool { file.shape(of: name) != nil }
 
     /// The tensor `name`, which must have `shape` (a shape of [1, 1, D] is accepted for [D] etc.
     /// only where the caller says so through `acceptingShapes`).
     func tensor(_ name: String, shape: [Int], acceptingShapes: [[Int]] = []) -> Tensor {
-        let t = Tensor(shape: shape)
+        let t = Tensor(shape: checkOnly ? [0] : shape)
         guard let found = file.shape(of: name) else {
             problems.append("\(fileName): missing tensor '\(name)' (expected shape \(shape))")
             return t
@@ -30,6 +36,7 @@ final class WeightReader {
             problems.append("\(fileName): tensor '\(name)' has shape \(found), expected \(shape)")
             return t
         }
+        if checkOnly { return t }
         do {
             try t.data.withMemoryRebound(to: Float.self, capacity: t.count) { p in
                 try file.read(name, into: UnsafeMutableBufferPointer(start: p, count: t.count))
@@ -42,7 +49,7 @@ final class WeightReader {
 
     func linear(_ prefix: String, out: Int, in inFeatures: Int, bias: Bool = true) -> LinearWeights {
         let weight = tensor(prefix + ".weight", shape: [out, inFeatures])
-        if precision == .bf16 { weight.storeAsBFloat16() }
+        if precision == .bf16 && !checkOnly { weight.storeAsBFloat16() }
         return LinearWeights(weight: weight, bias: bias ? tensor(prefix + ".bias", shape: [out]) : nil)
     }
 
@@ -53,6 +60,10 @@ final class WeightReader {
 
     /// Three separate projections stacked into one [3·O, I] weight so that one product computes q, k and v.
     func fusedLinear(_ prefixes: [String], out: Int, in inFeatures: Int) -> LinearWeights {
+        if checkOnly {
+            for p in prefixes { _ = tensor(p + ".weight", shape: [out, inFeatures]); _ = tensor(p + ".bias", shape: [out]) }
+            return LinearWeights(weight: Tensor(shape: [0]), bias: Tensor(shape: [0]))
+        }
         let w = Tensor(shape: [prefixes.count * out, inFeatures])
         let b = Tensor(shape: [prefixes.count * out])
         for (i, p) in prefixes.enumerated() {
@@ -67,9 +78,13 @@ final class WeightReader {
     /// Fails with every problem found, one per line, plus the tensors the model does not use
     /// (names matching `ignoring` are known extras such as position-id buffers).
     func finish(ignoring: (String) -> Bool = { _ in false }) throws {
-        let unexpected = file.names.filter { !used.contains($0) && !ignoring($0) }
-        var all = problems
-        all += unexpected.map { "\(fileName): unexpected tensor '\($0)' (not used by this model)" }
+        let all = allProblems(ignoring: ignoring)
         if !all.isEmpty { throw CheckpointError(all.joined(separator: "\n")) }
+    }
+
+    /// Every problem found so far, then the tensors the model does not use, one line each.
+    func allProblems(ignoring: (String) -> Bool = { _ in false }) -> [String] {
+        let unexpected = file.names.filter { !used.contains($0) && !ignoring($0) }
+        return problems + unexpected.map { "\(fileName): unexpected tensor '\($0)' (not used by this model)" }
     }
 }

@@ -78,8 +78,16 @@ struct ParameterValidator {
             guard let s = node.scalar?.string, !s.isEmpty else { throw fail("expected \(type.name)") }
             let resolved = s.hasPrefix("/") ? s : (baseFolder as NSString).appendingPathComponent(s)
             let standardized = (resolved as NSString).standardizingPath
-            if mustExist, checkPaths, !FileManager.default.fileExists(atPath: standardized) {
-                throw fail("\(s) does not exist (looked for \(standardized))")
+            if mustExist, checkPaths {
+                var isFolder: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: standardized, isDirectory: &isFolder) else {
+                    throw fail("\(s) does not exist (looked for \(standardized))")
+                }
+                // A folder is read by listing it and opening what is inside: it needs both.
+                if access(standardized, isFolder.boolValue ? R_OK | X_OK : R_OK) != 0 {
+                    let reason = String(cString: strerror(errno))
+                    throw fail("\(s) is not readable: \(reason) (\(standardized))")
+                }
             }
             return .string(standardized)
         case .list(let item):

@@ -21,6 +21,10 @@ public struct PipelineLoader: Sendable {
                       help: "Catalogs, blobs, exports and reports (default: work/<dataset> next to the file)."),
         ParameterSpec("shards", .int(1...100_000), default: .int(1)),
         ParameterSpec("threads", .int(1...1024), default: .int(2)),
+        ParameterSpec("max_failure_share", .double(0...1), default: .double(FailureLimit.standard.maxShare),
+                      help: "Largest share of a source's samples a per-sample stage may fail before the run stops."),
+        ParameterSpec("failure_share_min_samples", .int(1...Int.max), default: .int(FailureLimit.standard.minSamples),
+                      help: "Sources with fewer samples done in a stage are not held to max_failure_share."),
         ParameterSpec("executor", .object([]), optional: true),
         ParameterSpec("stages", .object([])),
     ]
@@ -83,8 +87,44 @@ public struct PipelineLoader: Sendable {
         for s in ordered {
             try checkRequirements(s, in: ordered, file: path)
         }
-        return PipelineDefinition(file: path, dataset: dataset, workdir: workdir, shards: topValues.int("shards") ?? 1,
-                                  threads: topValues.int("threads") ?? 2, stages: ordered, executor: executor)
+        var definition = PipelineDefinition(file: path, dataset: dataset, workdir: workdir, shards: topValues.int("shards") ?? 1,
+                                            threads: topValues.int("threads") ?? 2, stages: ordered, executor: executor)
+        definition.failureLimit = FailureLimit(
+            maxShare: topValues.double("max_failure_share") ?? FailureLimit.standard.maxShare,
+            minSamples: topValues.int("failure_share_min_samples") ?? FailureLimit.standard.minSamples)
+        if checkPaths {
+            try checkWorkdir(workdir, given: topValues.string("workdir") != nil, file: path,
+                             line: topEntries.first(where: { $0.0 == "workdir" })?.1.value.mark?.line)
+            for s in ordered {
+                guard let check = s.type.check else { continue }
+                try check(StageSetup(definition: s, pipeline: definition))
+            }
+        }
+        return definition
+    }
+
+    /// The workdir must be a folder capfilt can write, or be creatable: its nearest existing
+    /// parent writable. A run that could not write its catalog would otherwise fail only after
+    /// the checks, or, worse, part-way.
+    private func checkWorkdir(_ workdir: String, given: Bool, file: String, line: Int?) throws {
+        let fm = FileManager.default
+        func fail(_ problem: String) -> PipelineError {
+            PipelineError(file: file, line: line, key: "workdir", given ? problem : problem + " (the default workdir; set `workdir:`)")
+        }
+        var folder = workdir
+        var isFolder: ObjCBool = false
+        while !fm.fileExists(atPath: folder, isDirectory: &isFolder) {
+            let parent = (folder as NSString).deletingLastPathComponent
+            if parent == folder || parent.isEmpty { return }
+            folder = parent
+        }
+        guard isFolder.boolValue else {
+            throw fail(folder == workdir ? "\(workdir) is not a folder" : "\(workdir) cannot be created: \(folder) is not a folder")
+        }
+        guard access(folder, W_OK | X_OK) == 0 else {
+            throw fail(folder == workdir ? "\(workdir) is not writable (\(String(cString: strerror(errno))))"
+                       : "\(workdir) cannot be created: \(folder) is not writable (\(String(cString: strerror(errno))))")
+        }
     }
 
     private func stage(name: String, entry: (key: Node, value: Node), validator: ParameterValidator) throws -> StageDefinition {
@@ -120,9 +160,11 @@ public struct PipelineLoader: Sendable {
         }
         let values = try validator.validate(mapping: mapping, specs: type.parameters, context: context,
                                             allowExtra: ["type", "needs"])
+        var keyLines: [String: Int] = [:]
+        for (key, pair) in entries { keyLines[key] = pair.key.mark?.line }
         return StageDefinition(name: name, type: type, needs: needs,
                                parameters: StageParameters(values: values.values, specs: type.parameters),
-                               line: entry.key.mark?.line)
+                               line: entry.key.mark?.line, keyLines: keyLines)
     }
 
     private func checkRequirements(_ s: StageDefinition, in stages: [StageDefinition], file: String) throws {

@@ -19,14 +19,21 @@ public struct StageType: Sendable {
     public var requires: [String]
     /// Extra inputs of the fingerprint beyond the parameters, e.g. a digest of the model files.
     public var fingerprintInputs: @Sendable (StageParameters) throws -> [String]
+    /// Checks what the file names that the key types alone cannot (a model folder's config and
+    /// tensors against what the stage needs, say), when the file is loaded, before any stage
+    /// runs; throws a `PipelineError`. Skipped when the loader does not check paths.
+    public var check: (@Sendable (StageSetup) throws -> Void)?
     /// Builds the runnable stage (once per run, after the whole pipeline validated).
     public var make: @Sendable (StageSetup) throws -> any PipelineStage
 
     public init(name: String, kind: StageKind, summary: String, parameters: [ParameterSpec], requires: [String] = [],
                 fingerprintInputs: @escaping @Sendable (StageParameters) throws -> [String] = { _ in [] },
+                check: (@Sendable (StageSetup) throws -> Void)? = nil,
                 make: @escaping @Sendable (StageSetup) throws -> any PipelineStage) {
-        self.name = name; self.kind = kind; self.summary = summary; self.parameters = parameters
-        self.requires = requires; self.fingerprintInputs = fingerprintInputs; self.make = make
+        self.name = name; self.kind = kind; self.summary = summary
+        // Every per-sample stage may override the pipeline's failure limit (docs/pipeline.md).
+        self.parameters = kind == .perSample ? parameters + [FailureShareKeys.maxFailureShare.spec] : parameters
+        self.requires = requires; self.fingerprintInputs = fingerprintInputs; self.make = make; self.check = check
     }
 }
 
@@ -44,6 +51,8 @@ public struct StageDefinition: Sendable {
     public var needs: [String]
     public var parameters: StageParameters
     public var line: Int?
+    /// The line of each key the file gives for this stage (for errors found after validation).
+    public var keyLines: [String: Int] = [:]
 }
 
 /// A whole validated pipeline file.
@@ -58,6 +67,16 @@ public struct PipelineDefinition: Sendable {
     public var stages: [StageDefinition]
     /// The whole `executor` mapping, if any (read by the scale-out executors).
     public var executor: [String: ParameterValue]
+    /// How much of a source a per-sample stage may fail (`max_failure_share`,
+    /// `failure_share_min_samples`); a stage's own `max_failure_share` overrides the share.
+    public var failureLimit = FailureLimit.standard
+
+    /// The failure limit of one stage: its own `max_failure_share` if it gives one.
+    public func failureLimit(of stage: StageDefinition) -> FailureLimit {
+        var limit = failureLimit
+        if let share = stage.parameters[FailureShareKeys.maxFailureShare] { limit.maxShare = share }
+        return limit
+    }
 
     public func stage(_ name: String) -> StageDefinition? { stages.first { $0.name == name } }
 

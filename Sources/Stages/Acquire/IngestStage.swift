@@ -49,7 +49,22 @@ final class IngestStage: SourceStage {
     static let type = StageType(
         name: "ingest", kind: .source, summary: "Read manifests into the catalog.",
         parameters: Keys.all,
+        check: { setup in try checkImageRoots(setup) },
         make: { setup in try IngestStage(setup) })
+
+    /// An `image_root` must be a folder (validation has checked that it exists and is readable):
+    /// a file there would fail every image of its manifest, one by one, at fetch.
+    static func checkImageRoots(_ setup: StageSetup) throws {
+        for (i, item) in setup.parameters[Keys.manifests].enumerated() {
+            let o = StageParameters(values: item.objectValue ?? [:], specs: ManifestKeys.all)
+            guard let root = o[ManifestKeys.imageRoot] else { continue }
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: root, isDirectory: &isFolder), !isFolder.boolValue {
+                throw PipelineError(file: setup.pipeline.file, line: setup.definition.keyLines["manifests"] ?? setup.definition.line,
+                                    key: "stages.\(setup.definition.name).manifests[\(i)].image_root", "\(root) is not a folder")
+            }
+        }
+    }
 
     init(_ setup: StageSetup) throws {
         var list: [Manifest] = []

@@ -57,6 +57,7 @@ final class CaptionStage: SampleStage {
         parameters: Keys.all,
         requires: ["decode"],
         fingerprintInputs: { p in try StageModelReference.fingerprintInputs(p) },
+        check: { setup in try StageModelReference.check(setup, architecture: .captioning) },
         make: { setup in try CaptionStage(setup) })
 
     init(_ setup: StageSetup) throws {

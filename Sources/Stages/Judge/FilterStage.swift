@@ -76,6 +76,7 @@ final class FilterStage: SampleStage {
         fingerprintInputs: { p in
             try StageModelReference.fingerprintInputs(p) + (try p[Keys.calibrateOn].map { ["calibration=" + (try FileDigest.sha256(path: $0))] } ?? [])
         },
+        check: { setup in try StageModelReference.check(setup, architecture: .retrieval) },
         make: { setup in try FilterStage(setup.parameters, folder: try StageModelReference.modelFolder(setup)) })
 
     init(_ p: StageParameters, folder: String) throws {

@@ -1,4 +1,5 @@
 import Foundation
+import MED
 import Pipeline
 
 /// Models a pipeline trains land in `<workdir>/models/<stage name>/`. A caption, filter, finetune
@@ -48,6 +49,20 @@ enum StageModelReference {
             throw PipelineError(file: setup.pipeline.file, line: setup.definition.line, key: "stages.\(setup.definition.name)",
                                 "give exactly one of `model` (a folder) and `model_from` (a stage that trains one)")
         }
+    }
+
+    /// At load time, before any stage runs: a `model` folder's config.json and safetensors
+    /// header against the model the stage builds (`architecture`), reported as one line (the
+    /// first problem and how many more). A `model_from` folder is written by a training stage
+    /// during the run, so it is not there to check yet.
+    static func check(_ setup: StageSetup, architecture: BlipArchitecture) throws {
+        guard let path = setup.parameters[modelPath] else { return }
+        let problems = ModelFolderCheck.problems(folder: URL(fileURLWithPath: path), for: architecture)
+        guard let summary = ModelFolderCheck.summary(problems) else { return }
+        let name = setup.definition.name
+        throw PipelineError(file: setup.pipeline.file, line: setup.definition.keyLines["model"] ?? setup.definition.line,
+                            key: "stages.\(name).model",
+                            "the `\(name)` stage cannot use \(path) as a \(architecture.rawValue): \(summary)")
     }
 
     /// The fingerprint inputs of a `model` / `model_from` pair: the model files' digests for a
