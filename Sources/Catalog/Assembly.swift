@@ -18,9 +18,8 @@ public struct AssembledText: Sendable, Equatable {
 
 extension CatalogSession {
     /// Rebuilds the bootstrapped set: for every sample that passed `filter` on the image it has
-    /// now and is not a
-    /// duplicate, its human texts plus the web and synthetic texts the filter kept (under
-    /// `decisionFingerprint`), minus repeated texts. Returns the number of pairs.
+    /// now and is not a duplicate, its human texts plus the web and synthetic texts the filter
+    /// kept (under `decisionFingerprint`), minus repeated texts. Returns the number of pairs.
     @discardableResult
     public func assemble(filter: StageRequirement, syntheticFingerprint: String?, decisionFingerprint: String) throws -> Int {
         try db.execute(sql: "DELETE FROM assembled")
