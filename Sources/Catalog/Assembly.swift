@@ -17,16 +17,16 @@ public struct AssembledText: Sendable, Equatable {
 }
 
 extension CatalogSession {
-    /// Rebuilds the bootstrapped set: for every sample that passed `filter` and is not a
-    /// duplicate, its human texts plus the web and synthetic texts the filter kept (under
-    /// `decisionFingerprint`), minus repeated texts. Returns the number of pairs.
+    /// Rebuilds the bootstrapped set: for every sample that passed `filter` on the image it has
+    /// now and is not a duplicate, its human texts plus the web and synthetic texts the filter
+    /// kept (under `decisionFingerprint`), minus repeated texts. Returns the number of pairs.
     @discardableResult
     public func assemble(filter: StageRequirement, syntheticFingerprint: String?, decisionFingerprint: String) throws -> Int {
         try db.execute(sql: "DELETE FROM assembled")
         try db.execute(sql: """
             INSERT INTO assembled (sample_id, text_id)
-            SELECT t.sample_id, t.id FROM texts t
-            JOIN progress p ON p.sample_id = t.sample_id AND p.stage = ? AND p.fingerprint = ? AND p.status = 'ok'
+            SELECT t.sample_id, t.id FROM texts t JOIN samples s ON s.id = t.sample_id
+            \(requirementJoin("p"))
             LEFT JOIN duplicates d ON d.sample_id = t.sample_id
             LEFT JOIN duplicate_texts dt ON dt.text_id = t.id
             LEFT JOIN decisions dc ON dc.text_id = t.id AND dc.fingerprint = ?
@@ -65,13 +65,14 @@ extension CatalogSession {
 }
 
 extension CatalogSession {
-    /// For every sample that passed `filter` and is not a duplicate: how many of its texts are
-    /// in the assembled set (0, 1, 2, ...), in sample order.
+    /// For every sample that passed `filter` (on its current image) and is not a duplicate: how
+    /// many of its texts are in the assembled set (0, 1, 2, ...), in sample order.
     public func assembledTextCounts(filter: StageRequirement) throws -> [Int] {
         try Int.fetchAll(db, sql: """
-            SELECT (SELECT count(*) FROM assembled a WHERE a.sample_id = p.sample_id) FROM progress p
+            SELECT (SELECT count(*) FROM assembled a WHERE a.sample_id = p.sample_id) FROM samples s
+            \(requirementJoin("p"))
             LEFT JOIN duplicates d ON d.sample_id = p.sample_id
-            WHERE p.stage = ? AND p.fingerprint = ? AND p.status = 'ok' AND d.sample_id IS NULL
+            WHERE d.sample_id IS NULL
             ORDER BY p.sample_id
             """, arguments: [filter.stage, filter.fingerprint])
     }

@@ -8,7 +8,7 @@ extension CatalogSession {
     public func canonicalDump() throws -> String {
         let queries: [(String, String)] = [
             ("sources", "SELECT name, format, path, records_done, samples, problems FROM sources ORDER BY name"),
-            ("samples", "SELECT id, source_id, key, url, local_path, origin, metadata, image_sha256 FROM samples ORDER BY id"),
+            ("samples", "SELECT id, source_id, key, url, local_path, origin, metadata, image_sha256, image_changes FROM samples ORDER BY id"),
             ("manifest_problems", "SELECT source_id, record, file, line, row_group, reason, excerpt FROM manifest_problems ORDER BY source_id, record"),
             ("fetches", """
                 SELECT sample_id, status, attempts, bytes, sha256, http_code, final_url, content_type, error
@@ -22,7 +22,7 @@ extension CatalogSession {
             ("duplicates", "SELECT * FROM duplicates ORDER BY sample_id"),
             ("duplicate_texts", "SELECT * FROM duplicate_texts ORDER BY text_id"),
             ("assembled", "SELECT * FROM assembled ORDER BY sample_id, text_id"),
-            ("progress", "SELECT stage, sample_id, fingerprint, status, reason FROM progress ORDER BY stage, sample_id"),
+            ("progress", "SELECT stage, sample_id, fingerprint, status, reason, image_sha256 FROM progress ORDER BY stage, sample_id"),
             ("stage_state", "SELECT stage, fingerprint, input_version, summary FROM stage_state ORDER BY stage"),
         ]
         var out = ""

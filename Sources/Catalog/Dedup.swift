@@ -29,12 +29,13 @@ public struct DuplicateRecord: Sendable, Equatable {
 }
 
 extension CatalogSession {
-    /// Samples that passed `requirement` (the decode stage) and have an image, in id order.
+    /// Samples that passed `requirement` (the decode stage) on the image they have now, in id
+    /// order.
     public func dedupInputs(passing requirement: StageRequirement) throws -> [DedupInput] {
         try Row.fetchAll(db, sql: """
             SELECT s.id, src.name AS source, s.key, s.url, i.sha256, i.phash FROM samples s
             JOIN sources src ON src.id = s.source_id
-            JOIN progress p ON p.sample_id = s.id AND p.stage = ? AND p.fingerprint = ? AND p.status = 'ok'
+            \(requirementJoin("p"))
             JOIN images i ON i.sha256 = s.image_sha256
             ORDER BY s.id
             """, arguments: [requirement.stage, requirement.fingerprint]).map {

@@ -39,7 +39,8 @@ public struct StageCounts: Sendable, Equatable {
     public var eligible: Int
     /// Finished with the current fingerprint, by status ("ok" or a failure status).
     public var byStatus: [String: Int]
-    /// Finished, but with an older fingerprint (parameters or model changed since).
+    /// Finished, but with an older fingerprint (parameters or model changed since) or on an
+    /// image the sample no longer has.
     public var stale: Int
 
     public var done: Int { byStatus.values.reduce(0, +) }
@@ -51,19 +52,29 @@ public struct StageCounts: Sendable, Equatable {
     }
 }
 
+/// SQL: the mark `p` was made on the image sample `s` has now. Every result downstream of fetch is
+/// valid for the image it was computed on only, so a mark on another image is no mark.
+func currentImage(_ p: String, _ s: String = "s") -> String { "\(p).image_sha256 IS \(s).image_sha256" }
+
+/// SQL: `alias` is an ok mark of a requirement on the sample's current image.
+func requirementJoin(_ alias: String, sample: String = "s") -> String {
+    " JOIN progress \(alias) ON \(alias).sample_id = \(sample).id AND \(alias).stage = ? AND \(alias).fingerprint = ?"
+        + " AND \(alias).status = 'ok' AND \(currentImage(alias, sample))"
+}
+
 extension CatalogSession {
-    /// Samples that still need `stage` (no mark with `fingerprint`) and whose requirements are
-    /// met, in id order, starting after `afterID`.
+    /// Samples that still need `stage` (no mark with `fingerprint` on the sample's current image)
+    /// and whose requirements are met, in id order, starting after `afterID`.
     public func pendingSamples(stage: String, fingerprint: String, requires: [StageRequirement],
                                afterID: Int64 = 0, limit: Int) throws -> [SampleRecord] {
         var sql = "SELECT \(sampleColumns) FROM samples s JOIN sources src ON src.id = s.source_id"
         var arguments: StatementArguments = []
         for (i, r) in requires.enumerated() {
-            sql += " JOIN progress r\(i) ON r\(i).sample_id = s.id AND r\(i).stage = ? AND r\(i).fingerprint = ? AND r\(i).status = 'ok'"
+            sql += requirementJoin("r\(i)")
             arguments += [r.stage, r.fingerprint]
         }
         sql += """
-             LEFT JOIN progress p ON p.sample_id = s.id AND p.stage = ? AND p.fingerprint = ?
+             LEFT JOIN progress p ON p.sample_id = s.id AND p.stage = ? AND p.fingerprint = ? AND \(currentImage("p"))
              WHERE p.sample_id IS NULL AND s.id > ? ORDER BY s.id LIMIT ?
             """
         arguments += [stage, fingerprint, afterID, limit]
@@ -71,13 +82,28 @@ extension CatalogSession {
     }
 
     /// Records outcomes; a later mark for the same stage and sample replaces the earlier one.
-    public func mark(stage: String, fingerprint: String, runID: Int64, _ marks: [ProgressMark]) throws {
-        let statement = try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO progress (stage, sample_id, fingerprint, status, reason, run_id)
-            VALUES (?, ?, ?, ?, ?, ?)
-            """)
-        for m in marks {
-            try statement.execute(arguments: [stage, m.sampleID, fingerprint, m.status, m.reason, runID])
+    ///
+    /// Each mark names the image its result was computed on: `images[sample]` for a stage that
+    /// read the sample's image (a sample missing there had none), or, with `images` nil, the
+    /// sample's `image_sha256` as this transaction leaves it (the fetch stage, which sets it).
+    public func mark(stage: String, fingerprint: String, runID: Int64, _ marks: [ProgressMark],
+                     images: [Int64: String]? = nil) throws {
+        if let images {
+            let statement = try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO progress (stage, sample_id, fingerprint, status, reason, run_id, image_sha256)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+            for m in marks {
+                try statement.execute(arguments: [stage, m.sampleID, fingerprint, m.status, m.reason, runID, images[m.sampleID]])
+            }
+        } else {
+            let statement = try db.cachedStatement(sql: """
+                INSERT OR REPLACE INTO progress (stage, sample_id, fingerprint, status, reason, run_id, image_sha256)
+                VALUES (?, ?, ?, ?, ?, ?, (SELECT image_sha256 FROM samples WHERE id = ?))
+                """)
+            for m in marks {
+                try statement.execute(arguments: [stage, m.sampleID, fingerprint, m.status, m.reason, runID, m.sampleID])
+            }
         }
     }
 
@@ -85,18 +111,21 @@ extension CatalogSession {
         var sql = "SELECT count(*) FROM samples s"
         var arguments: StatementArguments = []
         for (i, r) in requires.enumerated() {
-            sql += " JOIN progress r\(i) ON r\(i).sample_id = s.id AND r\(i).stage = ? AND r\(i).fingerprint = ? AND r\(i).status = 'ok'"
+            sql += requirementJoin("r\(i)")
             arguments += [r.stage, r.fingerprint]
         }
         let eligible = try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0
         var byStatus: [String: Int] = [:]
         for row in try Row.fetchAll(db, sql: """
-            SELECT status, count(*) AS n FROM progress WHERE stage = ? AND fingerprint = ? GROUP BY status
+            SELECT p.status, count(*) AS n FROM progress p JOIN samples s ON s.id = p.sample_id
+            WHERE p.stage = ? AND p.fingerprint = ? AND \(currentImage("p")) GROUP BY p.status
             """, arguments: [stage, fingerprint]) {
             byStatus[row["status"]] = row["n"]
         }
-        let stale = try Int.fetchOne(db, sql: "SELECT count(*) FROM progress WHERE stage = ? AND fingerprint != ?",
-                                     arguments: [stage, fingerprint]) ?? 0
+        let stale = try Int.fetchOne(db, sql: """
+            SELECT count(*) FROM progress p JOIN samples s ON s.id = p.sample_id
+            WHERE p.stage = ? AND (p.fingerprint != ? OR NOT (\(currentImage("p"))))
+            """, arguments: [stage, fingerprint]) ?? 0
         return StageCounts(eligible: eligible, byStatus: byStatus, stale: stale)
     }
 
@@ -111,9 +140,9 @@ extension CatalogSession {
         return db.changesCount
     }
 
-    /// Forgets the outcomes of `stage` with `fingerprint` whose status is one of `statuses`, so
-    /// that the next run processes those samples again. Returns how many were re-queued, by
-    /// status (statuses with none are left out).
+    /// Forgets the outcomes of `stage` with `fingerprint` (on the samples' current images) whose
+    /// status is one of `statuses`, so that the next run processes those samples again. Returns
+    /// how many were re-queued, by status (statuses with none are left out).
     public func requeue(statuses: Set<String>, stage: String, fingerprint: String) throws -> [String: Int] {
         guard !statuses.isEmpty else { return [:] }
         let list = statuses.sorted()
@@ -121,13 +150,16 @@ extension CatalogSession {
         let arguments = StatementArguments([stage, fingerprint] + list)
         var counts: [String: Int] = [:]
         for row in try Row.fetchAll(db, sql: """
-            SELECT status, count(*) AS n FROM progress
-            WHERE stage = ? AND fingerprint = ? AND status IN (\(placeholders)) GROUP BY status
+            SELECT p.status, count(*) AS n FROM progress p JOIN samples s ON s.id = p.sample_id
+            WHERE p.stage = ? AND p.fingerprint = ? AND p.status IN (\(placeholders)) AND \(currentImage("p"))
+            GROUP BY p.status
             """, arguments: arguments) {
             counts[row["status"]] = row["n"]
         }
-        try db.execute(sql: "DELETE FROM progress WHERE stage = ? AND fingerprint = ? AND status IN (\(placeholders))",
-                       arguments: arguments)
+        try db.execute(sql: """
+            DELETE FROM progress WHERE stage = ? AND fingerprint = ? AND status IN (\(placeholders))
+              AND image_sha256 IS (SELECT image_sha256 FROM samples WHERE samples.id = progress.sample_id)
+            """, arguments: arguments)
         return counts
     }
 
@@ -158,15 +190,22 @@ extension CatalogSession {
     }
 
     /// A digest of one per-sample stage's current outcomes: which samples finished, how, with
-    /// which fingerprint. Whole-dataset stages use it as their input version.
+    /// which fingerprint, on which image. Whole-dataset stages use it as their input version.
+    ///
+    /// Marks on a sample's current image only count, and a sample whose image was replaced adds
+    /// its replacement count (`image_changes`): recomputing a sample on new bytes rewrites its
+    /// marks with the same statuses, and the version must still change. A catalog whose images
+    /// were never replaced keeps the version it had before content keys.
     public func progressVersion(stage: String, fingerprint: String) throws -> String {
         let row = try Row.fetchOne(db, sql: """
-            SELECT count(*) AS n, coalesce(sum(sample_id), 0) AS s,
-                   coalesce(sum(CASE WHEN status = 'ok' THEN sample_id * 7 ELSE sample_id * 3 END), 0) AS w
-            FROM progress WHERE stage = ? AND fingerprint = ?
+            SELECT count(*) AS n, coalesce(sum(p.sample_id), 0) AS ids,
+                   coalesce(sum(CASE WHEN p.status = 'ok' THEN p.sample_id * 7 ELSE p.sample_id * 3 END), 0) AS w,
+                   coalesce(sum(p.sample_id * s.image_changes), 0) AS c
+            FROM progress p JOIN samples s ON s.id = p.sample_id
+            WHERE p.stage = ? AND p.fingerprint = ? AND \(currentImage("p"))
             """, arguments: [stage, fingerprint])
-        let n: Int64 = row?["n"] ?? 0, s: Int64 = row?["s"] ?? 0, w: Int64 = row?["w"] ?? 0
-        return "\(n).\(s).\(w)"
+        let n: Int64 = row?["n"] ?? 0, ids: Int64 = row?["ids"] ?? 0, w: Int64 = row?["w"] ?? 0, c: Int64 = row?["c"] ?? 0
+        return "\(n).\(ids).\(w)" + (c == 0 ? "" : ".\(c)")
     }
 
     // MARK: whole-dataset stages

@@ -11,7 +11,39 @@ enum Schema {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-core", migrate: createCore)
         migrator.registerMigration("v2-filter-thresholds", migrate: createFilterThresholds)
+        migrator.registerMigration("v3-content-keys", migrate: addContentKeys)
         return migrator
+    }
+
+    /// Results downstream of fetch are valid for the image they were computed on only. Progress
+    /// marks and scores record that image's SHA-256; a mark or score whose digest is not the
+    /// sample's current `image_sha256` is stale. `samples.image_changes` counts how often a
+    /// sample's image was replaced by different bytes, so that whole-dataset stages see a change
+    /// of content in their input version.
+    ///
+    /// Existing marks and scores are taken to be of the image the sample has now: that is what
+    /// the catalog held them to be before.
+    private static func addContentKeys(_ db: Database) throws {
+        try db.execute(sql: """
+            -- The image a mark was made on: the sample's image_sha256 when the stage read it (fetch:
+            -- the image it fetched). NULL for a sample without an image.
+            ALTER TABLE progress ADD COLUMN image_sha256 TEXT;
+            UPDATE progress SET image_sha256 = (SELECT image_sha256 FROM samples WHERE samples.id = progress.sample_id);
+
+            -- The image a text was scored against.
+            ALTER TABLE scores ADD COLUMN image_sha256 TEXT;
+            UPDATE scores SET image_sha256 = (
+                SELECT s.image_sha256 FROM texts t JOIN samples s ON s.id = t.sample_id WHERE t.id = scores.text_id);
+
+            -- How many times the sample's image was replaced by different bytes (a first fetch
+            -- is not a replacement), whoever replaced it.
+            ALTER TABLE samples ADD COLUMN image_changes INTEGER NOT NULL DEFAULT 0;
+            CREATE TRIGGER samples_image_changed AFTER UPDATE OF image_sha256 ON samples
+            WHEN OLD.image_sha256 IS NOT NULL AND OLD.image_sha256 IS NOT NEW.image_sha256
+            BEGIN
+                UPDATE samples SET image_changes = image_changes + 1 WHERE id = NEW.id;
+            END;
+            """)
     }
 
     /// The threshold each filter decided with, next to its decisions, so that evaluation and the

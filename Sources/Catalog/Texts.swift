@@ -68,17 +68,21 @@ extension CatalogSession {
         }
     }
 
-    public func score(textID: Int64, fingerprint: String) throws -> TextScore? {
-        try Row.fetchOne(db, sql: "SELECT * FROM scores WHERE text_id = ? AND fingerprint = ?",
-                         arguments: [textID, fingerprint]).map {
+    /// The text's stored score under `fingerprint`, if it was scored against `image` (the
+    /// sample's image now; a score on other bytes is no score).
+    public func score(textID: Int64, fingerprint: String, image: String?) throws -> TextScore? {
+        try Row.fetchOne(db, sql: "SELECT * FROM scores WHERE text_id = ? AND fingerprint = ? AND image_sha256 IS ?",
+                         arguments: [textID, fingerprint, image]).map {
             TextScore(textID: $0["text_id"], itmProbability: $0["itm_probability"], itcSimilarity: $0["itc_similarity"])
         }
     }
 
-    public func insertScore(_ s: TextScore, fingerprint: String, model: String) throws {
+    /// Stores a score of a text against `image`, replacing one on other bytes.
+    public func insertScore(_ s: TextScore, fingerprint: String, model: String, image: String?) throws {
         try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO scores (text_id, fingerprint, model, itm_probability, itc_similarity) VALUES (?, ?, ?, ?, ?)
-            """).execute(arguments: [s.textID, fingerprint, model, s.itmProbability, s.itcSimilarity])
+            INSERT OR REPLACE INTO scores (text_id, fingerprint, model, itm_probability, itc_similarity, image_sha256)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [s.textID, fingerprint, model, s.itmProbability, s.itcSimilarity, image])
     }
 
     public func recordDecision(_ d: Decision, fingerprint: String) throws {
@@ -99,12 +103,11 @@ extension CatalogSession {
         return out
     }
 
-    /// Every text of the samples that passed `stage` with `fingerprint`, in (sample, origin,
-    /// position) order; synthetic texts only those of `syntheticFingerprint`.
+    /// Every text of the samples that passed `stage` with `fingerprint` on their current image, in
+    /// (sample, origin, position) order; synthetic texts only those of `syntheticFingerprint`.
     public func textsOfSamples(passing requirement: StageRequirement, syntheticFingerprint: String?) throws -> [TextRecord] {
         try Row.fetchAll(db, sql: """
-            SELECT t.* FROM texts t JOIN progress p ON p.sample_id = t.sample_id AND p.stage = ? AND p.fingerprint = ?
-                AND p.status = 'ok'
+            SELECT t.* FROM texts t JOIN samples s ON s.id = t.sample_id \(requirementJoin("p"))
             WHERE t.origin != 'synthetic' OR t.fingerprint = ?
             ORDER BY t.sample_id, t.origin, t.position
             """, arguments: [requirement.stage, requirement.fingerprint, syntheticFingerprint]).map(TextRecord.init)

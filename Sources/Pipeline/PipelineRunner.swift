@@ -186,9 +186,11 @@ public final class PipelineRunner {
                     }
                     guard let last = batch.last else { break }
                     let result = try batched.process(batch, context: context)
+                    // Each result holds for the image the stage read: the marks say which.
+                    let images = Dictionary(batch.compactMap { s in s.imageSHA256.map { (s.id, $0) } }) { a, _ in a }
                     try catalog.write { session in
                         try result.write(session)
-                        try session.mark(stage: definition.name, fingerprint: fp, runID: runID, result.marks)
+                        try session.mark(stage: definition.name, fingerprint: fp, runID: runID, result.marks, images: images)
                     }
                     context.progress.add(result.marks)
                     lastID = last.id

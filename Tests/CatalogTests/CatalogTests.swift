@@ -19,9 +19,9 @@ final class CatalogTests: XCTestCase {
     }
 
     func testMigrationsApplyOnceAndReopen() throws {
-        XCTAssertEqual(try catalog.appliedMigrations(), ["v1-core", "v2-filter-thresholds"])
+        XCTAssertEqual(try catalog.appliedMigrations(), ["v1-core", "v2-filter-thresholds", "v3-content-keys"])
         let again = try Catalog(path: catalog.path)
-        XCTAssertEqual(try again.appliedMigrations(), ["v1-core", "v2-filter-thresholds"])
+        XCTAssertEqual(try again.appliedMigrations(), ["v1-core", "v2-filter-thresholds", "v3-content-keys"])
     }
 
     /// The threshold a filter decided with is stored per fingerprint beside its decisions, with
@@ -76,6 +76,52 @@ final class CatalogTests: XCTestCase {
         XCTAssertEqual(counts.pending, 1)
         XCTAssertEqual(try catalog.write { try $0.requeue(status: "http_404", stage: "fetch") }, 1)
         XCTAssertEqual(try catalog.read { try $0.counts(stage: "fetch", fingerprint: "f1", requires: []) }.pending, 2)
+    }
+
+    /// A mark holds for the image it was made on: new bytes behind a sample make its marks
+    /// downstream of fetch stale and the sample pending, the same bytes fetched again do not,
+    /// and the input version of whole-dataset stages moves though every status stays ok.
+    func testMarksAndScoresAreKeyedByTheSampleImage() throws {
+        func fetch(_ s: CatalogSession, _ id: Int64, _ sha: String) throws {
+            try s.recordFetch(FetchRecord(sampleID: id, status: "ok", attempts: 1, bytes: 3, sha256: sha, httpCode: 200,
+                                          latencySeconds: 0, finalURL: nil, contentType: nil, error: nil, blobPath: "/b/\(sha)"),
+                              runID: 1)
+            try s.mark(stage: "fetch", fingerprint: "f", runID: 1, [.ok(id)])
+        }
+        let fetched = StageRequirement(stage: "fetch", fingerprint: "f")
+        func pending() throws -> [Int64] {
+            try catalog.read { try $0.pendingSamples(stage: "decode", fingerprint: "d", requires: [fetched], limit: 10) }.map(\.id)
+        }
+        func version() throws -> String { try catalog.read { try $0.progressVersion(stage: "decode", fingerprint: "d") } }
+        try catalog.write { s in
+            let src = try s.source(name: "web", format: "csv", path: "/m.csv")
+            for i in 1...2 {
+                try s.insertSample(sample("\(i)"), sourceID: src.id)
+                try fetch(s, Int64(i), "a\(i)")
+            }
+            try s.mark(stage: "decode", fingerprint: "d", runID: 1, [.ok(1), .ok(2)], images: [1: "a1", 2: "a2"])
+            try s.insertScore(TextScore(textID: 2, itmProbability: 0.9, itcSimilarity: 0.3), fingerprint: "s", model: "m", image: "a2")
+        }
+        XCTAssertEqual(try pending(), [])
+        let before = try version()
+        XCTAssertEqual(before, "2.3.21", "a catalog whose images never changed keeps its version format")
+
+        try catalog.write { try fetch($0, 1, "a1") }
+        XCTAssertEqual(try pending(), [], "the same bytes again")
+        XCTAssertEqual(try version(), before)
+
+        try catalog.write { try fetch($0, 2, "b2") }
+        XCTAssertEqual(try pending(), [2], "new bytes")
+        let counts = try catalog.read { try $0.counts(stage: "decode", fingerprint: "d", requires: [fetched]) }
+        XCTAssertEqual(counts.done, 1)
+        XCTAssertEqual(counts.stale, 1)
+        XCTAssertEqual(counts.pending, 1)
+        XCTAssertNil(try catalog.read { try $0.score(textID: 2, fingerprint: "s", image: "b2") }, "scored on the old image")
+        XCTAssertNotNil(try catalog.read { try $0.score(textID: 2, fingerprint: "s", image: "a2") })
+
+        try catalog.write { try $0.mark(stage: "decode", fingerprint: "d", runID: 2, [.ok(2)], images: [2: "b2"]) }
+        XCTAssertEqual(try pending(), [])
+        XCTAssertNotEqual(try version(), before, "the same statuses on a new image are a new input")
     }
 
     func testWriteTransactionsAreAllOrNothing() throws {

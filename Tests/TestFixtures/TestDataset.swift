@@ -152,6 +152,22 @@ public struct TestDataset {
     }
 }
 
+extension TestDataset {
+    /// Gives the file behind one image path new bytes: a different picture drawn from `seed`, as
+    /// when the image behind a URL changes between two fetches.
+    public func replaceImage(_ name: String, seed: UInt64) throws {
+        var rng = SplitMix(seed: seed)
+        let picture = Self.scene(&rng, width: 64 + Int(rng.next() % 32), height: 48 + Int(rng.next() % 32))
+        try Data(try ImageEncoder.jpeg(picture, quality: 90)).write(to: folder.appendingPathComponent("images/" + name))
+    }
+
+    /// Gives the file behind one image path the bytes of another image of the dataset.
+    public func replaceImage(_ name: String, withCopyOf other: String) throws {
+        let images = folder.appendingPathComponent("images")
+        try Data(contentsOf: images.appendingPathComponent(other)).write(to: images.appendingPathComponent(name))
+    }
+}
+
 /// A small seeded generator (SplitMix64) so the dataset is the same on every machine.
 public struct SplitMix {
     public var state: UInt64

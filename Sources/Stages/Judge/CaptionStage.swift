@@ -114,12 +114,16 @@ final class CaptionStage: SampleStage {
             marks.append(ProgressMark(sampleID: s.id, status: "ok", reason: "not captioned (\(s.origin) sample)"))
         }
         guard !todo.isEmpty else { return StageBatch(marks: marks) }
+        // A sample whose image cannot be read keeps no synthetic caption (one from earlier bytes
+        // would describe another picture).
+        var uncaptioned: [Int64] = []
         let (model, tokenizer, promptIDs, promptText) = try load(threads: context.threads)
         let size = model.config.vision.imageSize
         let images = try loadModelImages(todo, size: size, catalog: context.catalog)
         let good = images.filter { $0.pixels != nil }
         for bad in images where bad.pixels == nil {
             marks.append(ProgressMark(sampleID: bad.sample.id, status: bad.failure!.status, reason: bad.failure!.reason))
+            uncaptioned.append(bad.sample.id)
         }
         var captions: [(Int64, [String])] = []
         if !good.isEmpty {
@@ -145,6 +149,9 @@ final class CaptionStage: SampleStage {
         }
         let modelName = folder, settings = self.settings, fingerprint = context.fingerprint
         return StageBatch(marks: marks) { session in
+            for id in uncaptioned {
+                try session.replaceSynthetic(sampleID: id, captions: [], model: modelName, settings: settings, fingerprint: fingerprint)
+            }
             for (id, texts) in captions {
                 try session.replaceSynthetic(sampleID: id, captions: texts, model: modelName, settings: settings,
                                              fingerprint: fingerprint)

@@ -135,7 +135,10 @@ final class FilterStage: SampleStage {
                 let judged = try session.texts(sampleID: s.id, syntheticFingerprint: synthetic).filter { $0.origin != "human" }
                 texts[s.id] = judged
                 for t in judged {
-                    if let score = try session.score(textID: t.id, fingerprint: scoreFingerprint) { cached[t.id] = score }
+                    // A score counts for the image it was computed on only.
+                    if let score = try session.score(textID: t.id, fingerprint: scoreFingerprint, image: s.imageSHA256) {
+                        cached[t.id] = score
+                    }
                 }
             }
             return (texts, cached)
@@ -174,8 +177,12 @@ final class FilterStage: SampleStage {
             marks[s.id] = .ok(s.id)
         }
         let model = folder, fingerprint = context.fingerprint
+        var imageOfText: [Int64: String] = [:]
+        for s in samples { for t in texts[s.id]! { imageOfText[t.id] = s.imageSHA256 } }
         return StageBatch(marks: samples.map { marks[$0.id]! }) { session in
-            for s in fresh { try session.insertScore(s, fingerprint: scoreFingerprint, model: model) }
+            for s in fresh {
+                try session.insertScore(s, fingerprint: scoreFingerprint, model: model, image: imageOfText[s.textID])
+            }
             try session.recordFilterThreshold(chosen, fingerprint: fingerprint)
             for d in decisions { try session.recordDecision(d, fingerprint: fingerprint) }
         }
