@@ -211,6 +211,8 @@ struct RunCommand: ParsableCommand {
         let submitter = SlurmSubmitter(runner: PipelineRunner(pipeline: definition, logger: Logger(label: "capfilt")), script: script,
                                        command: CommandLine.arguments.joined(separator: " "))
         do {
+            // Before anything is written: planning a submission fills the workdir's digest cache.
+            if !dryRun { try submitter.checkTools() }
             let plan = try submitter.plan(warmCache: !dryRun)
             if dryRun {
                 print(submitter.describe(plan), terminator: "")
