@@ -256,11 +256,8 @@ struct RunCommand: ParsableCommand {
     }
 
     private func bootstrapLogging() {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
+        // Log lines go above the live progress line, never glued to it.
+        LoggingSystem.bootstrap { label in CapfiltLogHandler(label: label) }
     }
 
     private func fail(_ message: String, code: Int32) -> Never {
