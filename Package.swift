@@ -113,7 +113,9 @@ let package = Package(
         // The stage tests' generated dataset, shared by the Stages and Pipeline tests.
         .target(name: "TestFixtures", dependencies: ["Imaging"], path: "Tests/TestFixtures"),
         .testTarget(name: "StagesTests", dependencies: ["Stages", "Pipeline", "Catalog", "TestFixtures"]),
-        .testTarget(name: "PipelineTests", dependencies: ["TestFixtures", "Pipeline", "Stages", "Catalog", "Imaging", "capfilt"]),
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: ["TestFixtures", "Pipeline", "Stages", "Catalog", "Imaging", "capfilt", .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]
 )

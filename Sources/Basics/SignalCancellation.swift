@@ -2,7 +2,8 @@ import Dispatch
 import Foundation
 
 /// SIGINT and SIGTERM ask long work to stop cleanly instead of killing the process: the first
-/// one prints `message` on standard error and calls `onSignal`; a second one then exits at once.
+/// one prints `message` on standard error (unless it is nil) and calls `onSignal`; a second one
+/// then exits at once.
 public final class SignalCancellation: @unchecked Sendable {
     /// How a second signal ends the process.
     public enum SecondSignal: Sendable {
@@ -16,14 +17,14 @@ public final class SignalCancellation: @unchecked Sendable {
     private let queue = DispatchQueue(label: "capfilt.signals")
     private var fired = false
 
-    public init(message: String, second: SecondSignal, _ onSignal: @escaping @Sendable () -> Void) {
+    public init(message: String?, second: SecondSignal, _ onSignal: @escaping @Sendable () -> Void) {
         for signalNumber in [SIGINT, SIGTERM] {
             signal(signalNumber, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
             source.setEventHandler { [self] in
                 if fired, case .exit(let code) = second { exit(code) }
                 fired = true
-                FileHandle.standardError.write(Data((message + "\n").utf8))
+                if let message { FileHandle.standardError.write(Data((message + "\n").utf8)) }
                 onSignal()
                 if case .defaultAction = second { signal(signalNumber, SIG_DFL) }
             }

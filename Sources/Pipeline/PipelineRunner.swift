@@ -151,6 +151,7 @@ public final class PipelineRunner {
             let started = Date()
             let fp = fps[definition.name]!
             let label = pipeline.shards > 1 ? "\(definition.name) [\(shard)]" : definition.name
+            let logger = stageLogger(definition.name, shard: pipeline.shards > 1 ? shard : nil)
             let context = StageContext(
                 name: definition.name, fingerprint: fp, runID: runID, catalog: catalog, shard: shard,
                 workspace: workspace, parameters: definition.parameters, threads: pipeline.threads,
@@ -222,6 +223,15 @@ public final class PipelineRunner {
         }
     }
 
+    /// The runner's logger with the stage (and the shard, when there are several) as metadata,
+    /// which JSON log lines carry as fields.
+    func stageLogger(_ stage: String, shard: ShardSpec?) -> Logger {
+        var stageLogger = logger
+        stageLogger[metadataKey: CapfiltLogHandler.stageKey] = .string(stage)
+        if let shard { stageLogger[metadataKey: "shard"] = .string(shard.description) }
+        return stageLogger
+    }
+
     /// Direct per-sample needs: their ok marks are what this stage waits for.
     func requirements(of s: StageDefinition, fingerprints fps: [String: String]) -> [StageRequirement] {
         s.needs.compactMap { n in
@@ -256,6 +266,7 @@ public final class PipelineRunner {
             guard let datasetStage = stage as? DatasetStage else { continue }
             let started = Date()
             let fp = fps[definition.name]!
+            let logger = stageLogger(definition.name, shard: nil)
             let version = try inputVersion(of: definition, catalogs: catalogs, fingerprints: fps)
             let upToDate = try catalogs.allSatisfy { c in
                 try c.read { try $0.stageState(definition.name) }.map { $0.fingerprint == fp && $0.inputVersion == version } ?? false

@@ -79,6 +79,12 @@ public final class StageContext: @unchecked Sendable {
     /// The nearest upstream stage of `type` (nil when the pipeline has none).
     public func upstream(type: String) -> StageHandle? { upstream.first { $0.type == type } }
     public var isCancelled: Bool { cancellation.isCancelled }
+
+    /// Runs `body`; SIGINT / SIGTERM while it runs (or before) calls `abandon`, for work that
+    /// must stop at once rather than after what is in flight (the fetcher's transfers).
+    public func whileRunning<T>(onCancel abandon: @escaping @Sendable () -> Void, _ body: () throws -> T) rethrows -> T {
+        try cancellation.whileRunning(onCancel: abandon, body)
+    }
 }
 
 /// Everything a whole-dataset stage sees: all shard catalogs.

@@ -87,10 +87,36 @@ public final class BatchCommitter: @unchecked Sendable {
 }
 
 /// Set by SIGINT / SIGTERM: stages stop taking new work, commit what they finished and return.
+/// Work that would otherwise run on for a long time (transfers on the wire) registers a handler
+/// with `whileRunning(onCancel:_:)` to be stopped at once.
 public final class Cancellation: @unchecked Sendable {
     private let lock = NSLock()
     private var cancelled = false
+    private var handlers: [Int: @Sendable () -> Void] = [:]
+    private var nextHandler = 0
     public init() {}
     public var isCancelled: Bool { lock.lock(); defer { lock.unlock() }; return cancelled }
-    public func cancel() { lock.lock(); cancelled = true; lock.unlock() }
+
+    public func cancel() {
+        lock.lock()
+        let first = !cancelled
+        cancelled = true
+        let toCall = first ? handlers.sorted { $0.key < $1.key }.map(\.value) : []
+        lock.unlock()
+        for handler in toCall { handler() }
+    }
+
+    /// Runs `body`; a cancellation while it runs calls `onCancel` (on the cancelling thread), and
+    /// one that came before calls it at once.
+    public func whileRunning<T>(onCancel: @escaping @Sendable () -> Void, _ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        let id = nextHandler
+        nextHandler += 1
+        handlers[id] = onCancel
+        let already = cancelled
+        lock.unlock()
+        if already { onCancel() }
+        defer { lock.lock(); handlers[id] = nil; lock.unlock() }
+        return try body()
+    }
 }

@@ -37,11 +37,8 @@ struct DemoCommand: ParsableCommand {
 
     func run() throws {
         let started = Date()
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
-        }
+        // Log lines go above the live progress line, never glued to it.
+        LoggingSystem.bootstrap { label in CapfiltLogHandler(label: label) }
         let options = DemoDataOptions(seed: seed, humanImages: humanImages, humanValidationImages: validationImages,
                                       webImages: webImages, testImages: testImages, labelledImages: labelledImages,
                                       auditRows: auditRows, variety: richScenes ? .rich : .standard, webPort: port)

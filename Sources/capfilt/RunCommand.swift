@@ -49,6 +49,9 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("dataset-stages"), help: "Run only the whole-dataset stages (dedup, assemble, export, report).")
     var datasetStages = false
     @Flag(help: "Plain log lines even on a terminal.") var plain = false
+    @Option(name: .customLong("log-format"),
+            help: "text (swift-log's lines, the default) or json (one object a line: time, level, stage, message, label, metadata; no live progress line). Also CAPFILT_LOG_FORMAT.")
+    var logFormat: String?
 
     @Option(help: "Where the shard tasks run: local (this machine, the default) or slurm.") var executor: String?
     @Option(help: "The number of shards; must equal the file's `shards:` (shard folders are named for it).") var shards: Int?
@@ -70,7 +73,18 @@ struct RunCommand: ParsableCommand {
             || arrayParallelism != nil || account != nil || binary != nil || dryRun
     }
 
+    /// --log-format, else CAPFILT_LOG_FORMAT, else text.
+    private var chosenLogFormat: LogFormat? {
+        if let logFormat { return LogFormat(rawValue: logFormat) }
+        guard let value = ProcessInfo.processInfo.environment[LogFormat.environmentVariable], !value.isEmpty else { return .text }
+        return LogFormat(rawValue: value)
+    }
+
     func validate() throws {
+        if chosenLogFormat == nil {
+            throw ValidationError(logFormat != nil ? "--log-format must be text or json"
+                                                   : "\(LogFormat.environmentVariable) must be text or json")
+        }
         if only != nil && from != nil { throw ValidationError("give --only or --from, not both") }
         if let shard, ShardSpec(shard) == nil { throw ValidationError("--shard must be I/N with 0 <= I < N") }
         if (shard != nil || datasetStages) && executorOptionsGiven {
@@ -89,7 +103,11 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let definition = try options.load()
+        bootstrapLogging()
+        let definition: PipelineDefinition
+        do { definition = try PipelineLoader(registry: StandardStages.registry).load(path: options.pipeline) } catch let e as PipelineError {
+            fail("\(e)", code: 2)
+        }
         let settings: ExecutorSettings
         do { settings = try ExecutorSettings.parse(definition.executor, file: definition.file) } catch let e as PipelineError {
             fail("\(e)", code: 2)
@@ -102,7 +120,6 @@ struct RunCommand: ParsableCommand {
             fail("--shards \(shards) does not match `shards: \(definition.shards)` in \(definition.file); shard folders are named for N, "
                  + "so change `shards:` in the file (best with a new workdir) to split the data differently", code: 2)
         }
-        bootstrapLogging()
         // A shard task or the dataset step always runs here: it is what the executors start.
         if shardSpec != nil || datasetStages {
             try runHere(definition, shard: shardSpec)
@@ -130,9 +147,9 @@ struct RunCommand: ParsableCommand {
         var runOptions = RunOptions(shard: shardSpec, only: only, from: from)
         runOptions.datasetOnly = datasetOnly ?? datasetStages
         runOptions.command = CommandLine.arguments.joined(separator: " ")
-        runOptions.interactive = !plain && isatty(STDERR_FILENO) == 1
+        runOptions.interactive = !plain && chosenLogFormat == .text && isatty(STDERR_FILENO) == 1
         let cancellation = runner.cancellation
-        let interrupts = SignalCancellation.afterWorkInFlight { cancellation.cancel() }
+        let interrupts = afterWorkInFlight { cancellation.cancel() }
         defer { interrupts.disarm() }
         let summary: RunSummary
         do {
@@ -143,11 +160,11 @@ struct RunCommand: ParsableCommand {
             fail("\(error)", code: 1)
         }
         if summary.cancelled {
-            FileHandle.standardError.write(Data("interrupted; run the same command again to continue\n".utf8))
+            note("interrupted; run the same command again to continue")
             throw ExitCode(130)
         }
         let ran = summary.ranStages
-        FileHandle.standardError.write(Data("done: \(ran.isEmpty ? "everything was up to date" : "ran " + ran.joined(separator: ", "))\n".utf8))
+        note("done: \(ran.isEmpty ? "everything was up to date" : "ran " + ran.joined(separator: ", "))")
         let report = definition.workdir + "/report/report.html"
         if ran.contains(where: { definition.stage($0)?.type.name == "report" }) {
             print("report: \(report)")
@@ -174,8 +191,8 @@ struct RunCommand: ParsableCommand {
             return
         }
         do { try PipelineRunner(pipeline: definition).warmDigestCache() } catch let e as PipelineError { fail("\(e)", code: 2) }
-        FileHandle.standardError.write(Data("running \(n) shards as child processes, \(k) at a time\n".utf8))
-        let interrupts = SignalCancellation.afterWorkInFlight { tasks.stop() }
+        note("running \(n) shards as child processes, \(k) at a time")
+        let interrupts = afterWorkInFlight { tasks.stop() }
         let statuses: [Int: Int32]
         do { statuses = try tasks.run(Array(0..<n)) } catch {
             interrupts.disarm()
@@ -184,7 +201,7 @@ struct RunCommand: ParsableCommand {
         interrupts.disarm()
         let failed = statuses.filter { $0.value != 0 }.sorted { $0.key < $1.key }
         if statuses.count < n || failed.contains(where: { $0.value == 130 }) {
-            FileHandle.standardError.write(Data("interrupted; run the same command again to continue\n".utf8))
+            note("interrupted; run the same command again to continue")
             throw ExitCode(130)
         }
         if !failed.isEmpty {
@@ -211,6 +228,8 @@ struct RunCommand: ParsableCommand {
         let submitter = SlurmSubmitter(runner: PipelineRunner(pipeline: definition, logger: Logger(label: "capfilt")), script: script,
                                        command: CommandLine.arguments.joined(separator: " "))
         do {
+            // Before anything is written: planning a submission fills the workdir's digest cache.
+            if !dryRun { try submitter.checkTools() }
             let plan = try submitter.plan(warmCache: !dryRun)
             if dryRun {
                 print(submitter.describe(plan), terminator: "")
@@ -238,9 +257,9 @@ struct RunCommand: ParsableCommand {
 
     // MARK: helpers
 
-    /// What every task passes on: the stage selection.
+    /// What every task passes on: the stage selection, and the log format when it was given here.
     private var stageArguments: [String] {
-        (only.map { ["--only", $0] } ?? []) + (from.map { ["--from", $0] } ?? [])
+        (only.map { ["--only", $0] } ?? []) + (from.map { ["--from", $0] } ?? []) + (logFormat.map { ["--log-format", $0] } ?? [])
     }
 
     private var absolutePipelinePath: String {
@@ -254,15 +273,30 @@ struct RunCommand: ParsableCommand {
     }
 
     private func bootstrapLogging() {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .info
-            return handler
+        let format = chosenLogFormat ?? .text
+        LoggingSystem.bootstrap { label in CapfiltLogHandler(label: label, format: format) }
+    }
+
+    /// A line on standard error: as it is, or a JSON log line with --log-format json.
+    private func note(_ message: String) {
+        if chosenLogFormat == .json { Logger(label: "capfilt").info("\(message)") } else {
+            FileHandle.standardError.write(Data("\(message)\n".utf8))
+        }
+    }
+
+    /// SIGINT / SIGTERM ask the run to stop after the batches in flight; a second signal kills.
+    private func afterWorkInFlight(_ onSignal: @escaping @Sendable () -> Void) -> SignalCancellation {
+        guard chosenLogFormat == .json else { return SignalCancellation.afterWorkInFlight(onSignal) }
+        return SignalCancellation(message: nil, second: .defaultAction) {
+            Logger(label: "capfilt").notice("stopping after the work in flight (again to abort)")
+            onSignal()
         }
     }
 
     private func fail(_ message: String, code: Int32) -> Never {
-        FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        if chosenLogFormat == .json { Logger(label: "capfilt").error("\(message)") } else {
+            FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+        }
         Capfilt.exit(withError: ExitCode(code))
     }
 }

@@ -325,6 +325,28 @@ final class FetcherTests: XCTestCase {
         XCTAssertEqual(results["a"]?.status, .ok)
     }
 
+    /// A reply whose headers are too large is its own status, final at once: many ordinary
+    /// lines (cut by the fetcher's own limit) and one huge line (refused by libcurl) alike. Both
+    /// used to be `connect` and were tried three times.
+    func testTooLargeHeadersAreTheirOwnStatusAndNotRetried() throws {
+        let paths = ["/manyheaders/a", "/hugeheader/b"]
+        let (results, _) = try fetch(paths.map { FetchRequest(key: $0, url: server.url($0)) })
+        for path in paths {
+            let result = try XCTUnwrap(results[path], path)
+            XCTAssertEqual(result.status, .headersTooLarge, "\(path): \(result.error ?? "")")
+            XCTAssertEqual(result.attempts, 1, path)
+            XCTAssertEqual(server.hits(path), 1, path)
+            XCTAssertNil(result.blob, path)
+        }
+        XCTAssertFalse(RetryPolicy.defaultRetryable.contains(.headersTooLarge))
+        // Every libcurl code for it, before and after libcurl 8.6.
+        // (CURLE_TOO_LARGE is 100, CURLE_OUT_OF_MEMORY 27, CURLE_RECV_ERROR 56.)
+        XCTAssertTrue(Transfer.isHeaderOverflow(code: 100, message: ""))
+        XCTAssertTrue(Transfer.isHeaderOverflow(code: 27, message: "Out of memory"))
+        XCTAssertTrue(Transfer.isHeaderOverflow(code: 56, message: "Too large response headers: 307983 > 307200"))
+        XCTAssertFalse(Transfer.isHeaderOverflow(code: 56, message: "Connection reset by peer"))
+    }
+
     func testCancelStopsQuickly() throws {
         let store = try BlobStore(root: storeRoot, durable: false)
         let fetcher = Fetcher(options: testOptions(), store: store)

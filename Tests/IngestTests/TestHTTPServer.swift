@@ -190,6 +190,18 @@ final class TestHTTPServer: @unchecked Sendable {
             return send(fd, status: 200, headers: ["Content-Type": "image/jpeg"], body: TestImages.jpeg(id))
         case "drip":
             return drip(fd)
+        case "manyheaders":
+            // 400 header lines of 1000 bytes: 400 KB of headers in all, each line ordinary.
+            let lines = (0..<400).map { "X-Filler-\($0): " + String(repeating: "b", count: 1000) + "\r\n" }.joined()
+            let body = TestImages.jpeg(id)
+            _ = writeAllBytes(fd, Array("HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\n\(lines)Content-Length: \(body.count)\r\n\r\n".utf8) + body)
+            return false
+        case "hugeheader":
+            // One header line of 200 KB (libcurl refuses a line over 100 KB).
+            let body = TestImages.jpeg(id)
+            let line = "X-Huge: " + String(repeating: "a", count: 200_000) + "\r\n"
+            _ = writeAllBytes(fd, Array("HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\n\(line)Content-Length: \(body.count)\r\n\r\n".utf8) + body)
+            return false
         case "silent":
             while !isStopped {
                 var byte: UInt8 = 0

@@ -61,6 +61,35 @@ final class SlurmSubmitTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: slurm + "/jobs.json"))
     }
 
+    /// Without Slurm's commands on the PATH a submission fails at once with a message naming the
+    /// missing ones, and writes nothing: no scripts, no jobs file, no digest cache, no workdir.
+    func testWithoutSlurmOnThePathSubmissionFailsClearlyAndWritesNothing() throws {
+        let work = folder.appendingPathComponent("work")
+        let pipeline = try dataset.writePipeline(workdir: work, shards: 3, captionStrategy: "greedy")
+        let empty = temporaryFolder("no-slurm")
+        defer { try? FileManager.default.removeItem(at: empty) }
+        let r = try CapfiltRun.run(["run", pipeline, "--executor", "slurm", "--time", "10"], onlyPath: empty.path)
+        XCTAssertEqual(r.status, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("cannot submit to Slurm: sbatch, squeue, scancel are not on the PATH (\(empty.path))"), r.stderr)
+        XCTAssertFalse(r.stderr.contains("/usr/bin/env"), r.stderr)
+        XCTAssertEqual(r.stdout, "")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work.path), "the workdir was created")
+
+        // Only sbatch missing: it alone is named, and still nothing is written.
+        let fake = try FakeSlurm(execute: false)
+        defer { fake.remove() }
+        try FileManager.default.removeItem(at: fake.folder.appendingPathComponent("sbatch"))
+        let s = try CapfiltRun.run(["run", pipeline, "--executor", "slurm"], onlyPath: fake.folder.path)
+        XCTAssertEqual(s.status, 1, s.stderr)
+        XCTAssertTrue(s.stderr.contains("cannot submit to Slurm: sbatch is not on the PATH"), s.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: work.path), "the workdir was created")
+
+        // A dry run submits nothing, so it needs no Slurm.
+        let dry = try CapfiltRun.run(["run", pipeline, "--executor", "slurm", "--dry-run"], onlyPath: empty.path)
+        XCTAssertEqual(dry.status, 0, dry.stderr)
+        XCTAssertTrue(dry.stdout.contains("sbatch --parsable"), dry.stdout)
+    }
+
     func testShardCountMustMatchTheFileAndBadOptionsFail() throws {
         let pipeline = try dataset.writePipeline(workdir: folder.appendingPathComponent("work"), shards: 3)
         let r = try CapfiltRun.run(["run", pipeline, "--executor", "slurm", "--shards", "4", "--dry-run"])

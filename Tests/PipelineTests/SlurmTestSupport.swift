@@ -8,12 +8,14 @@ struct CapfiltRun {
     var stdout: String
     var stderr: String
 
-    static func run(_ arguments: [String], path: String? = nil) throws -> CapfiltRun {
+    /// `path` goes first on the PATH; `onlyPath` is the whole PATH.
+    static func run(_ arguments: [String], path: String? = nil, onlyPath: String? = nil) throws -> CapfiltRun {
         let process = Process()
         process.executableURL = CapfiltProcess.binary
         process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         if let path { environment["PATH"] = path + ":" + (environment["PATH"] ?? "/usr/bin:/bin") }
+        if let onlyPath { environment["PATH"] = onlyPath }
         process.environment = environment
         let folder = temporaryFolder("out")
         defer { try? FileManager.default.removeItem(at: folder) }

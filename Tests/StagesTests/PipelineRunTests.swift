@@ -69,6 +69,42 @@ final class PipelineRunTests: XCTestCase {
         XCTAssertEqual(try r.run(RunOptions()).ranStages, [])
     }
 
+    /// blip_pretrain.json names images relative to the export folder, so the same data in two
+    /// workdirs exports the same bytes; the training stages' `data: export` resolves those paths
+    /// against the file's folder.
+    func testPretrainJSONPathsAreRelativeSoTwoWorkdirsExportTheSameBytes() throws {
+        let registry = StandardStages.registry
+        var exports: [String: Data] = [:]
+        for name in ["work", "elsewhere/other-work"] {
+            let path = try dataset.writePipeline(workdir: folder.appendingPathComponent(name), captionStrategy: "greedy",
+                                                 name: name.replacingOccurrences(of: "/", with: "-") + ".yaml")
+            let r = PipelineRunner(pipeline: try PipelineLoader(registry: registry).load(path: path))
+            XCTAssertFalse(try r.run(RunOptions()).cancelled)
+            let json = r.workspace.exportFolder + "/blip_pretrain.json"
+            exports[name] = try Data(contentsOf: URL(fileURLWithPath: json))
+
+            let entries = try XCTUnwrap(try JSONSerialization.jsonObject(with: exports[name]!) as? [[String: String]])
+            XCTAssertGreaterThan(entries.count, dataset.human)
+            for entry in entries {
+                let image = try XCTUnwrap(entry["image"])
+                XCTAssertTrue(image.hasPrefix("../shards/00000-of-00001/blobs/"), image)
+                XCTAssertTrue(FileManager.default.fileExists(atPath: r.workspace.exportFolder + "/" + image), image)
+            }
+            // The consumer: every pair names an existing file, however the path was written.
+            let pairs = try StageTrainingData.exportPairs(path: json)
+            XCTAssertEqual(pairs.count, entries.count)
+            for pair in pairs {
+                XCTAssertTrue(pair.imagePath.hasPrefix(r.workspace.root + "/shards/"), pair.imagePath)
+                XCTAssertTrue(FileManager.default.fileExists(atPath: pair.imagePath), pair.imagePath)
+            }
+        }
+        XCTAssertEqual(exports["work"], exports["elsewhere/other-work"], "the two workdirs exported different blip_pretrain.json")
+
+        XCTAssertEqual(ExportStage.relativePath("/w/shards/0/blobs/ab/x.jpg", from: "/w/export"), "../shards/0/blobs/ab/x.jpg")
+        XCTAssertEqual(ExportStage.relativePath("/w/export/a.jpg", from: "/w/export"), "a.jpg")
+        XCTAssertEqual(ExportStage.relativePath("/srv/images/a.jpg", from: "/w/export"), "/srv/images/a.jpg")
+    }
+
     func testNewThresholdRerunsFilterAndDownstreamOnly() throws {
         _ = try runner(threshold: 0.5).run(RunOptions())
         let catalogPath = folder.appendingPathComponent("work/shards/00000-of-00001/catalog.sqlite").path

@@ -13,6 +13,9 @@ public enum FetchStatus: String, Sendable, Codable, CaseIterable, Hashable {
     /// A final response that is neither success nor error: 1xx, or a 3xx that could not be
     /// followed (304, 300, a redirect without Location).
     case httpOther = "http_other"
+    /// The response's headers went past the size limit (100 KiB for one response here, or
+    /// libcurl's own limits). Not retried: a server that sends them sends them again.
+    case headersTooLarge = "headers_too_large"
     /// Connect timeout, total timeout, or the low-speed abort.
     case timeout
     /// Content-Length or the streamed body went past the size limit.

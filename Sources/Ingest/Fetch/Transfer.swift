@@ -40,6 +40,8 @@ final class Transfer {
     private var hops: [String] = []
     private var abort: Abort?
     private var discarded = 0
+    /// Header bytes of the latest response, its status line included.
+    private var headerBytes = 0
     private var prefix: [UInt8] = []
     /// Set by the open-socket callback when the address policy refused an address.
     var refusedAddress: String?
@@ -48,6 +50,7 @@ final class Transfer {
         case robots(String)
         case notImage(String)
         case tooLarge
+        case headersTooLarge
         case redirectLoop(String)
         case store(String)
         /// An error response's body went past what is worth draining.
@@ -57,6 +60,11 @@ final class Transfer {
     /// Error bodies (404 pages and the like) are drained up to this size to keep the connection
     /// reusable, then the transfer is cut.
     private static let discardLimit = 64 * 1024
+
+    /// The most header bytes one response may have. libcurl's own limits (100 KiB for one line,
+    /// 300 KiB in all) end a transfer with codes that also mean other things (CURLE_OUT_OF_MEMORY,
+    /// CURLE_RECV_ERROR before libcurl 8.6), so most oversized replies are cut here first.
+    static let maxHeaderBytes = 100 * 1024
 
     init(request: FetchRequest, target: FetchTarget, settings: TransferSettings) {
         self.request = request
@@ -79,6 +87,7 @@ final class Transfer {
         hops.removeAll()
         abort = nil
         discarded = 0
+        headerBytes = 0
         prefix.removeAll()
         refusedAddress = nil
         body.reset()
@@ -93,6 +102,12 @@ final class Transfer {
     // MARK: Callbacks
 
     func receiveHeader(_ line: UnsafeRawBufferPointer) -> Bool {
+        let isStatusLine = line.count >= 5 && line[0] == 0x48 && line[1] == 0x54 && line[2] == 0x54 && line[3] == 0x50 && line[4] == 0x2F
+        headerBytes = (isStatusLine ? 0 : headerBytes) + line.count
+        if headerBytes > Self.maxHeaderBytes {
+            abort = .headersTooLarge
+            return false
+        }
         var end = line.count
         while end > 0, line[end - 1] == 13 || line[end - 1] == 10 { end -= 1 }
         if end == 0 { return endOfHeaders() }
@@ -227,6 +242,7 @@ final class Transfer {
         case let .robots(message)?: return (.robotsOptOut, message)
         case let .notImage(message)?: return (.notImage, message)
         case .tooLarge?: return (.tooLarge, "body over \(settings.maxBodyBytes) bytes")
+        case .headersTooLarge?: return (.headersTooLarge, "response headers over \(Self.maxHeaderBytes) bytes")
         case let .redirectLoop(url)?: return (.redirectLoop, "redirect loop at \(url)")
         case let .store(message)?: return (.ioError, message)
         case .discardLimit?, nil: break
@@ -242,6 +258,9 @@ final class Transfer {
                 return (.ok, nil)
             }
             return (FetchStatus.forHTTPCode(code), "HTTP \(code)")
+        }
+        if !headersComplete, Self.isHeaderOverflow(curlCode, message: easy.errorText) {
+            return (.headersTooLarge, "response headers too large (\(curlMessage()))")
         }
         switch curlCode {
         case CURLE_OPERATION_TIMEDOUT:
@@ -273,6 +292,20 @@ final class Transfer {
         default:
             return (.transferError, curlMessage())
         }
+    }
+
+    /// libcurl's ways of saying that a response's headers went past its limits: CURLE_TOO_LARGE
+    /// (8.6 on), or before that CURLE_OUT_OF_MEMORY for one line over 100 KiB (its header buffer
+    /// refuses to grow) and CURLE_RECV_ERROR "Too large response headers" for 300 KiB in all.
+    static func isHeaderOverflow(_ code: CURLcode, message: String) -> Bool {
+        isHeaderOverflow(code: Int(code.rawValue), message: message)
+    }
+
+    /// The same, by libcurl's number for the code.
+    static func isHeaderOverflow(code: Int, message: String) -> Bool {
+        if code == 100 { return true }   // CURLE_TOO_LARGE; older headers do not name it
+        if code == Int(CURLE_OUT_OF_MEMORY.rawValue) { return true }
+        return code == Int(CURLE_RECV_ERROR.rawValue) && message.hasPrefix("Too large response header")
     }
 
     /// The body's digest and what to commit. Call once, after a successful attempt.

@@ -32,6 +32,19 @@ public struct SlurmSubmitter {
         public var description: String
     }
 
+    /// Fails when a Slurm command a submission runs is not on the PATH. Call it before `plan`:
+    /// planning a real submission writes the model digests into the workdir, and `submit` writes
+    /// the scripts, so a machine without Slurm would otherwise be left with both and a raw
+    /// `/usr/bin/env` error.
+    public func checkTools() throws {
+        let missing = tools.missing()
+        guard !missing.isEmpty else { return }
+        let path = tools.searchPath ?? ProcessInfo.processInfo.environment["PATH"] ?? ""
+        throw SubmissionError(description: "cannot submit to Slurm: \(missing.joined(separator: ", ")) "
+            + "\(missing.count == 1 ? "is" : "are") not on the PATH (\(path.isEmpty ? "empty" : path)); "
+            + "run this where Slurm's client commands are installed (a login node), or use --executor local. Nothing was written.")
+    }
+
     var workdir: String { runner.pipeline.workdir }
     var shardCount: Int { runner.pipeline.shards }
 
@@ -99,6 +112,7 @@ public struct SlurmSubmitter {
     /// Writes the scripts under `<workdir>/slurm/`, submits them and records the job ids.
     public func submit(_ plan: Plan) throws -> SlurmJobs.Submission? {
         guard !plan.nothingToDo else { return nil }
+        try checkTools()
         let fm = FileManager.default
         // Slurm does not create the folder of --output; a missing one loses the task's log.
         try fm.createDirectory(atPath: script.logFolder, withIntermediateDirectories: true)

@@ -9,7 +9,34 @@ public struct SlurmTools: Sendable {
         public var stderr: String
     }
 
-    public init() {}
+    /// The commands a submission runs: sbatch submits, squeue tells which shards are still
+    /// queued, scancel drops a stale whole-dataset step. (sacct is asked too where it exists; a
+    /// cluster without accounting works without it.)
+    public static let submissionCommands = ["sbatch", "squeue", "scancel"]
+
+    /// The folders searched, as `/usr/bin/env` searches them (nil: the process's PATH).
+    public var searchPath: String?
+
+    public init(searchPath: String? = nil) { self.searchPath = searchPath }
+
+    /// The executable `tool` on the PATH, or nil when there is none.
+    public func locate(_ tool: String) -> String? {
+        let path = searchPath ?? ProcessInfo.processInfo.environment["PATH"] ?? ""
+        for folder in path.split(separator: ":", omittingEmptySubsequences: false) {
+            let candidate = (folder.isEmpty ? "." : String(folder)) + "/" + tool
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDirectory), !isDirectory.boolValue,
+               FileManager.default.isExecutableFile(atPath: candidate) {
+                return candidate
+            }
+        }
+        return nil
+    }
+
+    /// Those of `tools` that are not on the PATH, in the order given.
+    public func missing(_ tools: [String] = SlurmTools.submissionCommands) -> [String] {
+        tools.filter { locate($0) == nil }
+    }
 
     public func run(_ tool: String, _ arguments: [String]) throws -> Output {
         let process = Process()

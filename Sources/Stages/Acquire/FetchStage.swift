@@ -6,7 +6,8 @@ import Pipeline
 /// Downloads every sample's image (or reads its local file) into the shard's content-addressed
 /// blob store with the libcurl fetcher, hundreds in flight, and records one fetch row and one
 /// status per sample (the closed set of docs/fetch.md). Results land every 512 samples or two
-/// seconds; a kill loses only the transfers in flight, which a rerun fetches again.
+/// seconds; a kill loses only the transfers in flight, which a rerun fetches again. SIGINT or
+/// SIGTERM abandon those transfers at once, leaving their samples pending.
 final class FetchStage: StreamingSampleStage {
     let options: FetchOptions
     let durable: Bool
@@ -58,14 +59,18 @@ final class FetchStage: StreamingSampleStage {
             // Readers never yield a sample without either; a URL-less row would fail here.
             return FetchRequest(key: key, url: "")
         }
-        fetcher.run(requests) { result in
-            guard let id = Int64(result.key) else { return }
-            let record = FetchRecord(
-                sampleID: id, status: result.status.rawValue, attempts: result.attempts, bytes: result.bytes,
-                sha256: result.sha256, httpCode: result.httpCode, latencySeconds: result.latencySeconds,
-                finalURL: result.finalURL, contentType: result.contentType, error: result.error, blobPath: result.blob)
-            commit.add(mark: ProgressMark(sampleID: id, status: result.status.rawValue, reason: result.error)) { session in
-                try session.recordFetch(record, runID: context.runID)
+        // SIGINT / SIGTERM abandon the transfers on the wire at once (a slow server would keep
+        // the run going for up to `timeout`); they get no mark, so they stay pending.
+        _ = context.whileRunning(onCancel: { fetcher.cancel() }) {
+            fetcher.run(requests) { result in
+                guard let id = Int64(result.key) else { return }
+                let record = FetchRecord(
+                    sampleID: id, status: result.status.rawValue, attempts: result.attempts, bytes: result.bytes,
+                    sha256: result.sha256, httpCode: result.httpCode, latencySeconds: result.latencySeconds,
+                    finalURL: result.finalURL, contentType: result.contentType, error: result.error, blobPath: result.blob)
+                commit.add(mark: ProgressMark(sampleID: id, status: result.status.rawValue, reason: result.error)) { session in
+                    try session.recordFetch(record, runID: context.runID)
+                }
             }
         }
     }

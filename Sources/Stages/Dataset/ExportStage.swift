@@ -9,7 +9,9 @@ import Pipeline
 /// `_stats.json` per shard and `shards.json`), BLIP's pretrain json (`{image, caption}`) and
 /// BLIP's released format (`{url, caption}`, web images only). Shards are written under a
 /// temporary name and renamed when complete; the order is (shard, sample id, origin, position),
-/// so the same catalog gives byte-identical files.
+/// so the same catalog gives byte-identical files. The pretrain json names each image by its path
+/// relative to the export folder (`../shards/00000-of-00001/blobs/ab/cd/<sha256>.jpg`), so two
+/// workdirs with the same data export the same bytes, and a moved workdir still resolves.
 final class ExportStage: DatasetStage {
     let samplesPerShard: Int
     let useResized: Bool
@@ -61,7 +63,7 @@ final class ExportStage: DatasetStage {
                     let page = try catalog.read { try $0.assembledSamples(afterID: after, limit: 256) }
                     guard let last = page.last else { break }
                     for s in page {
-                        try export(s, shards: shards, pretrain: pretrain, released: released)
+                        try export(s, folder: folder, shards: shards, pretrain: pretrain, released: released)
                         pairs += s.texts.count
                     }
                     context.progress.addDone(page.count)
@@ -78,7 +80,7 @@ final class ExportStage: DatasetStage {
         }
     }
 
-    private func export(_ s: AssembledSample, shards: WebDatasetWriter?, pretrain: BLIPPretrainWriter?,
+    private func export(_ s: AssembledSample, folder: String, shards: WebDatasetWriter?, pretrain: BLIPPretrainWriter?,
                         released: BLIPReleasedWriter?) throws {
         let imagePath = useResized ? (s.image.resizedPath ?? s.image.blobPath) : s.image.blobPath
         let imageExtension = useResized && s.image.resizedPath != nil ? "jpg" : Self.fileExtension(format: s.image.format)
@@ -96,9 +98,22 @@ final class ExportStage: DatasetStage {
                     metadata: metadata)
                 _ = try shards.add(.capfilt(record, image: .file(imagePath), imageExtension: imageExtension))
             }
-            try pretrain?.append(image: imagePath, caption: t.text)
+            try pretrain?.append(image: Self.relativePath(imagePath, from: folder), caption: t.text)
             if let url = s.sample.url, !url.isEmpty { try released?.append(url: url, caption: t.text) }
         }
+    }
+
+    /// `path` as seen from `folder`: `../shards/...` for a blob of the same workdir. Both are
+    /// absolute; a path with nothing in common but the root stays absolute.
+    static func relativePath(_ path: String, from folder: String) -> String {
+        guard path.hasPrefix("/"), folder.hasPrefix("/") else { return path }
+        let target = URL(fileURLWithPath: path).standardizedFileURL.pathComponents
+        let base = URL(fileURLWithPath: folder).standardizedFileURL.pathComponents
+        var common = 0
+        while common < min(target.count, base.count), target[common] == base[common] { common += 1 }
+        guard common > 1 else { return path }   // only "/" in common
+        let up = Array(repeating: "..", count: base.count - common)
+        return (up + target[common...]).joined(separator: "/")
     }
 
     static func fileExtension(format: String?) -> String {

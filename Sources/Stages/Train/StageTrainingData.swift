@@ -8,6 +8,18 @@ import Training
 /// export stage's BLIP json (the bootstrapped set) or from a BLIP json list outside the catalog. Image ids are sample ids (catalog) or BLIP's
 /// numbering by image (json), so a sample's texts are positives of each other.
 enum StageTrainingData {
+    /// The export's pretrain json; its image paths are relative to the file's folder (absolute
+    /// ones, from exports before that, are taken as they are).
+    static func exportPairs(path: String) throws -> [TrainingPair] {
+        guard let bytes = FileManager.default.contents(atPath: path) else { throw StageFailure("io", "cannot read \(path)") }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
+        return try TrainingPair.blipAnnotations(bytes, imageRoot: folder, fileName: path).map { pair in
+            var pair = pair
+            pair.imagePath = URL(fileURLWithPath: pair.imagePath).standardizedFileURL.path
+            return pair
+        }
+    }
+
     static func pairs(_ context: DatasetContext, data: String, origins: Set<String>,
                       annotations: String? = nil, imageRoot: String? = nil) throws -> [TrainingPair] {
         switch data {
@@ -20,9 +32,7 @@ enum StageTrainingData {
             guard context.upstream(type: "export") != nil else {
                 throw StageFailure("config", "data: export needs an `export` stage upstream of \(context.name)")
             }
-            let path = context.workspace.exportFolder + "/blip_pretrain.json"
-            guard let bytes = FileManager.default.contents(atPath: path) else { throw StageFailure("io", "cannot read \(path)") }
-            return try TrainingPair.blipAnnotations(bytes, fileName: path)
+            return try exportPairs(path: context.workspace.exportFolder + "/blip_pretrain.json")
         default:
             guard let decode = context.upstream(type: "decode") else {
                 throw StageFailure("config", "data: catalog needs a `decode` stage upstream of \(context.name)")
