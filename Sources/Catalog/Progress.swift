@@ -163,13 +163,13 @@ extension CatalogSession {
         return counts
     }
 
-    /// One stage's current outcomes (marks with `fingerprint`) by source and status, each with
+    /// One stage's current outcomes (marks with `fingerprint` on the sample's current image) by source and status, each with
     /// the first sample (lowest id) that has it: what the failure-share check reads.
     public func outcomesBySource(stage: String, fingerprint: String) throws -> [SourceOutcome] {
         let rows = try Row.fetchAll(db, sql: """
             SELECT src.name AS source, p.status AS status, count(*) AS n, min(s.id) AS first_id
             FROM progress p JOIN samples s ON s.id = p.sample_id JOIN sources src ON src.id = s.source_id
-            WHERE p.stage = ? AND p.fingerprint = ?
+            WHERE p.stage = ? AND p.fingerprint = ? AND \(currentImage("p"))
             GROUP BY src.name, p.status ORDER BY src.name, p.status
             """, arguments: [stage, fingerprint])
         return try rows.map { row in

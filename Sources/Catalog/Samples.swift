@@ -35,15 +35,21 @@ public struct NewSample: Sendable {
 
 /// A malformed manifest row to record.
 public struct NewProblem: Sendable {
+    /// The count of records read from the manifest up to and including this one (1-based): the
+    /// problem's key within its source.
     public var record: Int
     public var file: String
+    /// 1-based line of the file where the row starts (text and JSON manifests).
     public var line: Int?
+    /// The reader's 0-based index of the row (`ManifestProblem.record`, what `capfilt ingest`
+    /// prints as `record`).
+    public var row: Int?
     public var rowGroup: Int?
     public var reason: String
     public var excerpt: String?
 
-    public init(record: Int, file: String, line: Int?, rowGroup: Int?, reason: String, excerpt: String?) {
-        self.record = record; self.file = file; self.line = line; self.rowGroup = rowGroup
+    public init(record: Int, file: String, line: Int?, row: Int? = nil, rowGroup: Int?, reason: String, excerpt: String?) {
+        self.record = record; self.file = file; self.line = line; self.row = row; self.rowGroup = rowGroup
         self.reason = reason; self.excerpt = excerpt
     }
 }
@@ -133,9 +139,9 @@ extension CatalogSession {
 
     public func insertProblem(_ problem: NewProblem, sourceID: Int64) throws {
         try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO manifest_problems (source_id, record, file, line, row_group, reason, excerpt)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [sourceID, problem.record, problem.file, problem.line, problem.rowGroup,
+            INSERT OR IGNORE INTO manifest_problems (source_id, record, file, line, row_index, row_group, reason, excerpt)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [sourceID, problem.record, problem.file, problem.line, problem.row, problem.rowGroup,
                                      problem.reason, problem.excerpt])
     }
 
@@ -157,7 +163,7 @@ extension CatalogSession {
 
     public func problems() throws -> [NewProblem] {
         try Row.fetchAll(db, sql: "SELECT * FROM manifest_problems ORDER BY source_id, record").map {
-            NewProblem(record: $0["record"], file: $0["file"], line: $0["line"], rowGroup: $0["row_group"],
+            NewProblem(record: $0["record"], file: $0["file"], line: $0["line"], row: $0["row_index"], rowGroup: $0["row_group"],
                        reason: $0["reason"], excerpt: $0["excerpt"])
         }
     }

@@ -12,6 +12,7 @@ enum Schema {
         migrator.registerMigration("v1-core", migrate: createCore)
         migrator.registerMigration("v2-filter-thresholds", migrate: createFilterThresholds)
         migrator.registerMigration("v3-content-keys", migrate: addContentKeys)
+        migrator.registerMigration("v4-manifest-problem-rows", migrate: addManifestProblemRows)
         return migrator
     }
 
@@ -44,6 +45,13 @@ enum Schema {
                 UPDATE samples SET image_changes = image_changes + 1 WHERE id = NEW.id;
             END;
             """)
+    }
+
+    /// The row index the manifest reader gave a malformed row (0-based: TSV/CSV data row, JSON
+    /// array element, Parquet row), as `capfilt ingest` prints it. `record`, the count of
+    /// records read up to the row, stays the key; rows recorded before have none.
+    private static func addManifestProblemRows(_ db: Database) throws {
+        try db.execute(sql: "ALTER TABLE manifest_problems ADD COLUMN row_index INTEGER")
     }
 
     /// The threshold each filter decided with, next to its decisions, so that evaluation and the

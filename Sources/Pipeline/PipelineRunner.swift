@@ -204,7 +204,10 @@ public final class PipelineRunner {
             records.append(StageRunRecord(stage: definition.name, type: definition.type.name, shard: shard.description,
                                           fingerprint: fp, action: action, processed: done, failed: failed,
                                           seconds: Date().timeIntervalSince(started)))
-            logger.info("\(label): \(action == "ran" ? "\(done) done, \(failed) failed" : "up to date") in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+            // As `capfilt status` counts: ok apart from failed (a per-sample stage's `done` counts
+            // every sample it finished; ingest's counts the samples it stored).
+            let ok = definition.type.kind == .perSample ? done - failed : done
+            logger.info("\(label): \(action == "ran" ? "\(ok) ok, \(failed) failed" : "up to date") in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
             if definition.type.kind == .perSample, !cancellation.isCancelled {
                 try checkFailureShare(definition, fingerprint: fp, catalog: catalog, shard: shard)
             }

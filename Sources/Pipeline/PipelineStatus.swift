@@ -1,7 +1,8 @@
 import Catalog
 import Foundation
 
-/// Where a dataset stands, per stage, over all shards (what `capfilt status` prints).
+/// Where a dataset stands, per stage, over all shards (what `capfilt status` prints). The
+/// counts are `DatasetCounts`, the ones the report and `capfilt inspect` show.
 public struct PipelineStatus: Codable, Sendable {
     public struct Stage: Codable, Sendable {
         public var name: String
@@ -10,12 +11,17 @@ public struct PipelineStatus: Codable, Sendable {
         public var fingerprint: String
         /// Per-sample stages: finished with the current fingerprint, by status.
         public var byStatus: [String: Int]
+        /// Finished ok (ingest: samples stored).
         public var done: Int
+        /// Finished with a status other than ok (ingest: malformed manifest rows).
         public var failed: Int
+        /// Inputs ready, no outcome yet.
         public var pending: Int
         /// Whole-dataset stages: whether their last result is current.
         public var upToDate: Bool?
         public var summary: String?
+        /// The most frequent failures by (status, reason), at most `PipelineStatus.topReasons`.
+        public var reasons: [FailureReasonCount]?
     }
 
     public struct Shard: Codable, Sendable {
@@ -23,7 +29,7 @@ public struct PipelineStatus: Codable, Sendable {
         public var exists: Bool
         public var samples: Int
         public var manifestProblems: Int
-        /// Per-sample stages: done / pending in this shard.
+        /// Per-sample stages: done / failed / pending in this shard.
         public var stages: [String: [String: Int]]
     }
 
@@ -32,47 +38,50 @@ public struct PipelineStatus: Codable, Sendable {
     public var workdir: String
     public var stages: [Stage]
     public var shards: [Shard]
+    /// Texts per origin (human, web, synthetic): kept, dropped by the filter, left out as
+    /// duplicates, not judged yet. Empty when the pipeline has no filter.
+    public var texts: [DatasetCounts.Texts]
+
+    /// How many failure reasons per stage the status lists.
+    public static let topReasons = 3
 }
 
 extension PipelineRunner {
     /// Reads every shard catalog (read-only snapshots; safe while a run is writing).
     public func status() throws -> PipelineStatus {
         let fps = try fingerprints()
-        var catalogs: [(ShardSpec, Catalog?)] = []
-        for shard in workspace.shards {
-            let path = workspace.catalogPath(shard)
-            catalogs.append((shard, FileManager.default.fileExists(atPath: path) ? try Catalog(path: path) : nil))
-        }
-        var stages: [PipelineStatus.Stage] = []
-        var shards = try catalogs.map { (shard, catalog) -> PipelineStatus.Shard in
+        let catalogs = try openCatalogs()
+        let counts = try DatasetCounts.count(pipeline: pipeline, fingerprints: fps, catalogs: catalogs)
+        var shards = try zip(workspace.shards, catalogs).map { (shard, catalog) -> PipelineStatus.Shard in
             let sources = try catalog?.read { try $0.sources() } ?? []
             return PipelineStatus.Shard(shard: shard.description, exists: catalog != nil,
                                         samples: sources.map(\.samples).reduce(0, +),
                                         manifestProblems: sources.map(\.problems).reduce(0, +), stages: [:])
         }
+        var stages: [PipelineStatus.Stage] = []
         for s in pipeline.stages {
             let fp = fps[s.name]!
             var entry = PipelineStatus.Stage(name: s.name, type: s.type.name, kind: s.type.kind.rawValue, fingerprint: fp,
                                              byStatus: [:], done: 0, failed: 0, pending: 0, upToDate: nil, summary: nil)
             switch s.type.kind {
-            case .source:
-                entry.done = shards.map(\.samples).reduce(0, +)
-                entry.failed = shards.map(\.manifestProblems).reduce(0, +)
-                if entry.failed > 0 { entry.byStatus["malformed"] = entry.failed }
-                if entry.done > 0 { entry.byStatus["ok"] = entry.done }
-            case .perSample:
-                let requires = requirements(of: s, fingerprints: fps)
-                for (i, (_, catalog)) in catalogs.enumerated() {
-                    guard let catalog else { continue }
-                    let c = try catalog.read { try $0.counts(stage: s.name, fingerprint: fp, requires: requires) }
-                    for (k, v) in c.byStatus { entry.byStatus[k, default: 0] += v }
-                    entry.done += c.done
-                    entry.failed += c.failed
-                    entry.pending += c.pending
-                    shards[i].stages[s.name] = ["done": c.done, "failed": c.failed, "pending": c.pending]
+            case .source, .perSample:
+                if let c = counts.stage(s.name) {
+                    entry.byStatus = c.byStatus
+                    entry.done = c.done
+                    entry.failed = c.failed
+                    entry.pending = c.pending
+                    entry.reasons = Array(c.reasons.prefix(PipelineStatus.topReasons))
+                }
+                if s.type.kind == .perSample {
+                    let requires = requirements(of: s, fingerprints: fps)
+                    for (i, catalog) in catalogs.enumerated() {
+                        guard let catalog else { continue }
+                        let c = try catalog.read { try $0.counts(stage: s.name, fingerprint: fp, requires: requires) }
+                        shards[i].stages[s.name] = ["done": c.ok, "failed": c.failed, "pending": c.pending]
+                    }
                 }
             case .wholeDataset:
-                let present = catalogs.compactMap(\.1)
+                let present = catalogs.compactMap { $0 }
                 if present.count == catalogs.count {
                     let version = try inputVersion(of: s, catalogs: present, fingerprints: fps)
                     let states = try present.map { c in try c.read { try $0.stageState(s.name) } }
@@ -85,7 +94,7 @@ extension PipelineRunner {
             stages.append(entry)
         }
         return PipelineStatus(pipeline: pipeline.file, dataset: pipeline.dataset, workdir: pipeline.workdir,
-                              stages: stages, shards: shards)
+                              stages: stages, shards: shards, texts: counts.texts)
     }
 
     /// Re-queues the samples whose outcome in `stage` (or any stage) is `status`, in every shard.

@@ -40,7 +40,7 @@ struct HTMLPage {
         add("<meta charset=\"utf-8\">")
         add("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">")
         add("<meta name=\"generator\" content=\"capfilt\">")
-        add("<title>\(e(report.title)) · \(e(report.dataset)) · \(e(report.runID))</title>")
+        add("<title>\(e(documentTitle(report)))</title>")
         add("<style>\n\(reportStylesheet)</style>")
         add("</head>")
         add("<body>")
@@ -56,6 +56,15 @@ struct HTMLPage {
         add("<footer>capfilt run report · run <span class=\"mono\">\(e(report.runID))</span> · \(e(report.dataset))</footer>")
         add("</body>")
         add("</html>")
+    }
+
+    /// The page's `<title>`: the report's title, the dataset unless the title names it already,
+    /// and the run.
+    func documentTitle(_ report: RunReport) -> String {
+        var parts = [report.title]
+        if report.dataset.isEmpty || !report.title.contains(report.dataset) { parts.append(report.dataset) }
+        parts.append("run \(report.runID)")
+        return parts.joined(separator: " · ")
     }
 
     mutating func header(_ report: RunReport) {
@@ -150,12 +159,12 @@ struct HTMLPage {
             add("<p class=\"empty\">No texts counted.</p>")
         } else {
             add("<table class=\"data\">")
-            add("<thead><tr><th scope=\"col\">Origin</th><th scope=\"col\" class=\"num\">Total</th><th scope=\"col\" class=\"num\">Kept</th><th scope=\"col\" class=\"num\">Dropped</th><th scope=\"col\" class=\"num\">Noise ratio (dropped / total)</th></tr></thead>")
+            add("<thead><tr><th scope=\"col\">Origin</th><th scope=\"col\" class=\"num\">Total</th><th scope=\"col\" class=\"num\">Kept</th><th scope=\"col\" class=\"num\">Dropped</th><th scope=\"col\" class=\"num\">Duplicates</th><th scope=\"col\" class=\"num\">Noise ratio (dropped / total)</th></tr></thead>")
             add("<tbody>")
             for row in texts {
                 let origin = row.origin.rawValue
-                let progress = bar([("kept", row.kept), ("dropped", row.dropped)])
-                add("<tr><th scope=\"row\"><span class=\"badge \(origin)\">\(origin)</span>\(progress)</th><td class=\"num\">\(Format.count(row.total))</td><td class=\"num\">\(Format.count(row.kept))</td><td class=\"num\">\(Format.count(row.dropped))</td><td class=\"num\">\(Format.percent(row.noiseRatio))</td></tr>")
+                let progress = bar([("kept", row.kept), ("dropped", row.dropped), ("duplicates", row.duplicates)])
+                add("<tr><th scope=\"row\"><span class=\"badge \(origin)\">\(origin)</span>\(progress)</th><td class=\"num\">\(Format.count(row.total))</td><td class=\"num\">\(Format.count(row.kept))</td><td class=\"num\">\(Format.count(row.dropped))</td><td class=\"num\">\(Format.count(row.duplicates))</td><td class=\"num\">\(Format.percent(row.noiseRatio))</td></tr>")
             }
             add("</tbody>")
             add("</table>")

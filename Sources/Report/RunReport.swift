@@ -83,19 +83,36 @@ public enum TextOrigin: String, Sendable, Codable, CaseIterable {
     case web, synthetic, human
 }
 
-/// How many texts of one origin the filter saw, kept and dropped.
+/// How many texts of one origin there are and what became of them: kept (in the bootstrapped
+/// set), dropped by the filter, or left out as duplicates (kept by the filter, but on a duplicate
+/// image or repeating another text of the image). The rest are not judged yet.
 public struct OriginCounts: Sendable, Codable, Equatable {
     public var origin: TextOrigin
     /// All texts of this origin, including any not filtered yet.
     public var total: Int
     public var kept: Int
     public var dropped: Int
+    /// Kept by the filter but left out of the set by dedup; not counted as kept.
+    public var duplicates: Int
 
-    public init(origin: TextOrigin, total: Int, kept: Int, dropped: Int) {
+    public init(origin: TextOrigin, total: Int, kept: Int, dropped: Int, duplicates: Int = 0) {
         self.origin = origin
         self.total = total
         self.kept = kept
         self.dropped = dropped
+        self.duplicates = duplicates
+    }
+
+    enum CodingKeys: String, CodingKey { case origin, total, kept, dropped, duplicates }
+
+    /// Reports written before `duplicates` existed read back with none.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        origin = try c.decode(TextOrigin.self, forKey: .origin)
+        total = try c.decode(Int.self, forKey: .total)
+        kept = try c.decode(Int.self, forKey: .kept)
+        dropped = try c.decode(Int.self, forKey: .dropped)
+        duplicates = try c.decodeIfPresent(Int.self, forKey: .duplicates) ?? 0
     }
 
     /// dropped / total: the share of texts the filter judged not to match their image.

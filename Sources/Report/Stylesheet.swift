@@ -36,7 +36,7 @@ table.data { width: 100%; }
 .bar { display: flex; width: 160px; height: 10px; border-radius: 5px; overflow: hidden; background: var(--line); margin-top: 5px; }
 .bar span { display: block; height: 100%; }
 .bar .done, .bar .kept { background: var(--kept); }
-.bar .pending { background: var(--pending); }
+.bar .pending, .bar .duplicates { background: var(--pending); }
 .bar .failed, .bar .dropped { background: var(--dropped); }
 .chips { display: flex; flex-wrap: wrap; gap: 4px; }
 .chip { background: var(--panel); border: 1px solid var(--line); border-radius: 10px; padding: 0 8px; font-size: 0.85rem; white-space: nowrap; }

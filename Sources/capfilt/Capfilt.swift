@@ -8,7 +8,7 @@ struct Capfilt: ParsableCommand {
         commandName: "capfilt",
         abstract: "Caption, filter and curate image-text datasets with BLIP (CapFilt).",
         version: CapfiltVersion.current,
-        subcommands: [RunCommand.self, StatusCommand.self, RetryCommand.self, StagesCommand.self,
+        subcommands: [RunCommand.self, StatusCommand.self, InspectCommand.self, RetryCommand.self, StagesCommand.self,
                       CaptionCommand.self, ScoreCommand.self,
                       PreprocessCommand.self, IngestCommand.self, DoctorCommand.self,
                       FetchCommand.self,

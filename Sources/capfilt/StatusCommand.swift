@@ -35,6 +35,25 @@ struct StatusCommand: ParsableCommand {
                 .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             print(name + pad(s.done, 12) + pad(s.failed, 11) + pad(s.pending, 11) + "  " + statuses)
         }
+        if !status.texts.isEmpty {
+            print("")
+            print("texts          total       kept    dropped  duplicates   unjudged")
+            for t in status.texts {
+                print(t.origin.padding(toLength: 9, withPad: " ", startingAt: 0) + pad(t.total, 10) + pad(t.kept, 11)
+                      + pad(t.dropped, 11) + pad(t.duplicates, 12) + pad(t.unjudged, 11))
+            }
+        }
+        let failing = status.stages.filter { !($0.reasons ?? []).isEmpty }
+        if !failing.isEmpty {
+            print("")
+            print("top failure reasons (capfilt inspect ... failures / problems lists them all)")
+            for s in failing {
+                for r in s.reasons ?? [] {
+                    let name = s.name.padding(toLength: nameWidth, withPad: " ", startingAt: 0)
+                    print("\(name)  \(pad(r.count, 8))  \(r.status)" + (r.reason.map { ": \($0)" } ?? ""))
+                }
+            }
+        }
         if let slurm {
             print("")
             print(slurm.table, terminator: "")

@@ -19,9 +19,9 @@ final class CatalogTests: XCTestCase {
     }
 
     func testMigrationsApplyOnceAndReopen() throws {
-        XCTAssertEqual(try catalog.appliedMigrations(), ["v1-core", "v2-filter-thresholds", "v3-content-keys"])
+        XCTAssertEqual(try catalog.appliedMigrations(), ["v1-core", "v2-filter-thresholds", "v3-content-keys", "v4-manifest-problem-rows"])
         let again = try Catalog(path: catalog.path)
-        XCTAssertEqual(try again.appliedMigrations(), ["v1-core", "v2-filter-thresholds", "v3-content-keys"])
+        XCTAssertEqual(try again.appliedMigrations(), ["v1-core", "v2-filter-thresholds", "v3-content-keys", "v4-manifest-problem-rows"])
     }
 
     /// The threshold a filter decided with is stored per fingerprint beside its decisions, with

@@ -99,11 +99,34 @@ final class ReportRenderingTests: XCTestCase {
         XCTAssertEqual(external, 12, "URLs outside the sample sources")
     }
 
+    /// Texts left out as duplicates have their own column; they are not counted as kept.
+    func testTextsTableHasDuplicatesAndAHumanRow() {
+        var report = RunReport(title: "t", dataset: "d", runID: "r", startedAt: Date(timeIntervalSince1970: 0), pipelineFile: "p")
+        report.texts = [OriginCounts(origin: .web, total: 10, kept: 5, dropped: 3, duplicates: 2),
+                        OriginCounts(origin: .human, total: 4, kept: 3, dropped: 0, duplicates: 1)]
+        let page = render(report)
+        XCTAssertTrue(page.contains("<th scope=\"col\" class=\"num\">Duplicates</th>"))
+        XCTAssertTrue(page.contains("<span class=\"badge web\">web</span><div class=\"bar\" aria-hidden=\"true\"><span class=\"kept\" style=\"width:50.00%\"></span><span class=\"dropped\" style=\"width:30.00%\"></span><span class=\"duplicates\" style=\"width:20.00%\"></span></div></th><td class=\"num\">10</td><td class=\"num\">5</td><td class=\"num\">3</td><td class=\"num\">2</td><td class=\"num\">30.0%</td>"), page)
+        XCTAssertTrue(page.contains("<span class=\"badge human\">human</span>"))
+        // Reports saved before the column read back with none.
+        let old = #"{"origin":"web","total":4,"kept":3,"dropped":1}"#
+        XCTAssertEqual(try JSONDecoder().decode(OriginCounts.self, from: Data(old.utf8)),
+                       OriginCounts(origin: .web, total: 4, kept: 3, dropped: 1, duplicates: 0))
+    }
+
+    /// The page title names the dataset once, however the title is written.
+    func testDocumentTitleDoesNotRepeatTheDataset() {
+        let named = render(RunReport(title: "capfilt: cc3m", dataset: "cc3m", runID: "7", startedAt: Date(timeIntervalSince1970: 0), pipelineFile: "p"))
+        XCTAssertTrue(named.contains("<title>capfilt: cc3m · run 7</title>"), named)
+        let plain = render(RunReport(title: "Nightly", dataset: "cc3m", runID: "7", startedAt: Date(timeIntervalSince1970: 0), pipelineFile: "p"))
+        XCTAssertTrue(plain.contains("<title>Nightly · cc3m · run 7</title>"), plain)
+    }
+
     func testNumbersAreText() {
         let page = render(SampleReports.realistic())
         let report = SampleReports.realistic()
         let web = report.texts[0]
-        XCTAssertTrue(page.contains("<td class=\"num\">\(Format.count(web.total))</td><td class=\"num\">\(Format.count(web.kept))</td><td class=\"num\">\(Format.count(web.dropped))</td><td class=\"num\">\(Format.percent(web.noiseRatio))</td>"))
+        XCTAssertTrue(page.contains("<td class=\"num\">\(Format.count(web.total))</td><td class=\"num\">\(Format.count(web.kept))</td><td class=\"num\">\(Format.count(web.dropped))</td><td class=\"num\">\(Format.count(web.duplicates))</td><td class=\"num\">\(Format.percent(web.noiseRatio))</td>"))
         XCTAssertTrue(page.contains("<td class=\"num\">48,112</td><td class=\"num\">0</td><td class=\"num\">1,888</td><td class=\"num\">31 min 55 s</td>"))
         XCTAssertTrue(page.contains("http_404 <b>1,203</b>"))
         XCTAssertTrue(page.contains("<th scope=\"row\">BLEU-4</th><td class=\"num\">0.3521</td>"))

@@ -144,7 +144,7 @@ final class IngestStage: SourceStage {
             case .malformed(let p):
                 // Problems are kept by shard 0 only, so a scale-out run records each once.
                 if context.shard.index == 0 {
-                    problems.append(NewProblem(record: record, file: p.file, line: p.line, rowGroup: p.rowGroup,
+                    problems.append(NewProblem(record: record, file: p.file, line: p.line, row: p.record, rowGroup: p.rowGroup,
                                                reason: p.reason, excerpt: p.excerpt))
                 }
             }

@@ -1,6 +1,7 @@
 import Catalog
 import Foundation
 import Imaging
+import Ingest
 import Pipeline
 import Report
 
@@ -32,39 +33,15 @@ final class ReportStage: DatasetStage {
     func run(_ context: DatasetContext) throws -> String {
         let pipeline = context.pipeline
         let fingerprints = Dictionary(uniqueKeysWithValues: context.allUpstream.map { ($0.name, $0.fingerprint) })
-        // Per-sample stages: counts over all shards.
-        var stages: [StageSummary] = []
-        for s in pipeline.stages where s.type.kind == .perSample {
-            guard let fp = fingerprints[s.name] else { continue }
-            let requires = s.needs.compactMap { n -> StageRequirement? in
-                guard let u = pipeline.stage(n), u.type.kind == .perSample, let f = fingerprints[n] else { return nil }
-                return StageRequirement(stage: n, fingerprint: f)
-            }
-            var total = StageCounts(eligible: 0, byStatus: [:], stale: 0)
-            for c in context.catalogs {
-                let counts = try c.read { try $0.counts(stage: s.name, fingerprint: fp, requires: requires) }
-                total.eligible += counts.eligible
-                for (k, v) in counts.byStatus { total.byStatus[k, default: 0] += v }
-            }
+        // Stage and text counts over all shards: the numbers `capfilt status` shows.
+        let counts = try DatasetCounts.count(pipeline: pipeline, fingerprints: fingerprints,
+                                             catalogs: context.catalogs.map { Optional($0) })
+        let stages: [StageSummary] = counts.stages.map { s in
             let seconds: Double = context.runLog.filter { $0.stage == s.name }.map(\.seconds).reduce(0, +)
-            let sorted: [(key: String, value: Int)] = total.byStatus.sorted { a, b in
-                a.value != b.value ? a.value > b.value : a.key < b.key
-            }
-            let statusCounts: [StatusCount] = sorted.map { StatusCount($0.key, $0.value) }
-            let ok: Int = total.byStatus["ok"] ?? 0
-            stages.append(StageSummary(stage: s.name, done: ok, pending: total.pending, failed: total.failed,
-                                       statusCounts: statusCounts, seconds: seconds > 0 ? seconds : nil))
-        }
-        if let ingest = pipeline.stages.first(where: { $0.type.kind == .source }) {
-            var samples = 0, problems = 0
-            for c in context.catalogs {
-                let sources = try c.read { try $0.sources() }
-                samples += sources.map(\.samples).reduce(0, +)
-                problems += sources.map(\.problems).reduce(0, +)
-            }
-            stages.insert(StageSummary(stage: ingest.name, done: samples, pending: 0, failed: problems,
-                                       statusCounts: [StatusCount("ok", samples)] + (problems > 0 ? [StatusCount("malformed", problems)] : [])),
-                          at: 0)
+            let sorted = s.byStatus.sorted { a, b in a.value != b.value ? a.value > b.value : a.key < b.key }
+            return StageSummary(stage: s.name, done: s.done, pending: s.pending, failed: s.failed,
+                                statusCounts: sorted.map { StatusCount($0.key, $0.value) },
+                                seconds: seconds > 0 ? seconds : nil)
         }
 
         var texts: [OriginCounts] = []
@@ -74,11 +51,9 @@ final class ReportStage: DatasetStage {
         if let filter = context.upstream(type: "filter") {
             let synthetic = context.upstream(type: "caption")?.fingerprint
             var scores: [String: [Double]] = [:]
-            var kept: [String: Int] = [:], dropped: [String: Int] = [:]
             for c in context.catalogs {
                 if threshold == nil { threshold = try c.read { try $0.filterThreshold(fingerprint: filter.fingerprint) }?.value }
                 for d in try c.read({ try $0.decisionScores(fingerprint: filter.fingerprint) }) {
-                    if d.kept { kept[d.origin, default: 0] += 1 } else { dropped[d.origin, default: 0] += 1 }
                     if let itm = d.itm { scores[d.origin, default: []].append(itm) }
                 }
             }
@@ -97,9 +72,13 @@ final class ReportStage: DatasetStage {
                     remaining -= 1
                 }
             }
+            // Kept: in the bootstrapped set; duplicates (kept by the filter, left out by dedup) apart.
+            for origin in TextOrigin.allCases {
+                guard let n = counts.texts(origin.rawValue) else { continue }
+                texts.append(OriginCounts(origin: origin, total: n.total, kept: n.kept, dropped: n.dropped,
+                                          duplicates: n.duplicates))
+            }
             for origin in [TextOrigin.web, .synthetic] {
-                let k = kept[origin.rawValue] ?? 0, d = dropped[origin.rawValue] ?? 0
-                texts.append(OriginCounts(origin: origin, total: k + d, kept: k, dropped: d))
                 histograms.append(ScoreHistogram(title: "ITM match probability, \(origin.rawValue) texts", origin: origin,
                                                  scores: scores[origin.rawValue] ?? [], threshold: threshold))
             }
@@ -110,6 +89,17 @@ final class ReportStage: DatasetStage {
         }
         for c in context.catalogs {
             if let state = try c.read({ try $0.stageState("assemble") }) { notes.append("assembled set: \(state.summary)"); break }
+        }
+        // Malformed manifest rows, numbered as `capfilt ingest` numbers them (1-based lines).
+        var problems: [ManifestProblemRecord] = []
+        for c in context.catalogs { problems += try c.read { try $0.manifestProblems() } }
+        if !problems.isEmpty {
+            notes.append("manifest problems: \(problems.count)" + (problems.count > Self.listedProblems
+                ? " (the first \(Self.listedProblems) below; `capfilt inspect \(pipeline.file) problems` lists them all)" : ""))
+            for p in problems.prefix(Self.listedProblems) {
+                notes.append(ManifestProblem(file: p.file, line: p.line, record: p.record, rowGroup: p.rowGroup,
+                                             reason: p.reason).description)
+            }
         }
         // The whole invocation (`capfilt run`, `capfilt demo`), not just its last phase.
         let started = context.runStartedAt
@@ -127,6 +117,9 @@ final class ReportStage: DatasetStage {
         context.logger.info("report: \(folder)/report.html")
         return "{\"path\":\"report/report.html\",\"samples\":\(grid.count)}"
     }
+
+    /// Manifest problems listed in the report's notes.
+    static let listedProblems = 5
 
     /// A small JPEG of the image for the grid (longest side 160 px), or nil if it cannot be read.
     static func thumbnail(path: String) -> [UInt8]? {
