@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["Basics", "MED", "Tensor", "Imaging", "Ingest"], swiftSettings: numericFlags),
         .target(name: "Catalog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         .target(name: "Export", dependencies: ["Basics"]),
-        .target(name: "Report", dependencies: ["Basics"]),
+        .target(name: "Report", dependencies: ["Basics", "Catalog"]),
         .target(name: "Evaluation"),
         // The bundled benchmark's generator, reached from the product only through `capfilt demo`.
         .target(name: "DemoData", dependencies: ["Basics", "Imaging"]),

@@ -9,7 +9,7 @@ public struct AssembledSample: Sendable, Equatable {
 
 public struct AssembledText: Sendable, Equatable {
     public var textID: Int64
-    public var origin: String
+    public var origin: TextOrigin
     public var text: String
     public var itmProbability: Double?
     public var itcSimilarity: Double?

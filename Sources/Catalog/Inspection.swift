@@ -178,8 +178,8 @@ extension CatalogSession {
     /// bootstrapped set: judged by `filter`, kept, and not a duplicate), dropped by the filter,
     /// or left out as duplicates. Human texts are never judged: they are kept when their sample
     /// passed the filter. Synthetic texts are those of `syntheticFingerprint`.
-    public func textCounts(filter: StageRequirement, syntheticFingerprint: String?) throws -> [String: OriginTextCounts] {
-        var out: [String: OriginTextCounts] = [:]
+    public func textCounts(filter: StageRequirement, syntheticFingerprint: String?) throws -> [TextOrigin: OriginTextCounts] {
+        var out: [TextOrigin: OriginTextCounts] = [:]
         for row in try Row.fetchAll(db, sql: """
             SELECT origin, count(*) AS total,
                    coalesce(sum(judged_kept AND NOT duplicate), 0) AS kept,
@@ -201,7 +201,8 @@ extension CatalogSession {
             )
             GROUP BY origin
             """, arguments: [filter.stage, filter.fingerprint, filter.fingerprint, syntheticFingerprint]) {
-            out[row["origin"]] = OriginTextCounts(total: row["total"], kept: row["kept"], dropped: row["dropped"],
+            guard let origin = TextOrigin(rawValue: row["origin"]) else { continue }
+            out[origin] = OriginTextCounts(total: row["total"], kept: row["kept"], dropped: row["dropped"],
                                                   duplicates: row["duplicates"])
         }
         return out

@@ -7,7 +7,7 @@ public struct SampleRecord: Sendable, Equatable {
     public var key: String
     public var url: String?
     public var localPath: String?
-    public var origin: String
+    public var origin: TextOrigin
     public var imageSHA256: String?
     public var metadata: String
 
@@ -23,11 +23,11 @@ public struct NewSample: Sendable {
     public var key: String
     public var url: String?
     public var localPath: String?
-    public var origin: String
+    public var origin: TextOrigin
     public var metadata: String
     public var captions: [String]
 
-    public init(key: String, url: String?, localPath: String?, origin: String, metadata: String, captions: [String]) {
+    public init(key: String, url: String?, localPath: String?, origin: TextOrigin, metadata: String, captions: [String]) {
         self.key = key; self.url = url; self.localPath = localPath; self.origin = origin
         self.metadata = metadata; self.captions = captions
     }

@@ -3,7 +3,7 @@ import GRDB
 public struct TextRecord: Sendable, Equatable {
     public var id: Int64
     public var sampleID: Int64
-    public var origin: String
+    public var origin: TextOrigin
     public var position: Int
     public var text: String
     public var model: String?
@@ -117,7 +117,7 @@ extension CatalogSession {
 /// One judged text, for reports.
 public struct JudgedText: Sendable, Equatable {
     public var sampleID: Int64
-    public var origin: String
+    public var origin: TextOrigin
     public var text: String
     public var kept: Bool?
     public var reason: String?
@@ -128,7 +128,7 @@ public struct JudgedText: Sendable, Equatable {
 extension CatalogSession {
     /// Every decision under `fingerprint`: origin, kept, ITM probability (for histograms and
     /// noise ratios).
-    public func decisionScores(fingerprint: String) throws -> [(origin: String, kept: Bool, itm: Double?)] {
+    public func decisionScores(fingerprint: String) throws -> [(origin: TextOrigin, kept: Bool, itm: Double?)] {
         try Row.fetchAll(db, sql: """
             SELECT t.origin, d.kept, d.itm_probability FROM decisions d JOIN texts t ON t.id = d.text_id
             WHERE d.fingerprint = ? ORDER BY d.text_id

@@ -25,7 +25,7 @@ public struct DatasetCounts: Sendable, Codable, Equatable {
 
     /// Texts of one origin: human, web or synthetic.
     public struct Texts: Sendable, Codable, Equatable {
-        public var origin: String
+        public var origin: TextOrigin
         public var total: Int
         public var kept: Int
         public var dropped: Int
@@ -40,10 +40,10 @@ public struct DatasetCounts: Sendable, Codable, Equatable {
     /// Human, web and synthetic, in that order; empty without a filter.
     public var texts: [Texts]
 
-    public static let origins = ["human", "web", "synthetic"]
+    public static let origins: [TextOrigin] = [.human, .web, .synthetic]
 
     public func stage(_ name: String) -> Stage? { stages.first { $0.name == name } }
-    public func texts(_ origin: String) -> Texts? { texts.first { $0.origin == origin } }
+    public func texts(_ origin: TextOrigin) -> Texts? { texts.first { $0.origin == origin } }
 }
 
 extension DatasetCounts {
@@ -100,7 +100,7 @@ extension DatasetCounts {
         var texts: [Texts] = []
         let judge = textJudge(pipeline: pipeline, fingerprints: fingerprints)
         if let judge {
-            var byOrigin: [String: OriginTextCounts] = [:]
+            var byOrigin: [TextOrigin: OriginTextCounts] = [:]
             for c in present {
                 for (origin, n) in try c.read({ try $0.textCounts(filter: judge.filter, syntheticFingerprint: judge.synthetic) }) {
                     byOrigin[origin] = (byOrigin[origin] ?? OriginTextCounts()) + n

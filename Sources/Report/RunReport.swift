@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 
 /// Everything one run's HTML report shows. The pipeline fills it in; `render(_:)` turns it into
@@ -76,11 +77,6 @@ public struct StatusCount: Sendable, Codable, Equatable {
         self.status = status
         self.count = count
     }
-}
-
-/// Where a text came from: the web (alt text), the captioner, or a human annotation.
-public enum TextOrigin: String, Sendable, Codable, CaseIterable {
-    case web, synthetic, human
 }
 
 /// How many texts of one origin there are and what became of them: kept (in the bootstrapped

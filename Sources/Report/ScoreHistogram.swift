@@ -1,3 +1,4 @@
+import Catalog
 /// Counts of scores in equal-width bins over `lowerBound ... upperBound`, with an optional
 /// decision threshold to mark.
 ///

@@ -39,7 +39,7 @@ struct StatusCommand: ParsableCommand {
             print("")
             print("texts          total       kept    dropped  duplicates   unjudged")
             for t in status.texts {
-                print(t.origin.padding(toLength: 9, withPad: " ", startingAt: 0) + pad(t.total, 10) + pad(t.kept, 11)
+                print(t.origin.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0) + pad(t.total, 10) + pad(t.kept, 11)
                       + pad(t.dropped, 11) + pad(t.duplicates, 12) + pad(t.unjudged, 11))
             }
         }

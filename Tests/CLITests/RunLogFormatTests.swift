@@ -59,7 +59,7 @@ final class RunLogFormatTests: XCTestCase {
                 if let stage = object["stage"] as? String { stages.append(stage) }
             }
             XCTAssertTrue(lines.contains { $0.contains(#""stage":"fetch","message":"fetch: started""#) }, r.stderr)
-            XCTAssertTrue(lines.contains { $0.contains(#""stage":"fetch","message":"fetch: 2 done, 1 failed"#) }, r.stderr)
+            XCTAssertTrue(lines.contains { $0.contains(#""stage":"fetch","message":"fetch: 1 ok, 1 failed"#) }, r.stderr)
             XCTAssertTrue(lines.contains { $0.contains(#""stage":null,"message":"done: ran ingest, fetch""#) }, r.stderr)
             XCTAssertEqual(Set(stages), ["ingest", "fetch"])
         }

@@ -15,7 +15,7 @@ final class CatalogTests: XCTestCase {
     override func tearDown() { try? FileManager.default.removeItem(at: folder) }
 
     func sample(_ key: String, captions: [String] = ["a cat"]) -> NewSample {
-        NewSample(key: key, url: "http://x/\(key).jpg", localPath: nil, origin: "web", metadata: "{}", captions: captions)
+        NewSample(key: key, url: "http://x/\(key).jpg", localPath: nil, origin: .web, metadata: "{}", captions: captions)
     }
 
     func testMigrationsApplyOnceAndReopen() throws {

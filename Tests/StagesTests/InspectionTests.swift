@@ -58,14 +58,14 @@ final class InspectionTests: XCTestCase {
 
     func testStatusTextsPerOriginEqualTheReportsAndTheAssembledSet() throws {
         let status = try runner.status()
-        XCTAssertEqual(status.texts.map(\.origin), ["human", "web", "synthetic"])
+        XCTAssertEqual(status.texts.map(\.origin), [.human, .web, .synthetic])
         let html = report
         for t in status.texts {
-            XCTAssertEqual(Array(reportRow(t.origin, in: html).prefix(4)), ["\(t.total)", "\(t.kept)", "\(t.dropped)", "\(t.duplicates)"],
+            XCTAssertEqual(Array(reportRow(t.origin.rawValue, in: html).prefix(4)), ["\(t.total)", "\(t.kept)", "\(t.dropped)", "\(t.duplicates)"],
                            "\(t.origin) row of the report")
-            XCTAssertEqual(t.kept + t.dropped + t.duplicates + t.unjudged, t.total, t.origin)
+            XCTAssertEqual(t.kept + t.dropped + t.duplicates + t.unjudged, t.total, t.origin.rawValue)
         }
-        let human = try XCTUnwrap(status.texts.first { $0.origin == "human" })
+        let human = try XCTUnwrap(status.texts.first { $0.origin == .human })
         XCTAssertEqual(human.total, 5 * dataset.human, "five captions per human image; the malformed row has none")
         XCTAssertEqual(human.dropped, 0)
         // Kept means in the bootstrapped set: texts of duplicate samples are not kept.
@@ -73,7 +73,7 @@ final class InspectionTests: XCTestCase {
         for t in status.texts {
             XCTAssertEqual(t.kept, assembled.filter { $0.origin == t.origin }.count, "\(t.origin) kept = assembled")
         }
-        let web = try XCTUnwrap(status.texts.first { $0.origin == "web" })
+        let web = try XCTUnwrap(status.texts.first { $0.origin == .web })
         XCTAssertEqual(web.dropped, try runner.inspect(.dropped, filter: InspectFilter(status: "dropped")).rows.filter {
             $0[3] == .text("web")
         }.count)

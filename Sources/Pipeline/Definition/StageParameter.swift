@@ -1,3 +1,5 @@
+import Catalog
+
 /// A stage parameter declared once: its YAML key, type, default and help, and how to read it
 /// back as a Swift value. A stage reads `parameters[Keys.threshold]` and gets a `Double`; a
 /// misspelt key is a compile error, and the default is written in exactly one place (this
@@ -129,3 +131,15 @@ extension ParameterValue: ParameterConvertible {
     public init?(parameterValue: ParameterValue) { self = parameterValue }
     public var parameterValue: ParameterValue { self }
 }
+
+/// An enum of words (a `choice` key, or the items of a list of them).
+extension ParameterConvertible where Self: RawRepresentable, RawValue == String {
+    public init?(parameterValue: ParameterValue) {
+        guard let word = parameterValue.stringValue, let value = Self(rawValue: word) else { return nil }
+        self = value
+    }
+    public var parameterValue: ParameterValue { .string(rawValue) }
+}
+
+/// `origins: [web, human]` reads as text origins.
+extension TextOrigin: ParameterConvertible {}

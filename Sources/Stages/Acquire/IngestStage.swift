@@ -138,7 +138,7 @@ final class IngestStage: SourceStage {
             switch next {
             case .sample(let s):
                 if context.shard.owns(source: s.source, key: s.key) {
-                    samples.append(NewSample(key: s.key, url: s.url, localPath: s.localPath, origin: s.origin.rawValue,
+                    samples.append(NewSample(key: s.key, url: s.url, localPath: s.localPath, origin: TextOrigin(rawValue: s.origin.rawValue)!,
                                              metadata: metadataJSON(s.metadata), captions: s.captions))
                 }
             case .malformed(let p):

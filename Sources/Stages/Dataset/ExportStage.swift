@@ -92,9 +92,9 @@ final class ExportStage: DatasetStage {
                 if let itm = t.itmProbability { scores["itm"] = itm }
                 if let itc = t.itcSimilarity { scores["itc"] = itc }
                 let record = SampleMetadata(
-                    key: key, source: s.sample.source, origin: t.origin, caption: t.text, url: s.sample.url,
+                    key: key, source: s.sample.source, origin: t.origin.rawValue, caption: t.text, url: s.sample.url,
                     image: s.sample.localPath, sha256: s.image.sha256, width: s.image.width, height: s.image.height,
-                    scores: scores, decision: "keep", reason: t.reason ?? (t.origin == "human" ? "human text" : nil),
+                    scores: scores, decision: "keep", reason: t.reason ?? (t.origin == .human ? "human text" : nil),
                     metadata: metadata)
                 _ = try shards.add(.capfilt(record, image: .file(imagePath), imageExtension: imageExtension))
             }

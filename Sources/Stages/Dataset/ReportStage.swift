@@ -50,7 +50,7 @@ final class ReportStage: DatasetStage {
         var threshold: Double?
         if let filter = context.upstream(type: "filter") {
             let synthetic = context.upstream(type: "caption")?.fingerprint
-            var scores: [String: [Double]] = [:]
+            var scores: [TextOrigin: [Double]] = [:]
             for c in context.catalogs {
                 if threshold == nil { threshold = try c.read { try $0.filterThreshold(fingerprint: filter.fingerprint) }?.value }
                 for d in try c.read({ try $0.decisionScores(fingerprint: filter.fingerprint) }) {
@@ -66,7 +66,7 @@ final class ReportStage: DatasetStage {
                         key: sample.source + "/" + sample.key, source: sample.source,
                         thumbnail: image.flatMap { Self.thumbnail(path: $0.resizedPath ?? $0.blobPath) },
                         texts: judged.map {
-                            SampleText(origin: TextOrigin(rawValue: $0.origin) ?? .web, text: $0.text, itm: $0.itmProbability,
+                            SampleText(origin: $0.origin, text: $0.text, itm: $0.itmProbability,
                                        itc: $0.itcSimilarity, decision: $0.kept.map { $0 ? .kept : .dropped }, reason: $0.reason)
                         }))
                     remaining -= 1
@@ -74,13 +74,13 @@ final class ReportStage: DatasetStage {
             }
             // Kept: in the bootstrapped set; duplicates (kept by the filter, left out by dedup) apart.
             for origin in TextOrigin.allCases {
-                guard let n = counts.texts(origin.rawValue) else { continue }
+                guard let n = counts.texts(origin) else { continue }
                 texts.append(OriginCounts(origin: origin, total: n.total, kept: n.kept, dropped: n.dropped,
                                           duplicates: n.duplicates))
             }
             for origin in [TextOrigin.web, .synthetic] {
                 histograms.append(ScoreHistogram(title: "ITM match probability, \(origin.rawValue) texts", origin: origin,
-                                                 scores: scores[origin.rawValue] ?? [], threshold: threshold))
+                                                 scores: scores[origin] ?? [], threshold: threshold))
             }
         }
         var notes: [String] = []

@@ -18,7 +18,7 @@ final class CaptionStage: SampleStage {
     let batchSize: Int
     let config: GenerationConfig
     let prompt: String
-    let origins: Set<String>
+    let origins: Set<TextOrigin>
     let settings: String
     let precision: Precision
 
@@ -41,7 +41,7 @@ final class CaptionStage: SampleStage {
         static let prompt = StageParameter("prompt", .string, default: "a picture of ", help: "text the decoder continues, stripped from the caption (BLIP: \"a picture of \")")
         static let captionsPerImage = StageParameter("captions_per_image", .int(1...64), default: 1, help: "synthetic captions written per image (at most `beams` with beam search)")
         static let seed = StageParameter("seed", .int(0...Int.max), default: 0, help: "sampling seed")
-        static let origins = StageParameter("origins", .list(.choice(["web", "human"])), default: ["web"], help: "which samples get synthetic captions")
+        static let origins = StageParameter("origins", .list(.choice(["web", "human"])), default: [TextOrigin.web], help: "which samples get synthetic captions")
         static let batchSize = StageParameter("batch_size", .int(1...4096), default: 8, affectsResults: false,
                                               help: "images decoded together (captions are seeded per sample, so it never changes them)")
         static let precision = StageParameter<Precision?>.optional(

@@ -115,7 +115,7 @@ final class DedupStage: DatasetStage {
     private func repeatedTexts(catalog: Catalog, decode: StageHandle, context: DatasetContext) throws -> [(text: Int64, sameAs: Int64)] {
         let synthetic = context.upstream(type: "caption")?.fingerprint
         let all = try catalog.read { try $0.textsOfSamples(passing: decode.requirement, syntheticFingerprint: synthetic) }
-        let rank = ["human": 0, "web": 1, "synthetic": 2]
+        let rank: [TextOrigin: Int] = [.human: 0, .web: 1, .synthetic: 2]
         var out: [(Int64, Int64)] = []
         var start = 0
         while start < all.count {

@@ -132,7 +132,7 @@ final class FilterStage: SampleStage {
             var texts: [Int64: [TextRecord]] = [:]
             var cached: [Int64: TextScore] = [:]
             for s in samples {
-                let judged = try session.texts(sampleID: s.id, syntheticFingerprint: synthetic).filter { $0.origin != "human" }
+                let judged = try session.texts(sampleID: s.id, syntheticFingerprint: synthetic).filter { $0.origin != .human }
                 texts[s.id] = judged
                 for t in judged {
                     // A score counts for the image it was computed on only.

@@ -41,10 +41,10 @@ struct FilterOutcome {
                 var keys: [Int64: String] = [:]
                 for t in try session.textsOfSamples(passing: filter.requirement, syntheticFingerprint: synthetic) {
                     guard let d = decisions[t.id] else { continue }
-                    if t.origin == "synthetic" {
+                    if t.origin == .synthetic {
                         syntheticTotal += 1
                         if !d.kept { syntheticDropped += 1 }
-                    } else if t.origin == "web" {
+                    } else if t.origin == .web {
                         if keys[t.sampleID] == nil { keys[t.sampleID] = try session.sample(id: t.sampleID)?.key ?? "" }
                         let key = keys[t.sampleID]!
                         guard let kind = kindOf[key] else { continue }

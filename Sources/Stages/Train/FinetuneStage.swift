@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 import Imaging
 import MED
@@ -16,7 +17,7 @@ final class FinetuneStage: DatasetStage {
     enum Keys {
         static let task = StageParameter<String>.required("task", .choice(["captioner", "filter"]), help: "captioner: LM loss on the captioner; filter: ITC + ITM on the retrieval model")
         static let from = StageParameter<String>.required("from", .string, help: "the pretrain stage to start from (its captioner or retrieval folder)")
-        static let origins = StageParameter("origins", .list(.choice(["web", "human"])), default: ["human"], help: "which texts of the catalog to train on")
+        static let origins = StageParameter("origins", .list(.choice(["web", "human"])), default: [TextOrigin.human], help: "which texts of the catalog to train on")
         static let prompt = StageParameter("prompt", .string, default: "a picture of ", help: "text the captioner is trained to continue")
 
         static let all = [task.spec, from.spec, origins.spec, prompt.spec]

@@ -1,3 +1,4 @@
+import Catalog
 import Foundation
 import Imaging
 import MED
@@ -26,7 +27,7 @@ final class PretrainStage: DatasetStage {
         static let data = StageParameter("data", .choice(["catalog", "export", "annotations"]), default: "catalog", help: "catalog: every decoded sample's manifest texts; export: the export stage's blip_pretrain.json; annotations: the BLIP json list named by `annotations`")
         static let annotations = StageParameter<String?>.optional("annotations", .path(mustExist: true), help: "with data: annotations, a BLIP json list ({image, caption}) outside the catalog")
         static let imageRoot = StageParameter<String?>.optional("image_root", .path(mustExist: true), help: "folder the annotations' relative image paths are resolved against (default: the file's folder)")
-        static let origins = StageParameter("origins", .list(.choice(["web", "human"])), default: ["web", "human"], help: "with data: catalog, which texts")
+        static let origins = StageParameter("origins", .list(.choice(["web", "human"])), default: [TextOrigin.web, .human], help: "with data: catalog, which texts")
         static let itcWeight = StageParameter("itc_weight", .double(0...100), default: 1.0, help: "weight of the ITC loss (BLIP: 1)")
         static let itmWeight = StageParameter("itm_weight", .double(0...100), default: 1.0, help: "weight of the ITM loss (BLIP: 1)")
         static let lmWeight = StageParameter("lm_weight", .double(0...100), default: 1.0, help: "weight of the LM loss (BLIP: 1)")

@@ -20,7 +20,7 @@ enum StageTrainingData {
         }
     }
 
-    static func pairs(_ context: DatasetContext, data: String, origins: Set<String>,
+    static func pairs(_ context: DatasetContext, data: String, origins: Set<TextOrigin>,
                       annotations: String? = nil, imageRoot: String? = nil) throws -> [TrainingPair] {
         switch data {
         case "annotations":
