@@ -8,7 +8,7 @@ extension CatalogSession {
     public func canonicalDump() throws -> String {
         let queries: [(String, String)] = [
             ("sources", "SELECT name, format, path, records_done, samples, problems FROM sources ORDER BY name"),
-            ("samples", "SELECT id, source_id, key, url, local_path, origin, metadata, image_sha256, image_changes FROM samples ORDER BY id"),
+            ("samples", "SELECT id, source_id, key, url, local_path, origin, metadata, image_sha256, image_changes, text_changes FROM samples ORDER BY id"),
             ("manifest_problems", "SELECT source_id, record, file, line, row_index, row_group, reason, excerpt FROM manifest_problems ORDER BY source_id, record"),
             ("fetches", """
                 SELECT sample_id, status, attempts, bytes, sha256, http_code, final_url, content_type, error

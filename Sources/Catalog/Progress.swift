@@ -195,17 +195,20 @@ extension CatalogSession {
     /// Marks on a sample's current image only count, and a sample whose image was replaced adds
     /// its replacement count (`image_changes`): recomputing a sample on new bytes rewrites its
     /// marks with the same statuses, and the version must still change. A catalog whose images
-    /// were never replaced keeps the version it had before content keys.
+    /// were never replaced keeps the version it had before content keys. A sample that gained
+    /// texts (`text_changes`, a merged manifest row) moves it the same way.
     public func progressVersion(stage: String, fingerprint: String) throws -> String {
         let row = try Row.fetchOne(db, sql: """
             SELECT count(*) AS n, coalesce(sum(p.sample_id), 0) AS ids,
                    coalesce(sum(CASE WHEN p.status = 'ok' THEN p.sample_id * 7 ELSE p.sample_id * 3 END), 0) AS w,
-                   coalesce(sum(p.sample_id * s.image_changes), 0) AS c
+                   coalesce(sum(p.sample_id * s.image_changes), 0) AS c,
+                   coalesce(sum(p.sample_id * s.text_changes), 0) AS t
             FROM progress p JOIN samples s ON s.id = p.sample_id
             WHERE p.stage = ? AND p.fingerprint = ? AND \(currentImage("p"))
             """, arguments: [stage, fingerprint])
         let n: Int64 = row?["n"] ?? 0, ids: Int64 = row?["ids"] ?? 0, w: Int64 = row?["w"] ?? 0, c: Int64 = row?["c"] ?? 0
-        return "\(n).\(ids).\(w)" + (c == 0 ? "" : ".\(c)")
+        let t: Int64 = row?["t"] ?? 0
+        return "\(n).\(ids).\(w)" + (c == 0 ? "" : ".\(c)") + (t == 0 ? "" : ".t\(t)")
     }
 
     // MARK: whole-dataset stages

@@ -130,8 +130,10 @@ extension CatalogSession {
         return added > 0 ? .merged(sampleID) : .unchanged
     }
 
-    /// Forgets a sample's marks in `stages` (its texts changed, so they must judge it again).
+    /// Forgets a sample's marks in `stages` (its texts changed, so they must judge it again), and
+    /// counts the change so that the input version of whole-dataset stages moves.
     public func resetProgress(sampleID: Int64, stages: [String]) throws {
+        try db.execute(sql: "UPDATE samples SET text_changes = text_changes + 1 WHERE id = ?", arguments: [sampleID])
         for stage in stages {
             try db.execute(sql: "DELETE FROM progress WHERE sample_id = ? AND stage = ?", arguments: [sampleID, stage])
         }

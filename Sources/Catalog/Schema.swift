@@ -13,6 +13,7 @@ enum Schema {
         migrator.registerMigration("v2-filter-thresholds", migrate: createFilterThresholds)
         migrator.registerMigration("v3-content-keys", migrate: addContentKeys)
         migrator.registerMigration("v4-manifest-problem-rows", migrate: addManifestProblemRows)
+        migrator.registerMigration("v5-text-changes", migrate: addTextChanges)
         return migrator
     }
 
@@ -45,6 +46,13 @@ enum Schema {
                 UPDATE samples SET image_changes = image_changes + 1 WHERE id = NEW.id;
             END;
             """)
+    }
+
+    /// `samples.text_changes` counts how often a sample gained texts after it was first stored (a
+    /// manifest row merged into it): its judged texts changed, so whole-dataset stages must see a
+    /// new input version even though the filter rewrites its mark with the same status.
+    private static func addTextChanges(_ db: Database) throws {
+        try db.execute(sql: "ALTER TABLE samples ADD COLUMN text_changes INTEGER NOT NULL DEFAULT 0")
     }
 
     /// The row index the manifest reader gave a malformed row (0-based: TSV/CSV data row, JSON

@@ -104,6 +104,32 @@ final class ContentKeyTests: XCTestCase {
     }
 
     /// The same bytes fetched again change no digest: no stage downstream of fetch runs, and the
+
+    /// A manifest row that adds a caption to a sample already judged: the filter judges the
+    /// sample again (same status), and assemble and export must still run, so that the new
+    /// caption's decision reaches the export.
+    func testAMergedCaptionReachesTheExport() throws {
+        let r = try runner()
+        _ = try r.run(RunOptions())
+        let manifest = folder.appendingPathComponent("web.json")
+        var rows = try JSONSerialization.jsonObject(with: Data(contentsOf: manifest)) as! [[String: String]]
+        rows.append(["image": "images/img-002.jpg", "caption": "a freshly added caption of the same picture"])
+        try JSONSerialization.data(withJSONObject: rows, options: [.sortedKeys]).write(to: manifest)
+
+        let summary = try r.run(RunOptions())
+        let processed = Dictionary(summary.stages.map { ($0.stage, $0.processed) }, uniquingKeysWith: +)
+        XCTAssertEqual(processed["filter"], 1, "the sample that gained a caption is judged again: \(processed)")
+        XCTAssertTrue(summary.ranStages.contains("assemble"), "\(summary.ranStages)")
+        XCTAssertTrue(summary.ranStages.contains("export"), "\(summary.ranStages)")
+        let texts = dumpRows(try dump(r), "texts").filter { $0["text"] == "a freshly added caption of the same picture" }
+        XCTAssertEqual(texts.count, 1)
+        let decided = dumpRows(try dump(r), "decisions").filter { $0["text_id"] == texts[0]["id"] }
+        XCTAssertEqual(decided.count, 1, "the new caption has a decision")
+        let exported = try String(contentsOf: folder.appendingPathComponent("work/export/blip_pretrain.json"), encoding: .utf8)
+        XCTAssertEqual(exported.contains("a freshly added caption of the same picture"), decided[0]["kept"] == "1",
+                       "the export carries the new caption exactly when the filter kept it")
+    }
+
     /// catalog is as it was but for the fetch log.
     func testUnchangedRefetchRecomputesNothing() throws {
         let r = try runner()
