@@ -3,7 +3,8 @@ import GRDB
 /// One fetch of a sample's image, as the fetch stage records it.
 public struct FetchRecord: Sendable, Equatable {
     public var sampleID: Int64
-    public var status: String
+    /// The fetch's outcome: the status the fetch stage marks the sample with.
+    public var status: SampleStatus
     public var attempts: Int
     public var bytes: Int
     public var sha256: String?
@@ -15,7 +16,7 @@ public struct FetchRecord: Sendable, Equatable {
     /// Where the body is stored (content-addressed), when the fetch succeeded.
     public var blobPath: String?
 
-    public init(sampleID: Int64, status: String, attempts: Int, bytes: Int, sha256: String?, httpCode: Int,
+    public init(sampleID: Int64, status: SampleStatus, attempts: Int, bytes: Int, sha256: String?, httpCode: Int,
                 latencySeconds: Double, finalURL: String?, contentType: String?, error: String?, blobPath: String?) {
         self.sampleID = sampleID; self.status = status; self.attempts = attempts; self.bytes = bytes
         self.sha256 = sha256; self.httpCode = httpCode; self.latencySeconds = latencySeconds
@@ -50,7 +51,7 @@ extension CatalogSession {
                                  final_url, content_type, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [f.sampleID, runID, f.status, f.attempts, f.bytes, f.sha256, f.httpCode,
                                      f.latencySeconds, f.finalURL, f.contentType, f.error])
-        if f.status == "ok", let sha = f.sha256, let blob = f.blobPath {
+        if f.status == .ok, let sha = f.sha256, let blob = f.blobPath {
             try db.cachedStatement(sql: "INSERT OR IGNORE INTO images (sha256, bytes, blob_path) VALUES (?, ?, ?)")
                 .execute(arguments: [sha, f.bytes, blob])
             try db.cachedStatement(sql: "UPDATE samples SET image_sha256 = ? WHERE id = ?").execute(arguments: [sha, f.sampleID])

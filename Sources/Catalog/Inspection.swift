@@ -24,7 +24,7 @@ public struct SampleFailure: Sendable, Equatable {
     public var sampleID: Int64
     public var source: String
     public var key: String
-    public var status: String
+    public var status: SampleStatus
     /// The error the stage recorded with the status.
     public var error: String?
     /// The sample's URL, or its local path.
@@ -85,17 +85,17 @@ public struct OriginTextCounts: Sendable, Equatable, Codable {
 
 /// One (status, reason) of a stage's failures and how many samples ended with it.
 public struct FailureReasonCount: Sendable, Equatable, Codable {
-    public var status: String
+    public var status: SampleStatus
     public var reason: String?
     public var count: Int
-    public init(status: String, reason: String?, count: Int) {
+    public init(status: SampleStatus, reason: String?, count: Int) {
         self.status = status; self.reason = reason; self.count = count
     }
 }
 
 extension StageCounts {
     /// Finished with status ok.
-    public var ok: Int { byStatus["ok"] ?? 0 }
+    public var ok: Int { byStatus[.ok] ?? 0 }
 }
 
 extension CatalogSession {

@@ -11,23 +11,23 @@ public struct StageRequirement: Sendable, Hashable {
 /// One sample's outcome in a per-sample stage.
 public struct ProgressMark: Sendable, Equatable {
     public var sampleID: Int64
-    public var status: String
+    public var status: SampleStatus
     public var reason: String?
-    public init(sampleID: Int64, status: String, reason: String? = nil) {
+    public init(sampleID: Int64, status: SampleStatus, reason: String? = nil) {
         self.sampleID = sampleID; self.status = status; self.reason = reason
     }
-    public static func ok(_ id: Int64) -> ProgressMark { ProgressMark(sampleID: id, status: "ok") }
+    public static func ok(_ id: Int64) -> ProgressMark { ProgressMark(sampleID: id, status: .ok) }
 }
 
 /// How many samples of one source ended a stage with one status, and the first of them.
 public struct SourceOutcome: Sendable, Equatable {
     public var source: String
-    public var status: String
+    public var status: SampleStatus
     public var count: Int
     /// The key of the sample with the lowest id among them, and its recorded reason.
     public var exampleKey: String
     public var exampleReason: String?
-    public init(source: String, status: String, count: Int, exampleKey: String, exampleReason: String?) {
+    public init(source: String, status: SampleStatus, count: Int, exampleKey: String, exampleReason: String?) {
         self.source = source; self.status = status; self.count = count
         self.exampleKey = exampleKey; self.exampleReason = exampleReason
     }
@@ -37,17 +37,17 @@ public struct SourceOutcome: Sendable, Equatable {
 public struct StageCounts: Sendable, Equatable {
     /// Samples whose inputs are ready (every requirement met).
     public var eligible: Int
-    /// Finished with the current fingerprint, by status ("ok" or a failure status).
-    public var byStatus: [String: Int]
+    /// Finished with the current fingerprint, by status (ok or a failure status).
+    public var byStatus: [SampleStatus: Int]
     /// Finished, but with an older fingerprint (parameters or model changed since) or on an
     /// image the sample no longer has.
     public var stale: Int
 
     public var done: Int { byStatus.values.reduce(0, +) }
-    public var failed: Int { byStatus.filter { $0.key != "ok" }.values.reduce(0, +) }
+    public var failed: Int { byStatus.filter { $0.key != .ok }.values.reduce(0, +) }
     public var pending: Int { max(0, eligible - done) }
 
-    public init(eligible: Int = 0, byStatus: [String: Int] = [:], stale: Int = 0) {
+    public init(eligible: Int = 0, byStatus: [SampleStatus: Int] = [:], stale: Int = 0) {
         self.eligible = eligible; self.byStatus = byStatus; self.stale = stale
     }
 }
@@ -115,7 +115,7 @@ extension CatalogSession {
             arguments += [r.stage, r.fingerprint]
         }
         let eligible = try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0
-        var byStatus: [String: Int] = [:]
+        var byStatus: [SampleStatus: Int] = [:]
         for row in try Row.fetchAll(db, sql: """
             SELECT p.status, count(*) AS n FROM progress p JOIN samples s ON s.id = p.sample_id
             WHERE p.stage = ? AND p.fingerprint = ? AND \(currentImage("p")) GROUP BY p.status
@@ -131,7 +131,7 @@ extension CatalogSession {
 
     /// Forgets the outcomes with `status` (in `stage`, or in every stage), so that the next run
     /// processes those samples again. Returns how many were re-queued.
-    public func requeue(status: String, stage: String?) throws -> Int {
+    public func requeue(status: SampleStatus, stage: String?) throws -> Int {
         if let stage {
             try db.execute(sql: "DELETE FROM progress WHERE status = ? AND stage = ?", arguments: [status, stage])
         } else {
@@ -143,12 +143,12 @@ extension CatalogSession {
     /// Forgets the outcomes of `stage` with `fingerprint` (on the samples' current images) whose
     /// status is one of `statuses`, so that the next run processes those samples again. Returns
     /// how many were re-queued, by status (statuses with none are left out).
-    public func requeue(statuses: Set<String>, stage: String, fingerprint: String) throws -> [String: Int] {
+    public func requeue(statuses: Set<SampleStatus>, stage: String, fingerprint: String) throws -> [SampleStatus: Int] {
         guard !statuses.isEmpty else { return [:] }
         let list = statuses.sorted()
         let placeholders = Array(repeating: "?", count: list.count).joined(separator: ", ")
-        let arguments = StatementArguments([stage, fingerprint] + list)
-        var counts: [String: Int] = [:]
+        let arguments = StatementArguments([stage, fingerprint] + list.map(\.rawValue))
+        var counts: [SampleStatus: Int] = [:]
         for row in try Row.fetchAll(db, sql: """
             SELECT p.status, count(*) AS n FROM progress p JOIN samples s ON s.id = p.sample_id
             WHERE p.stage = ? AND p.fingerprint = ? AND p.status IN (\(placeholders)) AND \(currentImage("p"))

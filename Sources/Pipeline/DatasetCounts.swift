@@ -15,7 +15,7 @@ public struct DatasetCounts: Sendable, Codable, Equatable {
         public var kind: String
         public var fingerprint: String
         /// Finished with the current fingerprint, by status (ok included).
-        public var byStatus: [String: Int]
+        public var byStatus: [SampleStatus: Int]
         public var done: Int
         public var failed: Int
         public var pending: Int
@@ -70,13 +70,13 @@ extension DatasetCounts {
                 let malformed = problems.values.reduce(0, +)
                 entry.done = samples
                 entry.failed = malformed
-                if samples > 0 { entry.byStatus["ok"] = samples }
-                if malformed > 0 { entry.byStatus["malformed"] = malformed }
-                entry.reasons = problems.map { FailureReasonCount(status: "malformed", reason: $0.key, count: $0.value) }
+                if samples > 0 { entry.byStatus[.ok] = samples }
+                if malformed > 0 { entry.byStatus[.malformed] = malformed }
+                entry.reasons = problems.map { FailureReasonCount(status: .malformed, reason: $0.key, count: $0.value) }
                     .sorted(by: Self.frequentFirst)
             case .perSample:
                 let requires = requirements(of: s, in: pipeline, fingerprints: fingerprints)
-                var reasons: [String: [String?: Int]] = [:]
+                var reasons: [SampleStatus: [String?: Int]] = [:]
                 for c in present {
                     try c.read { session in
                         let counts = try session.counts(stage: s.name, fingerprint: fp, requires: requires)

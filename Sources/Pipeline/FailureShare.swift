@@ -36,7 +36,7 @@ public struct FailureShareExceeded: Error, CustomStringConvertible, Equatable {
     public var total: Int
     public var limit: Double
     /// The most frequent failure status, how many samples have it, and its first sample.
-    public var status: String
+    public var status: SampleStatus
     public var statusCount: Int
     public var sampleKey: String
     public var reason: String?
@@ -59,7 +59,7 @@ public struct FailureShareExceeded: Error, CustomStringConvertible, Equatable {
         for source in sources.keys.sorted() {
             let rows = sources[source]!
             let total = rows.reduce(0) { $0 + $1.count }
-            let failures = rows.filter { $0.status != "ok" }
+            let failures = rows.filter { $0.status != .ok }
             let failed = failures.reduce(0) { $0 + $1.count }
             guard total >= limit.minSamples, total > 0, Double(failed) > limit.maxShare * Double(total),
                   let top = failures.max(by: { ($0.count, $1.status) < ($1.count, $0.status) }) else { continue }

@@ -130,8 +130,8 @@ extension PipelineRunner {
             for s in scope {
                 for c in catalogs {
                     for f in try c.read({ try $0.failures(stage: s.name, fingerprint: fps[s.name]!) }) {
-                        rows.append(InspectRow(stage: s.name, status: f.status, source: f.source, reason: f.error ?? "", cells: [
-                            .text(s.name), .text(f.status), f.error.map(InspectCell.text) ?? .null,
+                        rows.append(InspectRow(stage: s.name, status: f.status.rawValue, source: f.source, reason: f.error ?? "", cells: [
+                            .text(s.name), .text(f.status.rawValue), f.error.map(InspectCell.text) ?? .null,
                             f.location.map(InspectCell.text) ?? .null, .text(f.source), .text(f.key),
                         ]))
                     }

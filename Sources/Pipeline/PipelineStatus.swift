@@ -10,7 +10,7 @@ public struct PipelineStatus: Codable, Sendable {
         public var kind: String
         public var fingerprint: String
         /// Per-sample stages: finished with the current fingerprint, by status.
-        public var byStatus: [String: Int]
+        public var byStatus: [SampleStatus: Int]
         /// Finished ok (ingest: samples stored).
         public var done: Int
         /// Finished with a status other than ok (ingest: malformed manifest rows).
@@ -98,7 +98,7 @@ extension PipelineRunner {
     }
 
     /// Re-queues the samples whose outcome in `stage` (or any stage) is `status`, in every shard.
-    public func retry(status: String, stage: String?) throws -> Int {
+    public func retry(status: SampleStatus, stage: String?) throws -> Int {
         try retry(statuses: [status], stage: stage).total
     }
 
@@ -109,7 +109,7 @@ extension PipelineRunner {
     /// succeeded discards their results), and a status that no sample has in that stage (or in
     /// any stage), with the statuses there are, so that a misspelt status never passes for "no
     /// work".
-    public func retry(statuses: [String], stage: String?, force: Bool = false) throws -> RetryResult {
+    public func retry(statuses: [SampleStatus], stage: String?, force: Bool = false) throws -> RetryResult {
         let fps = try fingerprints()
         let scope: [StageDefinition]
         if let stage {
@@ -126,8 +126,8 @@ extension PipelineRunner {
         let wanted = Set(statuses)
         guard !wanted.isEmpty else { throw RetryRefusal("name at least one status to retry") }
         let known = try currentStatuses(scope, fingerprints: fps)
-        if wanted.contains("ok") && !force {
-            let good = known.compactMap { s in s.byStatus["ok"].map { "\(s.name) \($0)" } }
+        if wanted.contains(.ok) && !force {
+            let good = known.compactMap { s in s.byStatus[.ok].map { "\(s.name) \($0)" } }
             throw RetryRefusal("refusing to re-queue status ok: it discards the results of samples that succeeded"
                 + (good.isEmpty ? "" : " (\(good.joined(separator: ", ")))") + "; add --force to do it anyway")
         }
@@ -142,7 +142,7 @@ extension PipelineRunner {
                 : "statuses: " + listed.map { "\($0.name): " + RetryResult.describe($0.byStatus) }.joined(separator: "; ")
             throw RetryRefusal("no sample has status \(unknown) \(place); \(known)")
         }
-        var byStage: [String: [String: Int]] = [:]
+        var byStage: [String: [SampleStatus: Int]] = [:]
         for shard in workspace.shards {
             let path = workspace.catalogPath(shard)
             guard FileManager.default.fileExists(atPath: path) else { continue }
@@ -180,7 +180,7 @@ extension PipelineRunner {
 public struct RetryResult: Sendable, Equatable {
     public struct Stage: Sendable, Equatable {
         public var name: String
-        public var byStatus: [String: Int]
+        public var byStatus: [SampleStatus: Int]
         public var total: Int { byStatus.values.reduce(0, +) }
     }
     public var stages: [Stage]
@@ -192,7 +192,7 @@ public struct RetryResult: Sendable, Equatable {
     }
 
     /// "timeout 10, http_404 2": the most frequent first, ties by name.
-    static func describe(_ byStatus: [String: Int]) -> String {
+    static func describe(_ byStatus: [SampleStatus: Int]) -> String {
         byStatus.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
             .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
     }

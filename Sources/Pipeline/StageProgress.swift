@@ -24,7 +24,7 @@ public final class StageProgress: @unchecked Sendable {
     private var total: Int
     private var done = 0
     private var failed = 0
-    private var failures: [String: Int] = [:]
+    private var failures: [SampleStatus: Int] = [:]
     private var rate = RateEstimate()
     private var lastLog = Date()
     private var timer: DispatchSourceTimer?
@@ -45,7 +45,7 @@ public final class StageProgress: @unchecked Sendable {
     public func add(_ marks: [ProgressMark]) {
         lock.lock()
         done += marks.count
-        for m in marks where m.status != "ok" {
+        for m in marks where m.status != .ok {
             failed += 1
             failures[m.status, default: 0] += 1
         }
@@ -92,7 +92,7 @@ public final class StageProgress: @unchecked Sendable {
         let d = done, f = failed, n = total, top = failures.sorted { $0.value > $1.value || ($0.value == $1.value && $0.key < $1.key) }.prefix(3)
         let r = rate.perSecond(at: RateEstimate.now())
         lock.unlock()
-        return Self.render(label: label, done: d, total: n, failed: f, failures: Array(top), rate: r)
+        return Self.render(label: label, done: d, total: n, failed: f, failures: top.map { ($0.key.rawValue, $0.value) }, rate: r)
     }
 
     /// The progress line: `caption: 120/5000 0.6/s ETA 2h15m, 3 failed (image_error 3)`. Without

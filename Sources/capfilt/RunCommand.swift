@@ -125,18 +125,26 @@ struct RunCommand: ParsableCommand {
             try runHere(definition, shard: shardSpec)
             return
         }
-        let kind = executor.flatMap(ExecutorKind.init) ?? (definition.executor.isEmpty ? nil : settings.kind)
-        switch kind {
-        case .slurm:
-            try submitToSlurm(definition, settings: settings)
-        case .local:
-            try runLocally(definition, settings: settings)
-        case nil:
-            if parallel != nil || dryRun {
-                try runLocally(definition, settings: settings)
-            } else {
-                try runHere(definition, shard: nil)
-            }
+        var launch = ExecutorLaunch.Options(pipeline: options.pipeline)
+        launch.executor = executor.flatMap(ExecutorKind.init)
+        launch.parallel = parallel
+        launch.slurm.partition = partition; launch.slurm.time = time; launch.slurm.cpus = cpus; launch.slurm.mem = mem
+        launch.slurm.arrayParallelism = arrayParallelism; launch.slurm.account = account; launch.slurm.binary = binary
+        launch.dryRun = dryRun
+        launch.stageArguments = stageArguments
+        launch.command = CommandLine.arguments.joined(separator: " ")
+        let host = ExecutorLaunch.Host(
+            runHere: { datasetOnly in try runHere(definition, shard: nil, datasetOnly: datasetOnly) },
+            output: { print($0, terminator: "") }, note: { note($0) }, afterWorkInFlight: { afterWorkInFlight($0) })
+        let outcome: ExecutorLaunch.Outcome
+        do {
+            outcome = try ExecutorLaunch(definition: definition, settings: settings, options: launch).run(host)
+        } catch let e as ExecutorLaunch.Failure {
+            fail(e.message, code: e.exitCode)
+        }
+        if outcome == .interrupted {
+            note("interrupted; run the same command again to continue")
+            throw ExitCode(130)
         }
     }
 
@@ -171,105 +179,11 @@ struct RunCommand: ParsableCommand {
         }
     }
 
-    // MARK: local executor
-
-    private func runLocally(_ definition: PipelineDefinition, settings: ExecutorSettings) throws {
-        let n = definition.shards
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        let k = min(n, parallel ?? settings.parallel ?? max(1, cores / max(1, definition.threads)))
-        let tasks = LocalExecutor(binary: try taskBinary(settings), pipeline: absolutePipelinePath, shardCount: n, parallel: k,
-                                  arguments: stageArguments + ["--plain"])
-        if dryRun {
-            print("# \(n) shard task\(n == 1 ? "" : "s"), \(k) at a time, then the whole-dataset stages")
-            for i in 0..<n { print(([tasks.binary] + ["run", tasks.pipeline, "--shard", "\(i)/\(n)"] + tasks.arguments).joined(separator: " ")) }
-            print(([tasks.binary, "run", tasks.pipeline, "--dataset-stages"] + tasks.arguments).joined(separator: " "))
-            return
-        }
-        // One process at a time gains nothing from children: run the shards here, in order.
-        if k <= 1 {
-            try runHere(definition, shard: nil)
-            return
-        }
-        do { try PipelineRunner(pipeline: definition).warmDigestCache() } catch let e as PipelineError { fail("\(e)", code: 2) }
-        note("running \(n) shards as child processes, \(k) at a time")
-        let interrupts = afterWorkInFlight { tasks.stop() }
-        let statuses: [Int: Int32]
-        do { statuses = try tasks.run(Array(0..<n)) } catch {
-            interrupts.disarm()
-            fail("cannot start \(tasks.binary): \(error)", code: 1)
-        }
-        interrupts.disarm()
-        let failed = statuses.filter { $0.value != 0 }.sorted { $0.key < $1.key }
-        if statuses.count < n || failed.contains(where: { $0.value == 130 }) {
-            note("interrupted; run the same command again to continue")
-            throw ExitCode(130)
-        }
-        if !failed.isEmpty {
-            fail("shard task\(failed.count == 1 ? "" : "s") failed: " + failed.map { "\($0.key)/\(n) (exit \($0.value))" }.joined(separator: ", ")
-                 + "; run the same command again to continue", code: 1)
-        }
-        try runHere(definition, shard: nil, datasetOnly: true)
-    }
-
-    // MARK: Slurm executor
-
-    private func submitToSlurm(_ definition: PipelineDefinition, settings: ExecutorSettings) throws {
-        var cli = SlurmOptions()
-        cli.partition = partition; cli.time = time; cli.cpus = cpus; cli.mem = mem
-        cli.arrayParallelism = arrayParallelism; cli.account = account; cli.binary = binary
-        var slurm = settings.slurm.overlaid(with: cli)
-        slurm.cpus = slurm.cpus ?? definition.threads
-        let logs = SlurmJobs.folder(workdir: definition.workdir) + "/logs"
-        if logs.contains(where: \.isWhitespace) {
-            fail("the workdir \(definition.workdir) contains a space, which #SBATCH --output cannot hold; choose another workdir", code: 2)
-        }
-        let script = SlurmScript(pipeline: absolutePipelinePath, dataset: definition.dataset, binary: try taskBinary(settings),
-                                 shardCount: definition.shards, logFolder: logs, options: slurm, stageArguments: stageArguments)
-        let submitter = SlurmSubmitter(runner: PipelineRunner(pipeline: definition, logger: Logger(label: "capfilt")), script: script,
-                                       command: CommandLine.arguments.joined(separator: " "))
-        do {
-            // Before anything is written: planning a submission fills the workdir's digest cache.
-            if !dryRun { try submitter.checkTools() }
-            let plan = try submitter.plan(warmCache: !dryRun)
-            if dryRun {
-                print(submitter.describe(plan), terminator: "")
-                return
-            }
-            guard let submission = try submitter.submit(plan) else {
-                print("every shard is complete and the whole-dataset stages are up to date: nothing to submit")
-                return
-            }
-            if let array = submission.arrayJob {
-                print("submitted shard\(plan.shards.count == 1 ? "" : "s") \(SlurmScript.arraySpec(plan.shards)) of \(definition.shards) as job array \(array)")
-            } else {
-                print("every shard is complete")
-            }
-            if let dataset = submission.datasetJob {
-                print("submitted the whole-dataset stages as job \(dataset)" + (submission.arrayJob.map { " (after \($0) succeeds)" } ?? ""))
-            }
-            print("follow with: capfilt status \(options.pipeline)")
-        } catch let e as PipelineError {
-            fail("\(e)", code: 2)
-        } catch let e as SlurmSubmitter.SubmissionError {
-            fail(e.description, code: 1)
-        }
-    }
-
     // MARK: helpers
 
     /// What every task passes on: the stage selection, and the log format when it was given here.
     private var stageArguments: [String] {
         (only.map { ["--only", $0] } ?? []) + (from.map { ["--from", $0] } ?? []) + (logFormat.map { ["--log-format", $0] } ?? [])
-    }
-
-    private var absolutePipelinePath: String {
-        URL(fileURLWithPath: options.pipeline).standardizedFileURL.path
-    }
-
-    private func taskBinary(_ settings: ExecutorSettings) throws -> String {
-        let path = binary.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? settings.slurm.binary ?? LocalExecutor.currentBinary
-        guard FileManager.default.isExecutableFile(atPath: path) else { fail("\(path) is not an executable capfilt binary", code: 2) }
-        return path
     }
 
     private func bootstrapLogging() {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Catalog
 import Pipeline
 
 struct StatusCommand: ParsableCommand {
@@ -31,7 +32,7 @@ struct StatusCommand: ParsableCommand {
                 print("\(name)  \(upToDate ? "up to date" : "to run")  \(s.summary ?? "")")
                 continue
             }
-            let statuses = s.byStatus.filter { $0.key != "ok" }.sorted { $0.value > $1.value }
+            let statuses = s.byStatus.filter { $0.key != .ok }.sorted { $0.value > $1.value }
                 .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             print(name + pad(s.done, 12) + pad(s.failed, 11) + pad(s.pending, 11) + "  " + statuses)
         }
@@ -103,7 +104,7 @@ struct RetryCommand: ParsableCommand {
         let definition = try options.load()
         let result: RetryResult
         do {
-            result = try PipelineRunner(pipeline: definition).retry(statuses: statuses, stage: stage, force: force)
+            result = try PipelineRunner(pipeline: definition).retry(statuses: statuses.map(SampleStatus.init(rawValue:)), stage: stage, force: force)
         } catch let e as RetryRefusal {
             FileHandle.standardError.write(Data("error: \(e)\n".utf8))
             throw ExitCode(2)

@@ -61,7 +61,7 @@ final class CatalogTests: XCTestCase {
         try catalog.write { s in
             let src = try s.source(name: "web", format: "csv", path: "/m.csv")
             for i in 1...5 { try s.insertSample(sample("\(i)"), sourceID: src.id) }
-            try s.mark(stage: "fetch", fingerprint: "f1", runID: 1, [.ok(1), .ok(2), ProgressMark(sampleID: 3, status: "http_404"), .ok(4)])
+            try s.mark(stage: "fetch", fingerprint: "f1", runID: 1, [.ok(1), .ok(2), ProgressMark(sampleID: 3, status: SampleStatus(rawValue: "http_404")), .ok(4)])
             try s.mark(stage: "decode", fingerprint: "d1", runID: 1, [.ok(1)])
             try s.mark(stage: "decode", fingerprint: "d0", runID: 1, [.ok(2)])
         }
@@ -74,7 +74,7 @@ final class CatalogTests: XCTestCase {
         XCTAssertEqual(counts.done, 4)
         XCTAssertEqual(counts.failed, 1)
         XCTAssertEqual(counts.pending, 1)
-        XCTAssertEqual(try catalog.write { try $0.requeue(status: "http_404", stage: "fetch") }, 1)
+        XCTAssertEqual(try catalog.write { try $0.requeue(status: SampleStatus(rawValue: "http_404"), stage: "fetch") }, 1)
         XCTAssertEqual(try catalog.read { try $0.counts(stage: "fetch", fingerprint: "f1", requires: []) }.pending, 2)
     }
 
@@ -83,7 +83,7 @@ final class CatalogTests: XCTestCase {
     /// and the input version of whole-dataset stages moves though every status stays ok.
     func testMarksAndScoresAreKeyedByTheSampleImage() throws {
         func fetch(_ s: CatalogSession, _ id: Int64, _ sha: String) throws {
-            try s.recordFetch(FetchRecord(sampleID: id, status: "ok", attempts: 1, bytes: 3, sha256: sha, httpCode: 200,
+            try s.recordFetch(FetchRecord(sampleID: id, status: .ok, attempts: 1, bytes: 3, sha256: sha, httpCode: 200,
                                           latencySeconds: 0, finalURL: nil, contentType: nil, error: nil, blobPath: "/b/\(sha)"),
                               runID: 1)
             try s.mark(stage: "fetch", fingerprint: "f", runID: 1, [.ok(id)])
@@ -141,7 +141,7 @@ final class CatalogTests: XCTestCase {
                 let src = try s.source(name: "web", format: "csv", path: "/m.csv")
                 try s.insertSample(sample("1"), sourceID: src.id)
                 _ = try s.startRun(pipeline: "p", command: "run \(run)", startedAt: "t\(run)")
-                try s.recordFetch(FetchRecord(sampleID: 1, status: "ok", attempts: 1, bytes: 3, sha256: "ab", httpCode: 200,
+                try s.recordFetch(FetchRecord(sampleID: 1, status: .ok, attempts: 1, bytes: 3, sha256: "ab", httpCode: 200,
                                               latencySeconds: latency, finalURL: nil, contentType: "image/jpeg", error: nil,
                                               blobPath: "/b/ab"), runID: run)
                 try s.mark(stage: "fetch", fingerprint: "f", runID: run, [.ok(1)])

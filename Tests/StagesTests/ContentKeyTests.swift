@@ -41,7 +41,7 @@ final class ContentKeyTests: XCTestCase {
         try dataset.replaceImage("img-007.jpg", withCopyOf: "img-006.jpg")
         try dataset.replaceImage("img-010.jpg", seed: 4242)
 
-        let requeued = try r.retry(statuses: ["ok"], stage: "fetch", force: true)
+        let requeued = try r.retry(statuses: ["ok"].map(SampleStatus.init(rawValue:)), stage: "fetch", force: true)
         let summary = try r.run(RunOptions())
         let processed = Dictionary(summary.stages.map { ($0.stage, $0.processed) }, uniquingKeysWith: +)
         XCTAssertEqual(processed["fetch"], requeued.total, "every sample was fetched again")
@@ -135,7 +135,7 @@ final class ContentKeyTests: XCTestCase {
         let r = try runner()
         _ = try r.run(RunOptions())
         let before = try dump(r)
-        _ = try r.retry(statuses: ["ok"], stage: "fetch", force: true)
+        _ = try r.retry(statuses: ["ok"].map(SampleStatus.init(rawValue:)), stage: "fetch", force: true)
         let summary = try r.run(RunOptions())
         XCTAssertEqual(summary.ranStages, ["fetch"])
         let withoutFetches = { (dump: String) in dump.components(separatedBy: "# ").filter { !$0.hasPrefix("fetches\n") } }

@@ -48,7 +48,7 @@ final class FailureShareTests: XCTestCase {
             XCTAssertEqual(e.failed, 24)
             XCTAssertEqual(e.total, 24)
             XCTAssertEqual(e.statusCount, 24)
-            XCTAssertNotEqual(e.status, "ok")
+            XCTAssertNotEqual(e.status, .ok)
             XCTAssertEqual(e.sampleKey, "images/img-006.jpg", "the first sample of the source")
             let text = e.description
             XCTAssertFalse(text.contains("\n"), text)
@@ -95,7 +95,7 @@ final class FailureShareTests: XCTestCase {
 
     func testTheRule() {
         func outcome(_ source: String, _ status: String, _ n: Int, _ key: String = "k") -> SourceOutcome {
-            SourceOutcome(source: source, status: status, count: n, exampleKey: key, exampleReason: nil)
+            SourceOutcome(source: source, status: SampleStatus(rawValue: status), count: n, exampleKey: key, exampleReason: nil)
         }
         let limit = FailureLimit(maxShare: 0.5, minSamples: 20)
         // Exactly half failed: allowed (the limit is the largest share that may fail).
@@ -109,7 +109,7 @@ final class FailureShareTests: XCTestCase {
         XCTAssertEqual(e?.source, "b")
         XCTAssertEqual(e?.failed, 16)
         XCTAssertEqual(e?.total, 21)
-        XCTAssertEqual(e?.status, "http_404", "the most frequent failure")
+        XCTAssertEqual(e?.status.rawValue, "http_404", "the most frequent failure")
         XCTAssertEqual(e?.sampleKey, "n1")
         XCTAssertTrue(e?.description.hasPrefix("stage `s` [1/4]: 16 of 21 samples of source `b` failed (76%") ?? false, "\(String(describing: e))")
     }

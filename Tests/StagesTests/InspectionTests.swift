@@ -84,9 +84,9 @@ final class InspectionTests: XCTestCase {
         let fetch = try XCTUnwrap(status.stages.first { $0.name == "fetch" }?.reasons)
         XCTAssertEqual(fetch.map(\.count).reduce(0, +), 2)
         XCTAssertEqual(Set(fetch.map(\.status)).count, 2, "\(fetch)")
-        XCTAssertTrue(fetch.contains { $0.status == "not_image" }, "\(fetch)")
+        XCTAssertTrue(fetch.contains { $0.status.rawValue == "not_image" }, "\(fetch)")
         let decode = try XCTUnwrap(status.stages.first { $0.name == "decode" }?.reasons)
-        XCTAssertEqual(decode.map(\.status), ["truncated"])
+        XCTAssertEqual(decode.map(\.status.rawValue), ["truncated"])
         XCTAssertEqual(status.stages.first { $0.name == "ingest" }?.reasons?.map(\.reason), ["missing caption"])
         XCTAssertEqual(status.stages.first { $0.name == "caption" }?.reasons, [])
     }

@@ -35,10 +35,10 @@ final class PipelineRunTests: XCTestCase {
 
         let status = try r.status()
         let byName = Dictionary(uniqueKeysWithValues: status.stages.map { ($0.name, $0) })
-        XCTAssertEqual(byName["fetch"]?.byStatus["ok"], webRows + dataset.human - 2)
-        XCTAssertEqual(byName["fetch"]?.byStatus["not_image"], 1, "random bytes: \(byName["fetch"]!.byStatus)")
+        XCTAssertEqual(byName["fetch"]?.byStatus[.ok], webRows + dataset.human - 2)
+        XCTAssertEqual(byName["fetch"]?.byStatus[SampleStatus(rawValue: "not_image")], 1, "random bytes: \(byName["fetch"]!.byStatus)")
         XCTAssertEqual(byName["fetch"]?.failed, 2, "random bytes and the missing file")
-        XCTAssertEqual(byName["decode"]?.byStatus["truncated"], 1, "\(byName["decode"]!.byStatus)")
+        XCTAssertEqual(byName["decode"]?.byStatus[SampleStatus(rawValue: "truncated")], 1, "\(byName["decode"]!.byStatus)")
         XCTAssertEqual(byName["caption"]?.pending, 0)
         XCTAssertEqual(byName["filter"]?.done, webRows + dataset.human - 3)
         XCTAssertEqual(byName["export"]?.upToDate, true)
@@ -222,7 +222,7 @@ final class PipelineRunTests: XCTestCase {
     func testRetryRequeuesAStatus() throws {
         let r = try runner()
         _ = try r.run(RunOptions())
-        XCTAssertEqual(try r.retry(status: "truncated", stage: "decode"), 1)
+        XCTAssertEqual(try r.retry(status: SampleStatus(rawValue: "truncated"), stage: "decode"), 1)
         XCTAssertEqual(try r.status().stages.first { $0.name == "decode" }?.pending, 1)
         let summary = try r.run(RunOptions())
         XCTAssertEqual(summary.stages.first { $0.stage == "decode" }?.processed, 1)
@@ -235,39 +235,39 @@ final class PipelineRunTests: XCTestCase {
         let before = try r.status().stages.map { ($0.name, $0.byStatus) }
 
         // ok is refused without force: it would throw away good results.
-        XCTAssertThrowsError(try r.retry(statuses: ["ok"], stage: "filter")) { error in
+        XCTAssertThrowsError(try r.retry(statuses: ["ok"].map(SampleStatus.init(rawValue:)), stage: "filter")) { error in
             let message = "\(error)"
             XCTAssertTrue(error is RetryRefusal, message)
             XCTAssertTrue(message.contains("--force"), message)
             XCTAssertTrue(message.contains("filter \(dataset.distinct + 4 + dataset.human)"), message)
         }
-        XCTAssertThrowsError(try r.retry(statuses: ["timeout", "ok"], stage: nil))
+        XCTAssertThrowsError(try r.retry(statuses: ["timeout", "ok"].map(SampleStatus.init(rawValue:)), stage: nil))
         // A status no sample has: refused with the statuses there are, in the stage or overall.
-        XCTAssertThrowsError(try r.retry(statuses: ["truncatd"], stage: "decode")) { error in
+        XCTAssertThrowsError(try r.retry(statuses: ["truncatd"].map(SampleStatus.init(rawValue:)), stage: "decode")) { error in
             XCTAssertEqual("\(error)", "no sample has status truncatd in decode; its statuses: ok \(dataset.distinct + 4 + dataset.human), truncated 1")
         }
-        XCTAssertThrowsError(try r.retry(statuses: ["truncated"], stage: "fetch")) { error in
+        XCTAssertThrowsError(try r.retry(statuses: ["truncated"].map(SampleStatus.init(rawValue:)), stage: "fetch")) { error in
             XCTAssertTrue("\(error)".hasPrefix("no sample has status truncated in fetch; its statuses: ok "), "\(error)")
             XCTAssertTrue("\(error)".contains("not_image 1"), "\(error)")
         }
-        XCTAssertThrowsError(try r.retry(statuses: ["timeot"], stage: nil)) { error in
+        XCTAssertThrowsError(try r.retry(statuses: ["timeot"].map(SampleStatus.init(rawValue:)), stage: nil)) { error in
             let message = "\(error)"
             XCTAssertTrue(message.hasPrefix("no sample has status timeot in any stage; statuses: fetch: ok "), message)
             XCTAssertTrue(message.contains("; decode: ok \(dataset.distinct + 4 + dataset.human), truncated 1;"), message)
         }
-        XCTAssertThrowsError(try r.retry(statuses: ["ok"], stage: "export")) { error in
+        XCTAssertThrowsError(try r.retry(statuses: ["ok"].map(SampleStatus.init(rawValue:)), stage: "export")) { error in
             XCTAssertTrue("\(error)".contains("whole-dataset stage"), "\(error)")
         }
         XCTAssertEqual(try r.status().stages.map { $0.name }, before.map(\.0))
         XCTAssertEqual(try r.status().stages.map(\.byStatus), before.map(\.1), "refusals change nothing")
 
         // Several statuses at once, reported per stage and status.
-        let result = try r.retry(statuses: ["not_image", "truncated"], stage: nil)
+        let result = try r.retry(statuses: ["not_image", "truncated"].map(SampleStatus.init(rawValue:)), stage: nil)
         XCTAssertEqual(result.lines, ["fetch: 1 sample (not_image 1)", "decode: 1 sample (truncated 1)"])
         XCTAssertEqual(result.total, 2)
         // With force, ok is re-queued too.
         let filtered = try r.status().stages.first { $0.name == "filter" }!.done
-        let forced = try r.retry(statuses: ["ok"], stage: "filter", force: true)
+        let forced = try r.retry(statuses: ["ok"].map(SampleStatus.init(rawValue:)), stage: "filter", force: true)
         XCTAssertEqual(forced.lines, ["filter: \(filtered) samples (ok \(filtered))"])
         XCTAssertEqual(try r.status().stages.first { $0.name == "filter" }?.pending, filtered)
     }

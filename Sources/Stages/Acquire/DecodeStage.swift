@@ -87,10 +87,10 @@ final class DecodeStage: SampleStage, @unchecked Sendable {
     }
 
     private func decode(_ image: ImageRecord?, resizedFolder: String) -> Result<Decoded, StageFailure> {
-        guard let image else { return .failure(StageFailure("no_image", "the sample has no fetched image")) }
+        guard let image else { return .failure(StageFailure(.noImage, "the sample has no fetched image")) }
         let bytes: [UInt8]
         do { bytes = try readAll(image.blobPath) } catch {
-            return .failure(StageFailure("io", "cannot read \(image.blobPath): \(error)"))
+            return .failure(StageFailure(.io, "cannot read \(image.blobPath): \(error)"))
         }
         do {
             let rgb = try ImageDecoder.decode(bytes, limits: limits)
@@ -107,24 +107,24 @@ final class DecodeStage: SampleStage, @unchecked Sendable {
             return .success(Decoded(sha256: image.sha256, format: format, width: rgb.width, height: rgb.height,
                                     phash: PerceptualHash.phash(rgb), resizedPath: resizedPath))
         } catch let e as ImageError {
-            return .failure(StageFailure(e.statusName, e.reason))
+            return .failure(StageFailure(SampleStatus(e), e.reason))
         } catch {
-            return .failure(StageFailure("io", "\(error)"))
+            return .failure(StageFailure(.io, "\(error)"))
         }
     }
 }
 
-extension ImageError {
+extension SampleStatus {
     /// The status a decode failure is recorded with.
-    var statusName: String {
-        switch kind {
-        case .unsupportedFormat: return "unsupported_format"
-        case .corrupt: return "corrupt"
-        case .truncated: return "truncated"
-        case .tooLarge: return "too_large"
-        case .tooSmall: return "too_small"
-        case .badAspectRatio: return "bad_aspect_ratio"
-        case .io: return "io"
+    init(_ error: ImageError) {
+        switch error.kind {
+        case .unsupportedFormat: self.init(rawValue: "unsupported_format")
+        case .corrupt: self.init(rawValue: "corrupt")
+        case .truncated: self.init(rawValue: "truncated")
+        case .tooLarge: self.init(rawValue: "too_large")
+        case .tooSmall: self.init(rawValue: "too_small")
+        case .badAspectRatio: self.init(rawValue: "bad_aspect_ratio")
+        case .io: self = .io
         }
     }
 }

@@ -65,13 +65,18 @@ final class FetchStage: StreamingSampleStage {
             fetcher.run(requests) { result in
                 guard let id = Int64(result.key) else { return }
                 let record = FetchRecord(
-                    sampleID: id, status: result.status.rawValue, attempts: result.attempts, bytes: result.bytes,
+                    sampleID: id, status: SampleStatus(result.status), attempts: result.attempts, bytes: result.bytes,
                     sha256: result.sha256, httpCode: result.httpCode, latencySeconds: result.latencySeconds,
                     finalURL: result.finalURL, contentType: result.contentType, error: result.error, blobPath: result.blob)
-                commit.add(mark: ProgressMark(sampleID: id, status: result.status.rawValue, reason: result.error)) { session in
+                commit.add(mark: ProgressMark(sampleID: id, status: SampleStatus(result.status), reason: result.error)) { session in
                     try session.recordFetch(record, runID: context.runID)
                 }
             }
         }
     }
+}
+
+extension SampleStatus {
+    /// The status a fetch's outcome is recorded with: its own word (`ok`, `http_404`, `timeout`, …).
+    init(_ fetch: FetchStatus) { self.init(rawValue: fetch.rawValue) }
 }

@@ -40,7 +40,7 @@ final class ReportStage: DatasetStage {
             let seconds: Double = context.runLog.filter { $0.stage == s.name }.map(\.seconds).reduce(0, +)
             let sorted = s.byStatus.sorted { a, b in a.value != b.value ? a.value > b.value : a.key < b.key }
             return StageSummary(stage: s.name, done: s.done, pending: s.pending, failed: s.failed,
-                                statusCounts: sorted.map { StatusCount($0.key, $0.value) },
+                                statusCounts: sorted.map { StatusCount($0.key.rawValue, $0.value) },
                                 seconds: seconds > 0 ? seconds : nil)
         }
 

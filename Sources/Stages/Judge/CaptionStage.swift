@@ -111,7 +111,7 @@ final class CaptionStage: SampleStage {
         var marks: [ProgressMark] = []
         let todo = samples.filter { origins.contains($0.origin) }
         for s in samples where !origins.contains(s.origin) {
-            marks.append(ProgressMark(sampleID: s.id, status: "ok", reason: "not captioned (\(s.origin) sample)"))
+            marks.append(ProgressMark(sampleID: s.id, status: .ok, reason: "not captioned (\(s.origin) sample)"))
         }
         guard !todo.isEmpty else { return StageBatch(marks: marks) }
         // A sample whose image cannot be read keeps no synthetic caption (one from earlier bytes

@@ -47,13 +47,13 @@ struct FilterCalibration {
     /// the file's folder), optionally with `"match": true|false` on every entry, or a COCO
     /// captions file (`images` + `annotations`, paths relative to `imageRoot`).
     init(path: String, imageRoot: String?) throws {
-        guard let json = readJSON(path: path) else { throw StageFailure("calibration", "\(path): not readable JSON") }
+        guard let json = readJSON(path: path) else { throw StageFailure(.calibration, "\(path): not readable JSON") }
         pairs = []
         let root = imageRoot ?? (path as NSString).deletingLastPathComponent
         if let list = json as? [[String: Any]], list.contains(where: { $0["match"] != nil }) {
             for (i, result) in BLIPJSONList.entries(json: list)!.enumerated() {
                 guard let entry = try? result.get(), entry.captions.count == 1, let match = entry.match else {
-                    throw StageFailure("calibration", "\(path): entry \(i) needs image, caption and match (true or false), as the others have")
+                    throw StageFailure(.calibration, "\(path): entry \(i) needs image, caption and match (true or false), as the others have")
                 }
                 pairs.append((resolvedImagePath(entry.image, root: root), entry.captions[0], match))
             }
@@ -62,7 +62,7 @@ struct FilterCalibration {
         } else if let coco = json as? [String: Any], let images = coco["images"] as? [[String: Any]],
                   let annotations = coco["annotations"] as? [[String: Any]] {
             guard let imageRoot else {
-                throw StageFailure("calibration", "\(path): a COCO captions file needs calibrate_image_root")
+                throw StageFailure(.calibration, "\(path): a COCO captions file needs calibrate_image_root")
             }
             var files: [Int: String] = [:]
             for image in images {
@@ -73,7 +73,7 @@ struct FilterCalibration {
                 pairs.append((resolvedImagePath(file, root: imageRoot), caption, nil))
             }
         }
-        guard !pairs.isEmpty else { throw StageFailure("calibration", "\(path): no (image, caption) pairs") }
+        guard !pairs.isEmpty else { throw StageFailure(.calibration, "\(path): no (image, caption) pairs") }
     }
 
     /// What a rule chose, and how the held-out pairs fare under it.
@@ -95,7 +95,7 @@ struct FilterCalibration {
         for start in stride(from: 0, to: paths.count, by: batchImages) {
             let chunk = Array(paths[start..<min(paths.count, start + batchImages)])
             let pixels = try zip(chunk, transform.transformFiles(chunk)).map { path, decoded in
-                do { return try decoded.get() } catch { throw StageFailure("calibration", "\(path): \(error)") }
+                do { return try decoded.get() } catch { throw StageFailure(.calibration, "\(path): \(error)") }
             }
             let members = pairs.indices.filter { slot[pairs[$0].image]! >= start && slot[pairs[$0].image]! < start + chunk.count }
             let batchScores = scorer.score(members.map { (slot[pairs[$0].image]! - start, pairs[$0].caption) }, images: pixels)
@@ -105,14 +105,14 @@ struct FilterCalibration {
         case .keep(let keep):
             // Human captions only: a labelled list contributes its matching pairs.
             let clean = zip(pairs, probabilities).filter { $0.0.match ?? true }.map(\.1).sorted()
-            guard !clean.isEmpty else { throw StageFailure("calibration", "no matching pairs to keep") }
+            guard !clean.isEmpty else { throw StageFailure(.calibration, "no matching pairs to keep") }
             let index = min(clean.count - 1, Int((Double(clean.count) * (1 - keep)).rounded(.down)))
             return Outcome(threshold: clean[index], pairs: clean.count)
         case .f1:
-            guard labelled else { throw StageFailure("calibration", "calibrate_rule f1 needs every pair marked with match") }
+            guard labelled else { throw StageFailure(.calibration, "calibrate_rule f1 needs every pair marked with match") }
             let mismatched = zip(pairs, probabilities).map { (p: $0.1, noise: $0.0.match == false) }
             guard let best = Self.bestF1(mismatched) else {
-                throw StageFailure("calibration", "calibrate_rule f1 needs both matching and mismatched pairs")
+                throw StageFailure(.calibration, "calibrate_rule f1 needs both matching and mismatched pairs")
             }
             return Outcome(threshold: best.threshold, pairs: pairs.count, precision: best.precision, recall: best.recall)
         }

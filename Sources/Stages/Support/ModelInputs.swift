@@ -29,11 +29,11 @@ func loadModelImages(_ samples: [SampleRecord], size: Int, catalog: Catalog) thr
     }
     let stored = paths.indices.filter { paths[$0] != nil }
     let decoded = BlipImageTransform(size: size).transformFiles(stored.map { paths[$0]! })
-    var images = samples.map { ModelImage(sample: $0, pixels: nil, failure: StageFailure("no_image", "the sample has no image")) }
+    var images = samples.map { ModelImage(sample: $0, pixels: nil, failure: StageFailure(.noImage, "the sample has no image")) }
     for (i, result) in zip(stored, decoded) {
         switch result {
         case .success(let pixels): images[i].pixels = pixels; images[i].failure = nil
-        case .failure(let error): images[i].failure = StageFailure("image_error", "\(error)")
+        case .failure(let error): images[i].failure = StageFailure(.imageError, "\(error)")
         }
     }
     return images

@@ -19,11 +19,11 @@ struct FilterOutcome {
     var thresholdOrigin: String
 
     init(_ context: DatasetContext, labels path: String) throws {
-        guard let filter = context.upstream(type: "filter") else { throw StageFailure("config", "no filter stage upstream") }
+        guard let filter = context.upstream(type: "filter") else { throw StageFailure(.config, "no filter stage upstream") }
         let synthetic = context.upstream(type: "caption")?.fingerprint
         guard let data = FileManager.default.contents(atPath: path),
               let rows = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
-            throw StageFailure("io", "\(path): expected a JSON list of {key, kind}")
+            throw StageFailure(.io, "\(path): expected a JSON list of {key, kind}")
         }
         var kindOf: [String: String] = [:], changeOf: [String: String] = [:]
         for row in rows {
@@ -56,7 +56,7 @@ struct FilterOutcome {
                 }
             }
         }
-        guard let recorded else { throw StageFailure("config", "the filter `\(filter.name)` recorded no threshold: it decided nothing") }
+        guard let recorded else { throw StageFailure(.config, "the filter `\(filter.name)` recorded no threshold: it decided nothing") }
         threshold = recorded.value
         thresholdOrigin = recorded.origin == .fixed ? "fixed" : recorded.summary
         detection = Detection.evaluate(dropped: dropped, kinds: kinds)

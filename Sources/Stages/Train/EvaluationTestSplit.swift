@@ -16,7 +16,7 @@ struct TestSplit {
     init(path: String, limit: Int) throws {
         guard let json = readJSON(path: path),
               let entries = captionList(json, imageRoot: (path as NSString).deletingLastPathComponent, limit: limit) else {
-            throw StageFailure("io", "\(path): expected a JSON list of {image, caption}")
+            throw StageFailure(.io, "\(path): expected a JSON list of {image, caption}")
         }
         images = []; references = []; texts = []; textImage = []
         for (image, captions) in entries {
@@ -24,7 +24,7 @@ struct TestSplit {
             references.append(captions)
             for c in captions { texts.append(c); textImage.append(images.count - 1) }
         }
-        guard !images.isEmpty else { throw StageFailure("no_data", "\(path): no test images") }
+        guard !images.isEmpty else { throw StageFailure(.noData, "\(path): no test images") }
     }
 
     /// Model inputs of every image, decoded and transformed on all cores.

@@ -114,7 +114,7 @@ final class PretrainStage: DatasetStage {
     static func checkEnough(_ pairs: [TrainingPair], _ p: StageParameters, _ context: DatasetContext) throws {
         let batch = p[TrainingKeys.batchSize]
         guard pairs.count >= batch else {
-            throw StageFailure("no_data", "\(context.name): \(pairs.count) training pairs, fewer than batch_size \(batch)")
+            throw StageFailure(.noData, "\(context.name): \(pairs.count) training pairs, fewer than batch_size \(batch)")
         }
     }
 

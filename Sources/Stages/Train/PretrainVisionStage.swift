@@ -34,20 +34,20 @@ final class PretrainVisionStage: DatasetStage {
 
     /// The labelled images of a json list, with class indices in the sorted order of the labels.
     static func examples(path: String, imageRoot: String?) throws -> (pairs: [TrainingPair], classes: [String]) {
-        guard let data = FileManager.default.contents(atPath: path) else { throw StageFailure("io", "cannot read \(path)") }
+        guard let data = FileManager.default.contents(atPath: path) else { throw StageFailure(.io, "cannot read \(path)") }
         guard let list = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
-            throw StageFailure("config", "\(path): expected a json list of {\"image\", \"label\"}")
+            throw StageFailure(.config, "\(path): expected a json list of {\"image\", \"label\"}")
         }
         let root = imageRoot ?? (path as NSString).deletingLastPathComponent
         var rows: [(image: String, label: String)] = []
         for (i, entry) in list.enumerated() {
             guard let image = entry["image"] as? String, let label = entry["label"].map({ "\($0)" }) else {
-                throw StageFailure("config", "\(path): entry \(i): expected a string \"image\" and a \"label\"")
+                throw StageFailure(.config, "\(path): entry \(i): expected a string \"image\" and a \"label\"")
             }
             rows.append((resolvedImagePath(image, root: root), label))
         }
         let classes = Set(rows.map(\.label)).sorted()
-        guard classes.count >= 2 else { throw StageFailure("config", "\(path): needs at least two distinct labels") }
+        guard classes.count >= 2 else { throw StageFailure(.config, "\(path): needs at least two distinct labels") }
         let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
         // The class index rides in the pair's image id, which the data loader hands back per batch.
         return (rows.map { TrainingPair(imagePath: $0.image, caption: $0.label, imageID: index[$0.label]!) }, classes)
@@ -59,7 +59,7 @@ final class PretrainVisionStage: DatasetStage {
         let (pairs, classes) = try Self.examples(path: p[Keys.labels], imageRoot: p[Keys.imageRoot])
         let batch = p[TrainingKeys.batchSize]
         guard pairs.count >= batch else {
-            throw StageFailure("config", "\(context.name): \(pairs.count) labelled images, fewer than batch_size \(batch)")
+            throw StageFailure(.config, "\(context.name): \(pairs.count) labelled images, fewer than batch_size \(batch)")
         }
         // The same vision settings (and names) as the pretrain stage's; config.json is a BLIP config.
         var config = PretrainStage.config(p)

@@ -11,7 +11,7 @@ enum StageTrainingData {
     /// The export's pretrain json; its image paths are relative to the file's folder (absolute
     /// ones, from exports before that, are taken as they are).
     static func exportPairs(path: String) throws -> [TrainingPair] {
-        guard let bytes = FileManager.default.contents(atPath: path) else { throw StageFailure("io", "cannot read \(path)") }
+        guard let bytes = FileManager.default.contents(atPath: path) else { throw StageFailure(.io, "cannot read \(path)") }
         let folder = URL(fileURLWithPath: path).deletingLastPathComponent()
         return try TrainingPair.blipAnnotations(bytes, imageRoot: folder, fileName: path).map { pair in
             var pair = pair
@@ -24,18 +24,18 @@ enum StageTrainingData {
                       annotations: String? = nil, imageRoot: String? = nil) throws -> [TrainingPair] {
         switch data {
         case "annotations":
-            guard let path = annotations else { throw StageFailure("config", "data: annotations needs `annotations: <BLIP json list>`") }
-            guard let bytes = FileManager.default.contents(atPath: path) else { throw StageFailure("io", "cannot read \(path)") }
+            guard let path = annotations else { throw StageFailure(.config, "data: annotations needs `annotations: <BLIP json list>`") }
+            guard let bytes = FileManager.default.contents(atPath: path) else { throw StageFailure(.io, "cannot read \(path)") }
             let root = URL(fileURLWithPath: imageRoot ?? (path as NSString).deletingLastPathComponent)
             return try TrainingPair.blipAnnotations(bytes, imageRoot: root, fileName: path)
         case "export":
             guard context.upstream(type: "export") != nil else {
-                throw StageFailure("config", "data: export needs an `export` stage upstream of \(context.name)")
+                throw StageFailure(.config, "data: export needs an `export` stage upstream of \(context.name)")
             }
             return try exportPairs(path: context.workspace.exportFolder + "/blip_pretrain.json")
         default:
             guard let decode = context.upstream(type: "decode") else {
-                throw StageFailure("config", "data: catalog needs a `decode` stage upstream of \(context.name)")
+                throw StageFailure(.config, "data: catalog needs a `decode` stage upstream of \(context.name)")
             }
             var out: [TrainingPair] = []
             for catalog in context.catalogs {
