@@ -82,7 +82,7 @@ let package = Package(
         .executableTarget(
             name: "capfilt",
             dependencies: [
-                "Basics", "MED", "Imaging", "Tensor", "Ingest", "Pipeline", "Stages", "Training", "DemoData", "LoopbackHTTP",
+                "Basics", "Catalog", "MED", "Imaging", "Tensor", "Ingest", "Pipeline", "Stages", "Training", "DemoData", "LoopbackHTTP",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
