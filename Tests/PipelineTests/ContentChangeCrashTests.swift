@@ -42,7 +42,7 @@ final class ContentChangeCrashTests: XCTestCase {
         try runThenChangeImages()
         let reference = try CapfiltProcess.run(["run", "--plain", pipeline])
         XCTAssertEqual(reference.status, 0, reference.stderr)
-        let expected = try snapshot(work)
+        let expected = try RunSnapshot(work)
         let summary = try JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: work.appendingPathComponent("runs/last-run.json")))
         let processed = Dictionary(summary.stages.map { ($0.stage, $0.processed) }, uniquingKeysWith: +)
         for stage in Self.recomputed {
@@ -82,31 +82,7 @@ final class ContentChangeCrashTests: XCTestCase {
         XCTAssertGreaterThan((killedIn["caption"] ?? 0) + (killedIn["filter"] ?? 0), 0,
                              "no kill landed while captions or scores were recomputed: \(killedIn)")
 
-        let got = try snapshot(work)
-        XCTAssertEqual(got.files.keys.sorted(), expected.files.keys.sorted())
-        for (file, data) in expected.files { XCTAssertEqual(got.files[file], data, "\(file) differs") }
-        if got.catalog != expected.catalog {
-            let a = expected.catalog.split(separator: "\n"), b = got.catalog.split(separator: "\n")
-            let firstDifference = zip(a, b).first { $0 != $1 }
-            XCTFail("catalogs differ (\(a.count) vs \(b.count) lines); first difference: \(String(describing: firstDifference))")
-        }
+        try RunSnapshot(work).assertSame(as: expected)
         print("content change crash test: kills by stage running at the kill: \(killedIn.sorted { $0.key < $1.key })")
-    }
-
-    /// The catalog's canonical dump and every exported file's bytes.
-    private func snapshot(_ work: URL) throws -> (catalog: String, files: [String: Data]) {
-        let catalog = try Catalog(path: work.appendingPathComponent("shards/00000-of-00001/catalog.sqlite").path)
-        let dump = try catalog.read { try $0.canonicalDump() }
-        var files: [String: Data] = [:]
-        let export = work.appendingPathComponent("export")
-        let enumerator = FileManager.default.enumerator(atPath: export.path)!
-        while let name = enumerator.nextObject() as? String {
-            var isDirectory: ObjCBool = false
-            let path = export.appendingPathComponent(name).path
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
-                files[name] = try Data(contentsOf: URL(fileURLWithPath: path))
-            }
-        }
-        return (dump, files)
     }
 }

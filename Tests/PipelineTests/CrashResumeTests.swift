@@ -22,7 +22,7 @@ final class CrashResumeTests: XCTestCase {
         // The reference: one uninterrupted run.
         let reference = try CapfiltProcess.run(["run", "--plain", pipeline])
         XCTAssertEqual(reference.status, 0, reference.stderr)
-        let expected = try snapshot(work)
+        let expected = try RunSnapshot(work)
 
         // How long each stage took, to aim the kills inside it.
         let summary = try JSONDecoder().decode(RunSummary.self, from: Data(contentsOf: work.appendingPathComponent("runs/last-run.json")))
@@ -90,32 +90,8 @@ final class CrashResumeTests: XCTestCase {
         for stage in Self.stages {
             XCTAssertGreaterThan(killedIn[stage] ?? 0, 0, "no kill landed inside \(stage): \(killedIn)")
         }
-        let got = try snapshot(work)
-        XCTAssertEqual(got.files.keys.sorted(), expected.files.keys.sorted())
-        for (name, data) in expected.files { XCTAssertEqual(got.files[name], data, "\(name) differs") }
-        if got.catalog != expected.catalog {
-            let a = expected.catalog.split(separator: "\n"), b = got.catalog.split(separator: "\n")
-            let firstDifference = zip(a, b).first { $0 != $1 }
-            XCTFail("catalogs differ (\(a.count) vs \(b.count) lines); first difference: \(String(describing: firstDifference))")
-        }
+        try RunSnapshot(work).assertSame(as: expected)
         print("crash test: \(kills) kills, by stage running at the kill: \(killedIn.sorted { $0.key < $1.key })")
-    }
-
-    /// The catalog's canonical dump and every exported file's bytes.
-    func snapshot(_ work: URL) throws -> (catalog: String, files: [String: Data]) {
-        let catalog = try Catalog(path: work.appendingPathComponent("shards/00000-of-00001/catalog.sqlite").path)
-        let dump = try catalog.read { try $0.canonicalDump() }
-        var files: [String: Data] = [:]
-        let export = work.appendingPathComponent("export")
-        let enumerator = FileManager.default.enumerator(atPath: export.path)!
-        while let name = enumerator.nextObject() as? String {
-            var isDirectory: ObjCBool = false
-            let path = export.appendingPathComponent(name).path
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue {
-                files[name] = try Data(contentsOf: URL(fileURLWithPath: path))
-            }
-        }
-        return (dump, files)
     }
 }
 
