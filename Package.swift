@@ -101,7 +101,7 @@ let package = Package(
         .testTarget(name: "MEDTests", dependencies: ["MED", "Tensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ImagingTests", dependencies: ["Basics", "Imaging"], resources: [.copy("Fixtures")]),
         // CLITests and PipelineTests run the built executables rather than import them.
-        .testTarget(name: "CLITests", dependencies: ["capfilt", "capfilt-bench", "LoopbackHTTP"]),
+        .testTarget(name: "CLITests", dependencies: ["capfilt", "capfilt-bench", "Basics", "LoopbackHTTP"]),
         .testTarget(name: "IngestTests", dependencies: ["Basics", "Ingest"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "MED", "Tensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),

@@ -7,10 +7,26 @@ public struct HTTPResponse: Sendable {
     public var body: [UInt8]
     /// Close the connection after this response even if the client would keep it.
     public var closesConnection: Bool
+    /// A body that never completes (to test clients that must abandon a transfer): nil for the
+    /// usual complete `body`.
+    public var drip: Drip?
+
+    /// `Content-Length` announces `announcedLength`; `body` goes out at once, then `chunk` every
+    /// `interval` seconds until the client goes away or the server stops. The connection closes.
+    public struct Drip: Sendable {
+        public var announcedLength: Int
+        public var chunk: [UInt8]
+        public var interval: Double
+
+        public init(announcedLength: Int, chunk: [UInt8], interval: Double) {
+            self.announcedLength = announcedLength; self.chunk = chunk; self.interval = interval
+        }
+    }
 
     public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = [],
-                closesConnection: Bool = false) {
+                closesConnection: Bool = false, drip: Drip? = nil) {
         self.status = status; self.headers = headers; self.body = body; self.closesConnection = closesConnection
+        self.drip = drip
     }
 
     /// 200 with a body of the given type.
@@ -50,7 +66,7 @@ public struct HTTPResponse: Sendable {
     func serialized(head: Bool, keepAlive: Bool) -> [UInt8] {
         var text = "HTTP/1.1 \(status) \(Self.reason(status))\r\n"
         for (name, value) in headers { text += "\(name): \(value)\r\n" }
-        text += "Content-Length: \(body.count)\r\n"
+        text += "Content-Length: \(drip?.announcedLength ?? body.count)\r\n"
         text += keepAlive ? "Connection: keep-alive\r\n" : "Connection: close\r\n"
         text += "\r\n"
         return Array(text.utf8) + (head ? [] : body)

@@ -189,11 +189,18 @@ public final class LoopbackServer: @unchecked Sendable {
                 return
             }
             let response = handler(request)
-            let keepAlive = request.keepAlive && !response.closesConnection && !isStopped
+            let keepAlive = request.keepAlive && !response.closesConnection && response.drip == nil && !isStopped
             lock.lock()
             served += 1
             lock.unlock()
-            guard send(fd, response.serialized(head: request.method == "HEAD", keepAlive: keepAlive)), keepAlive else { return }
+            guard send(fd, response.serialized(head: request.method == "HEAD", keepAlive: keepAlive)) else { return }
+            if let drip = response.drip, request.method != "HEAD" {
+                while !isStopped {
+                    usleep(useconds_t(drip.interval * 1_000_000))
+                    guard send(fd, drip.chunk) else { return }
+                }
+            }
+            guard keepAlive else { return }
         }
     }
 

@@ -1,4 +1,6 @@
+import Basics
 import Foundation
+import LoopbackHTTP
 import XCTest
 
 #if canImport(Glibc)
@@ -114,106 +116,26 @@ final class FetchCancellationTests: XCTestCase {
     }
 }
 
-/// An HTTP server on 127.0.0.1 whose every answer is a JPEG that never ends: the head promises
-/// 8 MB, then 2 KB arrive every quarter of a second (fast enough for libcurl's low-speed limit),
-/// until the client goes away or the server stops.
+/// A loopback server whose every answer is a JPEG that never ends: the head promises 8 MB, then
+/// 2 KB arrive every quarter of a second (fast enough for libcurl's low-speed limit), until the
+/// client goes away or the server stops.
 final class DripServer: @unchecked Sendable {
-    private let listener: Int32
-    let port: UInt16
-    private let lock = NSLock()
-    private var stopped = false
-    private var open: Set<Int32> = []
-    private var started = 0
+    private let started = Locked(0)
+    private var server: LoopbackServer!
 
     init() throws {
-        #if canImport(Glibc)
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-        let fd = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        guard fd >= 0 else { throw POSIXError(.EIO) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && listen(fd, 64) == 0 && getsockname(fd, $0, &length) == 0
-            }
+        let jpegStart: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 0x4A, 0x46, 0x49, 0x46, 0x00, 0x01]
+        let drip = HTTPResponse.Drip(announcedLength: 8 << 20, chunk: [UInt8](repeating: 0, count: 2048), interval: 0.25)
+        server = try LoopbackServer { [started] _ in
+            started.withLock { $0 += 1 }
+            return HTTPResponse(status: 200, headers: [("Content-Type", "image/jpeg")], body: jpegStart, drip: drip)
         }
-        guard ok else { close(fd); throw POSIXError(.EADDRINUSE) }
-        listener = fd
-        port = UInt16(bigEndian: address.sin_port)
-        Thread { [self] in acceptLoop() }.start()
     }
 
-    func url(_ path: String) -> String { "http://127.0.0.1:\(port)\(path)" }
+    func url(_ path: String) -> String { server.url(path) }
 
     /// Responses whose body has started.
-    var dripping: Int { lock.withLock { started } }
+    var dripping: Int { started.current }
 
-    func stop() {
-        let fds: Set<Int32> = lock.withLock {
-            stopped = true
-            return open
-        }
-        shutdown(listener, Int32(SHUT_RDWR))
-        for fd in fds { shutdown(fd, Int32(SHUT_RDWR)) }
-    }
-
-    private var isStopped: Bool { lock.withLock { stopped } }
-
-    private func acceptLoop() {
-        while !isStopped {
-            let fd = accept(listener, nil, nil)
-            if fd < 0 {
-                if errno == EINTR { continue }
-                break
-            }
-            lock.withLock { _ = open.insert(fd) }
-            Thread { [self] in
-                serve(fd)
-                lock.withLock { _ = open.remove(fd) }
-                close(fd)
-            }.start()
-        }
-        close(listener)
-    }
-
-    private func serve(_ fd: Int32) {
-        var request: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while !request.suffix(4).elementsEqual([13, 10, 13, 10]) {
-            let n = recv(fd, &buffer, buffer.count, 0)
-            if n <= 0 { return }
-            request += buffer[0..<n]
-        }
-        let head = "HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nContent-Length: \(8 << 20)\r\n\r\n"
-        let jpegStart: [UInt8] = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 0x4A, 0x46, 0x49, 0x46, 0x00, 0x01]
-        guard write(fd, Array(head.utf8) + jpegStart) else { return }
-        lock.withLock { started += 1 }
-        let chunk = [UInt8](repeating: 0, count: 2048)
-        while !isStopped {
-            usleep(250_000)
-            guard write(fd, chunk) else { return }
-        }
-    }
-
-    private func write(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            #if canImport(Glibc)
-            let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            #else
-            let n = bytes[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-            #endif
-            if n < 0 {
-                if errno == EINTR { continue }
-                return false
-            }
-            offset += n
-        }
-        return true
-    }
+    func stop() { server.stop() }
 }
