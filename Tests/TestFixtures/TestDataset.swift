@@ -168,18 +168,8 @@ extension TestDataset {
     }
 }
 
-/// A small seeded generator (SplitMix64) so the dataset is the same on every machine.
-public struct SplitMix {
-    public var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The dataset's seeded generator: Imaging's SplitMix64, so the dataset is the same on every machine.
+public typealias SplitMix = SplitMix64
 
 public func temporaryFolder(_ label: String) -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("capfilt-\(label)-\(UUID().uuidString)")
