@@ -112,7 +112,7 @@ let package = Package(
         .testTarget(name: "LoopbackHTTPTests", dependencies: ["LoopbackHTTP"]),
         // The stage tests' generated dataset, shared by the Stages and Pipeline tests.
         .target(name: "TestFixtures", dependencies: ["Imaging"], path: "Tests/TestFixtures"),
-        .testTarget(name: "StagesTests", dependencies: ["Stages", "Pipeline", "Catalog", "TestFixtures"]),
+        .testTarget(name: "StagesTests", dependencies: ["Stages", "Pipeline", "Catalog", "Training", "TestFixtures"]),
         .testTarget(
             name: "PipelineTests",
             dependencies: ["TestFixtures", "Pipeline", "Stages", "Catalog", "Imaging", "capfilt", .product(name: "Logging", package: "swift-log")]),

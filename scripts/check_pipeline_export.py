@@ -8,6 +8,10 @@
 - the (image, caption) pairs are, in order, the ones in blip_pretrain.json (whose image paths name
   content-addressed blobs, so the file name is the image's SHA-256).
 
+An export written with `group_by_image: true` is read the same way: a sample's json lists its texts
+(`texts`), its txt is the first of them, and each of its texts is one pair; the pretrain json's
+caption lists are flattened in order.
+
     python scripts/check_pipeline_export.py EXPORT_FOLDER
 """
 import hashlib
@@ -43,12 +47,19 @@ def main(folder: Path) -> int:
             if hashlib.sha256(sample[image_key]).hexdigest() != meta["sha256"]:
                 failures.append(f"{sample['__key__']}: image bytes do not match the json's sha256")
             Image.open(io.BytesIO(sample[image_key])).load()
-            pairs.append((meta["sha256"], text))
+            if "texts" in meta:
+                captions = [t["caption"] for t in meta["texts"]]
+                if not captions or captions[0] != text:
+                    failures.append(f"{sample['__key__']}: txt {text!r} is not the first of its texts")
+                pairs += [(meta["sha256"], c) for c in captions]
+            else:
+                pairs.append((meta["sha256"], text))
         if count != shard["count"]:
             failures.append(f"{shard['name']}: {count} samples, index says {shard['count']}")
         total += count
     # Blobs are stored under their SHA-256: the pretrain json's image names the bytes.
-    expected = [(Path(p["image"]).name.split(".")[0], p["caption"]) for p in pretrain]
+    expected = [(Path(p["image"]).name.split(".")[0], c)
+                for p in pretrain for c in (p["caption"] if isinstance(p["caption"], list) else [p["caption"]])]
     if pairs != expected:
         failures.append(f"shards hold {len(pairs)} pairs, blip_pretrain.json {len(expected)}; first difference at "
                         f"{next((i for i, (a, b) in enumerate(zip(pairs, expected)) if a != b), min(len(pairs), len(expected)))}")

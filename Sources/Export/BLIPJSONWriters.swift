@@ -1,6 +1,6 @@
 /// BLIP's pretraining list: `[{"image": "<path>", "caption": "<text>"}, ...]`, the form its
 /// `pretrain_dataset` reads (and COCO/VG lists such as `vg_caption.json` use). One entry per
-/// (image, caption) pair; the keys in BLIP's order.
+/// (image, caption) pair, or per image with a list of captions; the keys in BLIP's order.
 public final class BLIPPretrainWriter {
     private let array: JSONArrayWriter
 
@@ -13,6 +13,14 @@ public final class BLIPPretrainWriter {
 
     public func append(image: String, caption: String) throws {
         try array.append(.orderedObject([("image", .string(image)), ("caption", .string(caption))]))
+    }
+
+    /// One entry for an image with several captions: `"caption"` is a list, from which BLIP's
+    /// `pretrain_dataset` draws one at random each time it reads the entry. One caption is
+    /// written as a plain string, as `append(image:caption:)` does.
+    public func append(image: String, captions: [String]) throws {
+        if captions.count == 1 { return try append(image: image, caption: captions[0]) }
+        try array.append(.orderedObject([("image", .string(image)), ("caption", .array(captions.map { .string($0) }))]))
     }
 
     @discardableResult

@@ -72,4 +72,24 @@ public struct ShardSample: Sendable, Equatable {
             labels: ["source": metadata.source, "origin": metadata.origin, "decision": metadata.decision],
             values: metadata.scores)
     }
+
+    /// One image with all of its kept texts (`group_by_image`): `KEY.<imageExtension>`, `KEY.txt`
+    /// (the first text), `KEY.json` (`GroupedSampleMetadata`, every text). The stats count its
+    /// source and the origins it holds ("synthetic+web"), and summarise how many texts it has and
+    /// the scores of the text in `KEY.txt`.
+    public static func capfilt(_ metadata: GroupedSampleMetadata, image: ShardMember.Content,
+                               imageExtension: String = "jpg") -> ShardSample {
+        var values = metadata.texts.first?.scores ?? [:]
+        values["texts"] = Double(metadata.texts.count)
+        let origins = Set(metadata.texts.map(\.origin)).sorted().joined(separator: "+")
+        return ShardSample(
+            key: metadata.key,
+            members: [
+                ShardMember(name: imageExtension, content: image),
+                .text("txt", metadata.caption),
+                .json("json", metadata.json),
+            ],
+            labels: ["source": metadata.source, "origins": origins],
+            values: values)
+    }
 }

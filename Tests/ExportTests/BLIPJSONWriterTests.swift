@@ -26,6 +26,18 @@ final class BLIPJSONWriterTests: XCTestCase {
         XCTAssertEqual(try directoryListing(root), ["pretrain.json"])
     }
 
+    /// One image with several captions: a list, which BLIP's pretrain_dataset draws from; one
+    /// caption stays a plain string.
+    func testPretrainCaptionLists() throws {
+        let path = root + "/grouped.json"
+        let writer = try BLIPPretrainWriter(path: path)
+        try writer.append(image: "a.jpg", captions: ["one", "two \"quoted\""])
+        try writer.append(image: "b.jpg", captions: ["alone"])
+        try writer.finish()
+        let text = String(decoding: try readBytes(path), as: UTF8.self)
+        XCTAssertEqual(text, "[\n{\"image\":\"a.jpg\",\"caption\":[\"one\",\"two \\\"quoted\\\"\"]},\n{\"image\":\"b.jpg\",\"caption\":\"alone\"}\n]\n")
+    }
+
     func testReleasedFormat() throws {
         let path = root + "/nested/ccs_filtered.json"
         let writer = try BLIPReleasedWriter(path: path)

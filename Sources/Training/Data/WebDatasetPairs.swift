@@ -5,23 +5,27 @@ extension TrainingPair {
     /// `.webp`, `KEY.txt`, optional `KEY.json`). A sample's members are consecutive and share the
     /// key: the member name up to the first `.` of its file name. Images stay in the shard: a pair
     /// records the byte range, read when its batch is made. Samples without an image or a caption
-    /// are skipped and counted. Image ids (retrieval fine-tuning) come from `KEY.json`'s `sha256`,
-    /// else its `image` or `url`, else the key, numbered in order of first appearance.
+    /// are skipped and counted. A sample exported with `group_by_image` (`KEY.json` has a `texts`
+    /// list) gives one pair per text, as a BLIP json entry with a caption list does. Image ids
+    /// (retrieval fine-tuning) come from `KEY.json`'s `sha256`, else its `image` or `url`, else
+    /// the key, numbered in order of first appearance.
     public static func webDataset(shards: [URL]) throws -> (pairs: [TrainingPair], skipped: Int) {
         var pairs: [TrainingPair] = [], skipped = 0
         var ids: [String: Int] = [:]
         for shard in shards {
             var reader = try TarReader(url: shard)
             var key: String?
-            var image: TarMember?, caption: String?, identity: String?
+            var image: TarMember?, caption: String?, identity: String?, grouped: [String]?
             func flush() {
                 guard let key else { return }
-                if let image, let caption {
+                if let image, let captions = grouped ?? caption.map({ [$0] }) {
                     let name = identity ?? "key:" + key
                     let id = ids[name] ?? ids.count
                     ids[name] = id
-                    pairs.append(TrainingPair(imagePath: shard.path, caption: caption, imageID: id,
-                                              imageBytes: image.offset..<(image.offset + image.size)))
+                    pairs += captions.map {
+                        TrainingPair(imagePath: shard.path, caption: $0, imageID: id,
+                                     imageBytes: image.offset..<(image.offset + image.size))
+                    }
                 } else {
                     skipped += 1
                 }
@@ -30,7 +34,7 @@ extension TrainingPair {
                 let (memberKey, ext) = splitKey(member.name)
                 if memberKey != key {
                     flush()
-                    key = memberKey; image = nil; caption = nil; identity = nil
+                    key = memberKey; image = nil; caption = nil; identity = nil; grouped = nil
                 }
                 switch ext.lowercased() {
                 case "jpg", "jpeg", "png", "webp":
@@ -43,6 +47,8 @@ extension TrainingPair {
                         identity = ["sha256", "image", "url"].lazy.compactMap { k in
                             (object[k] as? String).map { k + ":" + $0 }
                         }.first
+                        let texts = (object["texts"] as? [[String: Any]])?.compactMap { $0["caption"] as? String }
+                        if let texts, !texts.isEmpty { grouped = texts }
                     }
                 default:
                     break
