@@ -91,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "capfilt-bench",
             dependencies: [
-                "Basics", "MED", "Imaging", "Tensor", "Catalog", "Pipeline", "Stages", "Training",
+                "Basics", "Export", "MED", "Imaging", "Tensor", "Catalog", "Pipeline", "Stages", "Training",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),

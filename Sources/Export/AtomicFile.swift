@@ -96,3 +96,20 @@ func makeDirectory(_ path: String) throws {
         throw ExportError.io("not a directory: \(path)", ENOTDIR)
     }
 }
+
+/// A small file written whole, atomically (temporary name, rename).
+func writeFile(_ bytes: [UInt8], to path: String, durable: Bool) throws {
+    let file = try AtomicFile(path: path, durable: durable, hashing: false)
+    do {
+        try file.sink.write(bytes)
+    } catch {
+        file.discard()
+        throw error
+    }
+    _ = try file.commit()
+}
+
+/// Pretty, sorted, newline-terminated JSON: stats and index files are read by people too.
+func writeJSONFile(_ value: JSONValue, to path: String, durable: Bool) throws {
+    try writeFile(DeterministicJSON(indent: 2).encodeBytes(value) + [UInt8(ascii: "\n")], to: path, durable: durable)
+}

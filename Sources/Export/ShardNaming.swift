@@ -17,6 +17,10 @@ public struct ShardNaming: Sendable, Equatable {
 
     public func statsName(_ index: Int) -> String { prefix + number(index) + "_stats.json" }
 
+    /// The shard's sample list (`NNNNN_samples.tsv`: escaped key, tab, content digest, per line),
+    /// which an incremental export compares the catalog against.
+    public func samplesName(_ index: Int) -> String { prefix + number(index) + "_samples.tsv" }
+
     /// The brace pattern naming shards `first...last`: "{00000..00003}.tar".
     public func bracePattern(first: Int, last: Int) -> String {
         first == last ? tarName(first) : prefix + "{" + number(first) + ".." + number(last) + "}.tar"
@@ -29,9 +33,9 @@ public struct ShardNaming: Sendable, Equatable {
         return value
     }
 
-    /// The shard number in a tar or stats file name of this naming, else nil.
+    /// The shard number in a tar, stats or sample list file name of this naming, else nil.
     func index(ofFileNamed name: String) -> Int? {
-        for suffix in [".tar", "_stats.json"] where name.hasPrefix(prefix) && name.hasSuffix(suffix) {
+        for suffix in [".tar", "_stats.json", "_samples.tsv"] where name.hasPrefix(prefix) && name.hasSuffix(suffix) {
             let middle = name.dropFirst(prefix.count).dropLast(suffix.count)
             guard middle.count == digits, middle.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
                 continue

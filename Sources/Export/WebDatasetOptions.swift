@@ -1,4 +1,5 @@
 import Basics
+import Foundation
 
 /// How a `WebDatasetWriter` cuts and names its shards.
 public struct WebDatasetOptions: Sendable, Equatable {
@@ -19,15 +20,21 @@ public struct WebDatasetOptions: Sendable, Equatable {
     public var durable: Bool
     /// Write `NNNNN_stats.json` beside each shard.
     public var writeStats: Bool
+    /// Write `NNNNN_samples.tsv` beside each shard: every sample's escaped key and content digest
+    /// (`ShardSample.contentDigest`), what `WebDatasetUpdate` needs to update the export later.
+    public var writeSampleLists: Bool
     /// The export's index (shard names, counts, sha256), written last by `finish()`; nil for none.
     public var indexName: String?
     /// `finish()` removes shards and stats of this naming that this export did not write (left
     /// by an earlier, larger export into the same directory).
     public var removeStaleShards: Bool
+    /// The generation `finish()` writes into the index (see `WebDatasetSummary.generation`).
+    public var generation: Int?
 
     public init(samplesPerShard: Int = 10_000, maxShardBytes: Int? = nil, naming: ShardNaming = ShardNaming(),
                 firstShardIndex: Int = 0, keys: SampleKey.Policy = .escape, mtime: Int = 0, durable: Bool = true,
-                writeStats: Bool = true, indexName: String? = "shards.json", removeStaleShards: Bool = true) {
+                writeStats: Bool = true, writeSampleLists: Bool = false, indexName: String? = "shards.json",
+                removeStaleShards: Bool = true) {
         self.samplesPerShard = samplesPerShard
         self.maxShardBytes = maxShardBytes
         self.naming = naming
@@ -36,8 +43,21 @@ public struct WebDatasetOptions: Sendable, Equatable {
         self.mtime = mtime
         self.durable = durable
         self.writeStats = writeStats
+        self.writeSampleLists = writeSampleLists
         self.indexName = indexName
         self.removeStaleShards = removeStaleShards
+    }
+
+    /// The key as a tar member name: escaped, or checked (`keys`).
+    func writtenKey(_ key: String) throws -> String {
+        switch keys {
+        case .escape:
+            guard !key.isEmpty else { throw ExportError.invalidKey(key) }
+            return SampleKey.escape(key)
+        case .reject:
+            guard SampleKey.isSafe(key) else { throw ExportError.invalidKey(key) }
+            return key
+        }
     }
 
     func validate() throws {
@@ -61,6 +81,8 @@ public struct ShardInfo: Sendable, Equatable {
     public var name: String
     /// Its stats file's name, when one was written.
     public var statsName: String?
+    /// Its sample list's name, when one was written.
+    public var samplesName: String?
     public var count: Int
     /// The tar's size.
     public var bytes: Int
@@ -69,12 +91,18 @@ public struct ShardInfo: Sendable, Equatable {
     /// Escaped keys, as in the tar.
     public var firstKey: String
     public var lastKey: String
+    /// Escaped keys of samples in the tar that are no longer in the dataset (an incremental
+    /// export's removals), sorted; readers skip them (docs/export.md).
+    public var excluded: [String] = []
 
     var json: JSONValue {
-        .object([
+        var fields: [String: JSONValue] = [
             "name": .string(name), "stats": .optional(statsName), "count": .int(count), "bytes": .int(bytes),
             "sha256": .string(sha256), "first_key": .string(firstKey), "last_key": .string(lastKey),
-        ])
+        ]
+        if let samplesName { fields["samples"] = .string(samplesName) }
+        if !excluded.isEmpty { fields["excluded"] = .array(excluded.map { .string($0) }) }
+        return .object(fields)
     }
 }
 
@@ -89,19 +117,32 @@ public struct SampleLocation: Sendable, Equatable {
 /// What a finished export holds.
 public struct WebDatasetSummary: Sendable, Equatable {
     public var shards: [ShardInfo]
+    /// Samples a reader sees: those in the shards less the excluded ones.
     public var samples: Int
     /// The brace pattern that names every shard, e.g. "{00000..00003}.tar"; nil for no shards.
     public var urls: String?
     /// The index file's path, when one was written.
     public var indexPath: String?
+    /// The index's generation: 1 for a first export, one more at every later one that keeps
+    /// sample lists (`writeSampleLists`); nil for an export without them.
+    public var generation: Int?
 
     var json: JSONValue {
-        .object([
+        var fields: [String: JSONValue] = [
             "format": "webdataset",
             "samples": .int(samples),
             "shard_count": .int(shards.count),
             "urls": .optional(urls),
             "shards": .array(shards.map(\.json)),
-        ])
+        ]
+        if let generation { fields["generation"] = .int(generation) }
+        return .object(fields)
+    }
+
+    /// The generation of the index file at `path`; nil when there is none or it has none.
+    public static func generation(ofIndexAt path: String) -> Int? {
+        guard let data = FileManager.default.contents(atPath: path),
+              let index = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        return index["generation"] as? Int
     }
 }

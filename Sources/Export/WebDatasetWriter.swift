@@ -41,6 +41,8 @@ public final class WebDatasetWriter {
         let tar: TarWriter
         var stats = ShardStats()
         var keys = Set<String>()
+        /// (escaped key, content digest) in tar order, when sample lists are written.
+        var digests: [(String, String)] = []
     }
 
     /// Opens `directory` (created when missing) for an export: removes `.partial` files that a
@@ -60,8 +62,9 @@ public final class WebDatasetWriter {
     @discardableResult
     public func add(_ sample: ShardSample) throws -> SampleLocation {
         guard state == .open else { throw ExportError.closed("export to \(directory)") }
-        let key = try writtenKey(sample.key)
+        let key = try options.writtenKey(sample.key)
         let sizes = try memberSizes(sample, key: key)
+        let digest = options.writeSampleLists ? try sample.contentDigest() : nil
         let sampleBytes = sizes.reduce(0) { $0 + TarWriter.memberSize(name: key + "." + $1.0, size: $1.1, mtime: options.mtime) }
 
         if let current = shard {
@@ -88,6 +91,7 @@ public final class WebDatasetWriter {
             throw error
         }
         shard!.keys.insert(key)
+        if let digest { shard!.digests.append((key, digest)) }
         shard!.stats.add(key: key, memberSizes: sizes, labels: sample.labels, values: sample.values)
         samplesWritten += 1
         return SampleLocation(shard: options.naming.tarName(shard!.index), key: key)
@@ -103,7 +107,7 @@ public final class WebDatasetWriter {
             var summary = WebDatasetSummary(
                 shards: shards, samples: samplesWritten,
                 urls: shards.isEmpty ? nil : options.naming.bracePattern(first: shards.first!.index, last: shards.last!.index),
-                indexPath: nil)
+                indexPath: nil, generation: options.generation)
             if let indexName = options.indexName {
                 let path = directory + "/" + indexName
                 try writeJSONFile(summary.json, to: path)
@@ -141,13 +145,19 @@ public final class WebDatasetWriter {
         do {
             let (bytes, digest) = try current.tar.finishArchive()
             let name = options.naming.tarName(current.index)
+            var samplesName: String?
+            if options.writeSampleLists {
+                samplesName = options.naming.samplesName(current.index)
+                let lines = current.digests.map { $0.0 + "\t" + $0.1 + "\n" }.joined()
+                try writeFile(Array(lines.utf8), to: directory + "/" + samplesName!)
+            }
             var statsName: String?
             if options.writeStats {
                 statsName = options.naming.statsName(current.index)
                 try writeJSONFile(current.stats.json(name: name, bytes: bytes, sha256: digest), to: directory + "/" + statsName!)
             }
             shards.append(ShardInfo(
-                index: current.index, name: name, statsName: statsName, count: current.stats.count, bytes: bytes,
+                index: current.index, name: name, statsName: statsName, samplesName: samplesName, count: current.stats.count, bytes: bytes,
                 sha256: digest ?? "", firstKey: current.stats.firstKey ?? "", lastKey: current.stats.lastKey ?? ""))
         } catch {
             state = .failed
@@ -155,30 +165,15 @@ public final class WebDatasetWriter {
         }
     }
 
-    /// Pretty, sorted, newline-terminated: these files are read by people too.
     private func writeJSONFile(_ value: JSONValue, to path: String) throws {
-        let file = try AtomicFile(path: path, durable: options.durable, hashing: false)
-        do {
-            try file.sink.write(DeterministicJSON(indent: 2).encodeBytes(value) + [UInt8(ascii: "\n")])
-        } catch {
-            file.discard()
-            throw error
-        }
-        try file.commit()
+        try Export.writeJSONFile(value, to: path, durable: options.durable)
+    }
+
+    private func writeFile(_ bytes: [UInt8], to path: String) throws {
+        try Export.writeFile(bytes, to: path, durable: options.durable)
     }
 
     // MARK: - Samples
-
-    private func writtenKey(_ key: String) throws -> String {
-        switch options.keys {
-        case .escape:
-            guard !key.isEmpty else { throw ExportError.invalidKey(key) }
-            return SampleKey.escape(key)
-        case .reject:
-            guard SampleKey.isSafe(key) else { throw ExportError.invalidKey(key) }
-            return key
-        }
-    }
 
     /// Checks the member names and finds every member's size before anything is written, so
     /// that a bad sample leaves the shard untouched.

@@ -1,5 +1,6 @@
 import Basics
 import Foundation
+import Imaging
 
 /// Peak resident set size of this process (getrusage reports KiB on Linux, bytes on macOS).
 func peakResidentBytes() -> Int {
@@ -43,4 +44,12 @@ func printSortedJSON<T: Encodable>(_ value: T) throws {
 struct BenchError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// The benchmarks' seeded generator: Imaging's SplitMix64.
+typealias SplitMix = SplitMix64
+
+extension SplitMix64 {
+    /// Uniform in [0, 1), from the top 53 bits.
+    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

@@ -81,16 +81,3 @@ struct TrainBench: ParsableCommand {
               + "\"losses\":[\(losses.map { String(format: "%.4f", $0) }.joined(separator: ","))]}")
     }
 }
-
-/// A small seeded generator for the benchmark's random inputs.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func uniform() -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
-    }
-}

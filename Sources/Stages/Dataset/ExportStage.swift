@@ -22,6 +22,8 @@ final class ExportStage: DatasetStage {
     let releasedJSON: Bool
     let durable: Bool
     let groupByImage: Bool
+    let incremental: Bool
+    let compactAbove: Double
 
     /// The stage's parameters, each declared once.
     enum Keys {
@@ -31,9 +33,11 @@ final class ExportStage: DatasetStage {
         static let blipPretrainJson = StageParameter("blip_pretrain_json", .bool, default: true, help: "write BLIP's pretrain json ({image, caption})")
         static let blipReleasedJson = StageParameter("blip_released_json", .bool, default: true, help: "write BLIP's released format ({url, caption}, web images)")
         static let groupByImage = StageParameter("group_by_image", .bool, default: false, help: "one sample per image with every kept text (KEY.txt the first, KEY.json all of them; pretrain json captions as a list) instead of one per image-text pair")
+        static let mode = StageParameter("mode", .choice(["rebuild", "incremental"]), default: "rebuild", help: "rebuild: write every shard anew; incremental: write only new and changed samples into new shards and list removed ones in the next generation of shards.json (docs/export.md)")
+        static let compactAbove = StageParameter("compact_above", .double(0...1), default: 0.25, help: "incremental: a shard whose share of removed samples would pass this is retired and its remaining samples written again; 0 compacts every shard with a removal", appliesWhen: .when(mode, in: ["incremental"], "incremental"))
         static let fsync = StageParameter("fsync", .bool, default: true, affectsResults: false, help: "flush every file to disk before it is renamed into place")
 
-        static let all = [samplesPerShard.spec, image.spec, webdataset.spec, blipPretrainJson.spec, blipReleasedJson.spec, groupByImage.spec, fsync.spec]
+        static let all = [samplesPerShard.spec, image.spec, webdataset.spec, blipPretrainJson.spec, blipReleasedJson.spec, groupByImage.spec, mode.spec, compactAbove.spec, fsync.spec]
     }
 
     static let type = StageType(
@@ -50,6 +54,8 @@ final class ExportStage: DatasetStage {
         releasedJSON = p[Keys.blipReleasedJson]
         durable = p[Keys.fsync]
         groupByImage = p[Keys.groupByImage]
+        incremental = p[Keys.mode] == "incremental"
+        compactAbove = p[Keys.compactAbove]
     }
 
     func run(_ context: DatasetContext) throws -> String {
@@ -57,66 +63,126 @@ final class ExportStage: DatasetStage {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         var options = WebDatasetOptions(samplesPerShard: samplesPerShard)
         options.durable = durable
-        let shards = webdataset ? try WebDatasetWriter(directory: folder + "/webdataset", options: options) : nil
+        options.writeSampleLists = true
+        let shardFolder = folder + "/webdataset"
+        var shards: ShardOutput?
+        if webdataset {
+            if incremental {
+                shards = .update(try WebDatasetUpdate(directory: shardFolder, options: options,
+                                                      policy: WebDatasetUpdate.Policy(compactAbove: compactAbove)))
+            } else {
+                options.generation = (WebDatasetSummary.generation(ofIndexAt: shardFolder + "/" + options.indexName!) ?? 0) + 1
+                shards = .rebuild(try WebDatasetWriter(directory: shardFolder, options: options))
+            }
+        }
         let pretrain = pretrainJSON ? try BLIPPretrainWriter(path: folder + "/blip_pretrain.json", durable: durable) : nil
         let released = releasedJSON ? try BLIPReleasedWriter(path: folder + "/blip_capfilt.json", durable: durable) : nil
         do {
-            var pairs = 0, images = 0
-            for catalog in context.catalogs {
-                var after: Int64 = 0
-                while true {
-                    let page = try catalog.read { try $0.assembledSamples(afterID: after, limit: 256) }
-                    guard let last = page.last else { break }
-                    for s in page {
-                        try export(s, folder: folder, shards: shards, pretrain: pretrain, released: released)
-                        pairs += s.texts.count
-                        images += 1
-                    }
-                    context.progress.addDone(page.count)
-                    after = last.sample.id
+            // An update compares the whole dataset with the current shards before it writes.
+            if case .update(let update)? = shards {
+                try forEachAssembled(context) { s in
+                    for sample in shardSamples(s) { try update.observe(sample) }
                 }
             }
-            let summary = try shards?.finish()
+            var pairs = 0, images = 0
+            try forEachAssembled(context) { s in
+                for sample in shardSamples(s) {
+                    switch shards {
+                    case .rebuild(let writer)?: _ = try writer.add(sample)
+                    case .update(let update)?: try update.write(sample)
+                    case nil: break
+                    }
+                }
+                try appendJSON(s, folder: folder, pretrain: pretrain, released: released)
+                pairs += s.texts.count
+                images += 1
+                context.progress.addDone(1)
+            }
+            var result = "{\"images\":\(images),\"pairs\":\(pairs)"
+            switch shards {
+            case .rebuild(let writer)?:
+                let summary = try writer.finish()
+                result += ",\"shards\":\(summary.shards.count),\"generation\":\(summary.generation ?? 0)"
+            case .update(let update)?:
+                let outcome = try update.finish()
+                result += ",\"shards\":\(outcome.summary.shards.count),\"generation\":\(outcome.summary.generation ?? 0)"
+                    + ",\"written\":\(outcome.written),\"removed\":\(outcome.removed),\"retired_shards\":\(outcome.retiredShards)"
+            case nil:
+                break
+            }
             _ = try pretrain?.finish()
             _ = try released?.finish()
-            return "{\"images\":\(images),\"pairs\":\(pairs),\"shards\":\(summary?.shards.count ?? 0)}"
+            return result + "}"
         } catch {
-            shards?.discard(); pretrain?.discard(); released?.discard()
+            switch shards {
+            case .rebuild(let writer)?: writer.discard()
+            case .update(let update)?: update.discard()
+            case nil: break
+            }
+            pretrain?.discard(); released?.discard()
             throw error
         }
     }
 
-    private func export(_ s: AssembledSample, folder: String, shards: WebDatasetWriter?, pretrain: BLIPPretrainWriter?,
-                        released: BLIPReleasedWriter?) throws {
-        let imagePath = useResized ? (s.image.resizedPath ?? s.image.blobPath) : s.image.blobPath
+    /// Where the shards go: a whole new export, or an update of the current one.
+    private enum ShardOutput {
+        case rebuild(WebDatasetWriter)
+        case update(WebDatasetUpdate)
+    }
+
+    /// Every assembled sample of every shard's catalog, in (catalog shard, sample id) order.
+    private func forEachAssembled(_ context: DatasetContext, _ body: (AssembledSample) throws -> Void) throws {
+        for catalog in context.catalogs {
+            var after: Int64 = 0
+            while true {
+                let page = try catalog.read { try $0.assembledSamples(afterID: after, limit: 256) }
+                guard let last = page.last else { break }
+                for s in page { try body(s) }
+                after = last.sample.id
+            }
+        }
+    }
+
+    /// The WebDataset samples of one assembled image: one per kept text, or one with all of them.
+    private func shardSamples(_ s: AssembledSample) -> [ShardSample] {
+        let imagePath = imagePath(s)
         let imageExtension = useResized && s.image.resizedPath != nil ? "jpg" : Self.fileExtension(format: s.image.format)
         let metadata = Self.metadata(s.sample.metadata)
         if groupByImage {
-            if let shards {
-                let record = GroupedSampleMetadata(
-                    key: "\(s.sample.source)/\(s.sample.key)", source: s.sample.source, url: s.sample.url,
-                    image: s.sample.localPath, sha256: s.image.sha256, width: s.image.width, height: s.image.height,
-                    metadata: metadata,
-                    texts: s.texts.map { GroupedSampleMetadata.Text(origin: $0.origin.rawValue, caption: $0.text, scores: Self.scores($0),
-                                                                    reason: Self.reason($0)) })
-                _ = try shards.add(.capfilt(record, image: .file(imagePath), imageExtension: imageExtension))
-            }
-            try pretrain?.append(image: Self.relativePath(imagePath, from: folder), captions: s.texts.map(\.text))
+            let record = GroupedSampleMetadata(
+                key: "\(s.sample.source)/\(s.sample.key)", source: s.sample.source, url: s.sample.url,
+                image: s.sample.localPath, sha256: s.image.sha256, width: s.image.width, height: s.image.height,
+                metadata: metadata,
+                texts: s.texts.map { GroupedSampleMetadata.Text(origin: $0.origin.rawValue, caption: $0.text, scores: Self.scores($0),
+                                                                reason: Self.reason($0)) })
+            return [.capfilt(record, image: .file(imagePath), imageExtension: imageExtension)]
         }
-        for t in s.texts {
-            if !groupByImage {
-                let key = "\(s.sample.source)/\(s.sample.key)/\(t.origin)\(t.textID)"
-                if let shards {
-                    let record = SampleMetadata(
-                        key: key, source: s.sample.source, origin: t.origin.rawValue, caption: t.text, url: s.sample.url,
-                        image: s.sample.localPath, sha256: s.image.sha256, width: s.image.width, height: s.image.height,
-                        scores: Self.scores(t), decision: "keep", reason: Self.reason(t), metadata: metadata)
-                    _ = try shards.add(.capfilt(record, image: .file(imagePath), imageExtension: imageExtension))
-                }
-                try pretrain?.append(image: Self.relativePath(imagePath, from: folder), caption: t.text)
-            }
-            // BLIP's released files are one {url, caption} per pair in either layout.
-            if let url = s.sample.url, !url.isEmpty { try released?.append(url: url, caption: t.text) }
+        return s.texts.map { t in
+            let record = SampleMetadata(
+                key: "\(s.sample.source)/\(s.sample.key)/\(t.origin)\(t.textID)", source: s.sample.source,
+                origin: t.origin.rawValue, caption: t.text, url: s.sample.url,
+                image: s.sample.localPath, sha256: s.image.sha256, width: s.image.width, height: s.image.height,
+                scores: Self.scores(t), decision: "keep", reason: Self.reason(t), metadata: metadata)
+            return .capfilt(record, image: .file(imagePath), imageExtension: imageExtension)
+        }
+    }
+
+    private func imagePath(_ s: AssembledSample) -> String {
+        useResized ? (s.image.resizedPath ?? s.image.blobPath) : s.image.blobPath
+    }
+
+    /// BLIP's pretrain json (an entry per pair, or per image with a caption list) and released
+    /// json (always one `{url, caption}` per pair, as BLIP released it).
+    private func appendJSON(_ s: AssembledSample, folder: String, pretrain: BLIPPretrainWriter?,
+                            released: BLIPReleasedWriter?) throws {
+        let image = Self.relativePath(imagePath(s), from: folder)
+        if groupByImage {
+            try pretrain?.append(image: image, captions: s.texts.map(\.text))
+        } else {
+            for t in s.texts { try pretrain?.append(image: image, caption: t.text) }
+        }
+        if let url = s.sample.url, !url.isEmpty {
+            for t in s.texts { try released?.append(url: url, caption: t.text) }
         }
     }
 

@@ -60,7 +60,7 @@ extension TrainingPair {
     }
 
     /// WebDataset's split of a member name: key = the path up to the first `.` of the file name.
-    static func splitKey(_ name: String) -> (key: String, ext: String) {
+    public static func splitKey(_ name: String) -> (key: String, ext: String) {
         let slash = name.lastIndex(of: "/").map { name.index(after: $0) } ?? name.startIndex
         guard let dot = name[slash...].firstIndex(of: ".") else { return (name, "") }
         return (String(name[..<dot]), String(name[name.index(after: dot)...]))
