@@ -109,19 +109,22 @@ interop-export: setup
 	$(VENV)/bin/pip install -q "webdataset>=0.2.5"
 	$(VENV)/bin/python scripts/check_webdataset.py $(EXPORT_SAMPLE_DIR)
 
-# The pipeline's own export (a full run over the test dataset) read back the same way, in both
-# layouts: one sample per pair, and one per image (`group_by_image`).
-PIPELINE_EXPORT_DIR ?= .build/interop-pipeline-export
-GROUPED_EXPORT_DIR  ?= .build/interop-grouped-export
+# The pipeline's own export (a full run over the test dataset) read back the same way, in three
+# forms: one sample per pair, one per image (`group_by_image`), and an incremental update with
+# exclusions (`mode: incremental`).
+PIPELINE_EXPORT_DIR    ?= .build/interop-pipeline-export
+GROUPED_EXPORT_DIR     ?= .build/interop-grouped-export
+INCREMENTAL_EXPORT_DIR ?= .build/interop-incremental-export
 .PHONY: interop-pipeline
 interop-pipeline: setup
 	CAPFILT_PIPELINE_EXPORT_DIR=$(abspath $(PIPELINE_EXPORT_DIR)) CAPFILT_GROUPED_EXPORT_DIR=$(abspath $(GROUPED_EXPORT_DIR)) \
-	  $(SWIFT) test $(INTEROP_SWIFT_FLAGS) \
-	  --filter 'PipelineRunTests.testFullRunStatusesDedupAndExport|GroupedExportTests'
+	  CAPFILT_INCREMENTAL_EXPORT_DIR=$(abspath $(INCREMENTAL_EXPORT_DIR)) $(SWIFT) test $(INTEROP_SWIFT_FLAGS) \
+	  --filter 'PipelineRunTests.testFullRunStatusesDedupAndExport|GroupedExportTests|IncrementalExportTests'
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q "webdataset>=0.2.5" pillow
 	$(VENV)/bin/python scripts/check_pipeline_export.py $(PIPELINE_EXPORT_DIR)
 	$(VENV)/bin/python scripts/check_pipeline_export.py $(GROUPED_EXPORT_DIR)
+	$(VENV)/bin/python scripts/check_pipeline_export.py $(INCREMENTAL_EXPORT_DIR)
 
 # capfilt's own training checkpoints (pretrain, finetune caption / retrieval) loaded by transformers:
 # no missing or unexpected tensors, same ITM / ITC scores, same greedy captions.

@@ -66,6 +66,11 @@ final class IncrementalExportTests: XCTestCase {
         // the threshold): export runs again as an update.
         let second = try run(threshold: 0.5, mode: "incremental", compactAbove: 1)
         let updated = try readerView(second)
+        // `make interop-pipeline` reads this updated export back with the webdataset package.
+        if let keep = ProcessInfo.processInfo.environment["CAPFILT_INCREMENTAL_EXPORT_DIR"] {
+            try? FileManager.default.removeItem(atPath: keep)
+            try FileManager.default.copyItem(atPath: second.workspace.exportFolder, toPath: keep)
+        }
         XCTAssertLessThan(updated.count, firstView.count, "the test needs the threshold to drop something")
         let index = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: second.workspace.exportFolder + "/webdataset/shards.json"))) as! [String: Any]
         XCTAssertEqual(index["generation"] as? Int, 2)
