@@ -96,9 +96,11 @@ clean:
 	rm -rf .build
 
 # WebDataset interop: the ExportTests sample export (real JPEG bytes, tricky keys, long names)
-# read back by the `webdataset` Python package. INTEROP_SWIFT_FLAGS passes extra flags to
+# read back by the `webdataset` Python package; then a pipeline export's Parquet files (sidecars
+# and the `datasets` image layout) read by pyarrow, `datasets` and DuckDB. INTEROP_SWIFT_FLAGS passes extra flags to
 # `swift test`, e.g. --scratch-path.
 EXPORT_SAMPLE_DIR   ?= .build/interop-export
+PARQUET_EXPORT_DIR  ?= .build/interop-parquet-export
 INTEROP_SWIFT_FLAGS ?=
 .PHONY: interop-export
 interop-export: setup
@@ -108,6 +110,10 @@ interop-export: setup
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q "webdataset>=0.2.5"
 	$(VENV)/bin/python scripts/check_webdataset.py $(EXPORT_SAMPLE_DIR)
+	rm -rf $(PARQUET_EXPORT_DIR)
+	CAPFILT_PARQUET_EXPORT_DIR=$(abspath $(PARQUET_EXPORT_DIR)) $(SWIFT) test $(INTEROP_SWIFT_FLAGS) --filter ParquetExportTests
+	$(VENV)/bin/pip install -q pyarrow "datasets>=2.19" duckdb pillow
+	$(VENV)/bin/python scripts/check_parquet_export.py $(PARQUET_EXPORT_DIR)
 
 # The pipeline's own export (a full run over the test dataset) read back the same way, in three
 # forms: one sample per pair, one per image (`group_by_image`), and an incremental update with

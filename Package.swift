@@ -65,7 +65,9 @@ let package = Package(
         .target(name: "Ingest", dependencies: ["Basics", "CCurl", "CCompression", "Imaging"]),
         .target(name: "Training", dependencies: ["Basics", "MED", "Tensor", "Imaging", "Ingest"], swiftSettings: numericFlags),
         .target(name: "Catalog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        .target(name: "Export", dependencies: ["Basics"]),
+        // Page compression for the Parquet writer; the one Swift home of CCompression's encoders.
+        .target(name: "Compression", dependencies: ["CCompression"]),
+        .target(name: "Export", dependencies: ["Basics", "Compression"]),
         .target(name: "Report", dependencies: ["Basics", "Catalog"]),
         .target(name: "Evaluation"),
         // The bundled benchmark's generator, reached from the product only through `capfilt demo`.
@@ -105,14 +107,14 @@ let package = Package(
         .testTarget(name: "IngestTests", dependencies: ["Basics", "Ingest"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "MED", "Tensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
-        .testTarget(name: "ExportTests", dependencies: ["Basics", "Export"]),
+        .testTarget(name: "ExportTests", dependencies: ["Basics", "Export", "Compression", "Ingest"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DemoDataTests", dependencies: ["DemoData", "Imaging", "Ingest"]),
         .testTarget(name: "LoopbackHTTPTests", dependencies: ["LoopbackHTTP"]),
         // The stage tests' generated dataset, shared by the Stages and Pipeline tests.
         .target(name: "TestFixtures", dependencies: ["Imaging"], path: "Tests/TestFixtures"),
-        .testTarget(name: "StagesTests", dependencies: ["Stages", "Pipeline", "Catalog", "Training", "TestFixtures"]),
+        .testTarget(name: "StagesTests", dependencies: ["Stages", "Pipeline", "Catalog", "Ingest", "Training", "TestFixtures"]),
         .testTarget(
             name: "PipelineTests",
             dependencies: ["TestFixtures", "Pipeline", "Stages", "Catalog", "Imaging", "capfilt", .product(name: "Logging", package: "swift-log")]),

@@ -84,3 +84,18 @@ int ccomp_zstd_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t o
     if (ZSTD_isError(produced)) return CCOMP_ERR_DATA;
     return produced == out_length ? CCOMP_OK : CCOMP_ERR_SIZE;
 }
+
+size_t ccomp_snappy_bound(size_t in_length) { return snappy_max_compressed_length(in_length); }
+
+size_t ccomp_snappy_compress(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_capacity) {
+    size_t produced = out_capacity;
+    if (snappy_compress((const char *)in, in_length, (char *)out, &produced) != SNAPPY_OK) return 0;
+    return produced;
+}
+
+size_t ccomp_zstd_bound(size_t in_length) { return ZSTD_compressBound(in_length); }
+
+size_t ccomp_zstd_compress(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_capacity, int level) {
+    size_t produced = ZSTD_compress(out, out_capacity, in, in_length, level);
+    return ZSTD_isError(produced) ? 0 : produced;
+}

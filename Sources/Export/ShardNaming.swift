@@ -33,9 +33,12 @@ public struct ShardNaming: Sendable, Equatable {
         return value
     }
 
-    /// The shard number in a tar, stats or sample list file name of this naming, else nil.
+    /// The shard's Parquet sidecar (img2dataset's convention): one row per sample.
+    public func sidecarName(_ index: Int) -> String { prefix + number(index) + ".parquet" }
+
+    /// The shard number in a tar, stats, sample list or sidecar file name of this naming, else nil.
     func index(ofFileNamed name: String) -> Int? {
-        for suffix in [".tar", "_stats.json", "_samples.tsv"] where name.hasPrefix(prefix) && name.hasSuffix(suffix) {
+        for suffix in [".tar", "_stats.json", "_samples.tsv", ".parquet"] where name.hasPrefix(prefix) && name.hasSuffix(suffix) {
             let middle = name.dropFirst(prefix.count).dropLast(suffix.count)
             guard middle.count == digits, middle.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else {
                 continue

@@ -49,8 +49,13 @@ public struct ShardSample: Sendable, Equatable {
     /// Summarised per shard in the stats (count, min, max, mean of the finite ones):
     /// ["itm": 0.93] feeds `values.itm`.
     public var values: [String: Double]
+    /// The sample's row in the shard's Parquet sidecar (`WebDatasetOptions.sidecar`), after the
+    /// key: one value per column of that schema.
+    public var sidecarRow: [ParquetCell]
 
-    public init(key: String, members: [ShardMember], labels: [String: String] = [:], values: [String: Double] = [:]) {
+    public init(key: String, members: [ShardMember], labels: [String: String] = [:], values: [String: Double] = [:],
+                sidecarRow: [ParquetCell] = []) {
+        self.sidecarRow = sidecarRow
         self.key = key
         self.members = members
         self.labels = labels
@@ -70,7 +75,32 @@ public struct ShardSample: Sendable, Equatable {
                 .json("json", metadata.json),
             ],
             labels: ["source": metadata.source, "origin": metadata.origin, "decision": metadata.decision],
-            values: metadata.scores)
+            values: metadata.scores,
+            sidecarRow: capfiltSidecarRow(source: metadata.source, caption: metadata.caption, origin: metadata.origin,
+                                          texts: 1, url: metadata.url, sha256: metadata.sha256, width: metadata.width,
+                                          height: metadata.height, scores: metadata.scores, reason: metadata.reason))
+    }
+
+    /// The columns of a CapFilt shard's Parquet sidecar after `key` (img2dataset's sidecar, with
+    /// the filter's view of each sample).
+    public static let capfiltSidecarSchema: [ParquetField] = [
+        .column("source", .string, nullable: false),
+        .column("caption", .string, nullable: false),
+        .column("origin", .string, nullable: false),
+        .column("texts", .int64, nullable: false),
+        .column("url", .string, nullable: true),
+        .column("sha256", .string, nullable: true),
+        .column("width", .int64, nullable: true),
+        .column("height", .int64, nullable: true),
+        .column("itm", .double, nullable: true),
+        .column("itc", .double, nullable: true),
+        .column("reason", .string, nullable: true),
+    ]
+
+    static func capfiltSidecarRow(source: String, caption: String, origin: String, texts: Int, url: String?, sha256: String?,
+                                  width: Int?, height: Int?, scores: [String: Double], reason: String?) -> [ParquetCell] {
+        [.string(source), .string(caption), .string(origin), .int64(Int64(texts)), .optional(url), .optional(sha256),
+         .optional(width), .optional(height), .optional(scores["itm"]), .optional(scores["itc"]), .optional(reason)]
     }
 
     /// One image with all of its kept texts (`group_by_image`): `KEY.<imageExtension>`, `KEY.txt`
@@ -90,6 +120,10 @@ public struct ShardSample: Sendable, Equatable {
                 .json("json", metadata.json),
             ],
             labels: ["source": metadata.source, "origins": origins],
-            values: values)
+            values: values,
+            sidecarRow: capfiltSidecarRow(source: metadata.source, caption: metadata.caption, origin: origins,
+                                          texts: metadata.texts.count, url: metadata.url, sha256: metadata.sha256,
+                                          width: metadata.width, height: metadata.height,
+                                          scores: metadata.texts.first?.scores ?? [:], reason: metadata.texts.first?.reason))
     }
 }

@@ -28,6 +28,9 @@ public struct WebDatasetOptions: Sendable, Equatable {
     /// `finish()` removes shards and stats of this naming that this export did not write (left
     /// by an earlier, larger export into the same directory).
     public var removeStaleShards: Bool
+    /// When set, `NNNNN.parquet` beside each shard: one row per sample, the escaped key (as
+    /// webdataset's `__key__`) then these columns, filled from `ShardSample.sidecarRow`.
+    public var sidecarSchema: [ParquetField]?
     /// The generation `finish()` writes into the index (see `WebDatasetSummary.generation`).
     public var generation: Int?
 
@@ -83,6 +86,8 @@ public struct ShardInfo: Sendable, Equatable {
     public var statsName: String?
     /// Its sample list's name, when one was written.
     public var samplesName: String?
+    /// Its Parquet sidecar's name, when one was written.
+    public var sidecarName: String?
     public var count: Int
     /// The tar's size.
     public var bytes: Int
@@ -101,6 +106,7 @@ public struct ShardInfo: Sendable, Equatable {
             "sha256": .string(sha256), "first_key": .string(firstKey), "last_key": .string(lastKey),
         ]
         if let samplesName { fields["samples"] = .string(samplesName) }
+        if let sidecarName { fields["parquet"] = .string(sidecarName) }
         if !excluded.isEmpty { fields["excluded"] = .array(excluded.map { .string($0) }) }
         return .object(fields)
     }

@@ -40,7 +40,7 @@ public final class WebDatasetUpdate {
         public var removed: Int
         /// Shards of the previous generation that the new one no longer lists.
         public var retiredShards: Int
-        /// Bytes of new shards, stats, sample lists and the index.
+        /// Bytes of new shards, stats, sample lists, sidecars and the index.
         public var bytesWritten: Int
     }
 
@@ -147,7 +147,7 @@ public final class WebDatasetUpdate {
             try removeUnlistedShards(keeping: Set(indices).union(oldShards.map(\.info.index)))
             phase = .finished
             let freshBytes = fresh.reduce(0) { total, shard in
-                total + shard.bytes + fileSize(shard.statsName) + fileSize(shard.samplesName)
+                total + shard.bytes + fileSize(shard.statsName) + fileSize(shard.samplesName) + fileSize(shard.sidecarName)
             }
             return Outcome(summary: summary, written: written, removed: removed, retiredShards: retired.count,
                            bytesWritten: freshBytes + indexBytes.count)
@@ -221,6 +221,7 @@ public final class WebDatasetUpdate {
             }
             guard keys.count == count else { return nil }
             var info = ShardInfo(index: number, name: name, statsName: entry["stats"] as? String, samplesName: samplesName,
+                                 sidecarName: entry["parquet"] as? String,
                                  count: count, bytes: bytes, sha256: entry["sha256"] as? String ?? "",
                                  firstKey: entry["first_key"] as? String ?? "", lastKey: entry["last_key"] as? String ?? "")
             info.excluded = (entry["excluded"] as? [String] ?? []).sorted()

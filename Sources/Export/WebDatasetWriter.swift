@@ -43,6 +43,7 @@ public final class WebDatasetWriter {
         var keys = Set<String>()
         /// (escaped key, content digest) in tar order, when sample lists are written.
         var digests: [(String, String)] = []
+        var sidecar: ParquetWriter?
     }
 
     /// Opens `directory` (created when missing) for an export: removes `.partial` files that a
@@ -65,6 +66,9 @@ public final class WebDatasetWriter {
         let key = try options.writtenKey(sample.key)
         let sizes = try memberSizes(sample, key: key)
         let digest = options.writeSampleLists ? try sample.contentDigest() : nil
+        if let schema = options.sidecarSchema, sample.sidecarRow.count != schema.count {
+            throw ExportError.invalidOption("sample \(sample.key): \(sample.sidecarRow.count) sidecar values for \(schema.count) columns")
+        }
         let sampleBytes = sizes.reduce(0) { $0 + TarWriter.memberSize(name: key + "." + $1.0, size: $1.1, mtime: options.mtime) }
 
         if let current = shard {
@@ -92,6 +96,12 @@ public final class WebDatasetWriter {
         }
         shard!.keys.insert(key)
         if let digest { shard!.digests.append((key, digest)) }
+        do {
+            try shard!.sidecar?.append([.string(key)] + sample.sidecarRow)
+        } catch {
+            state = .failed
+            throw error
+        }
         shard!.stats.add(key: key, memberSizes: sizes, labels: sample.labels, values: sample.values)
         samplesWritten += 1
         return SampleLocation(shard: options.naming.tarName(shard!.index), key: key)
@@ -125,6 +135,7 @@ public final class WebDatasetWriter {
     /// stay, and no index is written.
     public func discard() {
         shard?.tar.discard()
+        shard?.sidecar?.discard()
         shard = nil
         state = .failed
     }
@@ -136,6 +147,11 @@ public final class WebDatasetWriter {
         let path = directory + "/" + options.naming.tarName(nextIndex)
         let file = try AtomicFile(path: path, durable: options.durable, hashing: true)
         shard = OpenShard(index: nextIndex, tar: TarWriter(sink: file.sink, file: file, mtime: options.mtime))
+        if let schema = options.sidecarSchema {
+            shard!.sidecar = try ParquetWriter(
+                path: directory + "/" + options.naming.sidecarName(nextIndex), schema: [.column("key", .string, nullable: false)] + schema,
+                options: ParquetWriterOptions(durable: options.durable))
+        }
         nextIndex += 1
     }
 
@@ -145,6 +161,11 @@ public final class WebDatasetWriter {
         do {
             let (bytes, digest) = try current.tar.finishArchive()
             let name = options.naming.tarName(current.index)
+            var sidecarName: String?
+            if let sidecar = current.sidecar {
+                try sidecar.finish()
+                sidecarName = options.naming.sidecarName(current.index)
+            }
             var samplesName: String?
             if options.writeSampleLists {
                 samplesName = options.naming.samplesName(current.index)
@@ -157,7 +178,7 @@ public final class WebDatasetWriter {
                 try writeJSONFile(current.stats.json(name: name, bytes: bytes, sha256: digest), to: directory + "/" + statsName!)
             }
             shards.append(ShardInfo(
-                index: current.index, name: name, statsName: statsName, samplesName: samplesName, count: current.stats.count, bytes: bytes,
+                index: current.index, name: name, statsName: statsName, samplesName: samplesName, sidecarName: sidecarName, count: current.stats.count, bytes: bytes,
                 sha256: digest ?? "", firstKey: current.stats.firstKey ?? "", lastKey: current.stats.lastKey ?? ""))
         } catch {
             state = .failed

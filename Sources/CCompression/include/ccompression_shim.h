@@ -38,6 +38,13 @@ int ccomp_gunzip_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t
 int ccomp_snappy_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_length);
 int ccomp_zstd_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_length);
 
+/* One-shot encoders for Parquet pages. *_bound gives the largest output for in_length bytes;
+ * the encoders return the bytes written, or 0 on failure. */
+size_t ccomp_snappy_bound(size_t in_length);
+size_t ccomp_snappy_compress(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_capacity);
+size_t ccomp_zstd_bound(size_t in_length);
+size_t ccomp_zstd_compress(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_capacity, int level);
+
 #ifdef __cplusplus
 }
 #endif

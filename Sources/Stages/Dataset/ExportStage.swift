@@ -23,6 +23,8 @@ final class ExportStage: DatasetStage {
     let durable: Bool
     let groupByImage: Bool
     let incremental: Bool
+    let sidecar: Bool
+    let datasetsParquet: Bool
     let compactAbove: Double
 
     /// The stage's parameters, each declared once.
@@ -33,11 +35,13 @@ final class ExportStage: DatasetStage {
         static let blipPretrainJson = StageParameter("blip_pretrain_json", .bool, default: true, help: "write BLIP's pretrain json ({image, caption})")
         static let blipReleasedJson = StageParameter("blip_released_json", .bool, default: true, help: "write BLIP's released format ({url, caption}, web images)")
         static let groupByImage = StageParameter("group_by_image", .bool, default: false, help: "one sample per image with every kept text (KEY.txt the first, KEY.json all of them; pretrain json captions as a list) instead of one per image-text pair")
+        static let parquetSidecar = StageParameter("parquet_sidecar", .bool, default: true, help: "a NNNNN.parquet beside each shard: one row per sample (key, source, caption, origin, url, sha256, size, scores, reason), as img2dataset writes")
+        static let parquet = StageParameter("parquet", .bool, default: false, help: "also write export/parquet/NNNNN.parquet in Hugging Face datasets' image layout (an image struct of bytes and path, then the sidecar's columns)")
         static let mode = StageParameter("mode", .choice(["rebuild", "incremental"]), default: "rebuild", help: "rebuild: write every shard anew; incremental: write only new and changed samples into new shards and list removed ones in the next generation of shards.json (docs/export.md)")
         static let compactAbove = StageParameter("compact_above", .double(0...1), default: 0.25, help: "incremental: a shard whose share of removed samples would pass this is retired and its remaining samples written again; 0 compacts every shard with a removal", appliesWhen: .when(mode, in: ["incremental"], "incremental"))
         static let fsync = StageParameter("fsync", .bool, default: true, affectsResults: false, help: "flush every file to disk before it is renamed into place")
 
-        static let all = [samplesPerShard.spec, image.spec, webdataset.spec, blipPretrainJson.spec, blipReleasedJson.spec, groupByImage.spec, mode.spec, compactAbove.spec, fsync.spec]
+        static let all = [samplesPerShard.spec, image.spec, webdataset.spec, blipPretrainJson.spec, blipReleasedJson.spec, groupByImage.spec, parquetSidecar.spec, parquet.spec, mode.spec, compactAbove.spec, fsync.spec]
     }
 
     static let type = StageType(
@@ -56,6 +60,8 @@ final class ExportStage: DatasetStage {
         groupByImage = p[Keys.groupByImage]
         incremental = p[Keys.mode] == "incremental"
         compactAbove = p[Keys.compactAbove]
+        sidecar = p[Keys.parquetSidecar]
+        datasetsParquet = p[Keys.parquet]
     }
 
     func run(_ context: DatasetContext) throws -> String {
@@ -64,6 +70,7 @@ final class ExportStage: DatasetStage {
         var options = WebDatasetOptions(samplesPerShard: samplesPerShard)
         options.durable = durable
         options.writeSampleLists = true
+        if sidecar { options.sidecarSchema = ShardSample.capfiltSidecarSchema }
         let shardFolder = folder + "/webdataset"
         var shards: ShardOutput?
         if webdataset {
@@ -77,6 +84,8 @@ final class ExportStage: DatasetStage {
         }
         let pretrain = pretrainJSON ? try BLIPPretrainWriter(path: folder + "/blip_pretrain.json", durable: durable) : nil
         let released = releasedJSON ? try BLIPReleasedWriter(path: folder + "/blip_capfilt.json", durable: durable) : nil
+        let parquet = datasetsParquet
+            ? try DatasetsParquetWriter(directory: folder + "/parquet", rowsPerFile: samplesPerShard, durable: durable) : nil
         do {
             // An update compares the whole dataset with the current shards before it writes.
             if case .update(let update)? = shards {
@@ -87,6 +96,7 @@ final class ExportStage: DatasetStage {
             var pairs = 0, images = 0
             try forEachAssembled(context) { s in
                 for sample in shardSamples(s) {
+                    try parquet?.add(sample)
                     switch shards {
                     case .rebuild(let writer)?: _ = try writer.add(sample)
                     case .update(let update)?: try update.write(sample)
@@ -110,6 +120,7 @@ final class ExportStage: DatasetStage {
             case nil:
                 break
             }
+            if let files = try parquet?.finish() { result += ",\"parquet_files\":\(files.count)" }
             _ = try pretrain?.finish()
             _ = try released?.finish()
             return result + "}"
@@ -119,7 +130,7 @@ final class ExportStage: DatasetStage {
             case .update(let update)?: update.discard()
             case nil: break
             }
-            pretrain?.discard(); released?.discard()
+            pretrain?.discard(); released?.discard(); parquet?.discard()
             throw error
         }
     }
@@ -145,6 +156,7 @@ final class ExportStage: DatasetStage {
 
     /// The WebDataset samples of one assembled image: one per kept text, or one with all of them.
     private func shardSamples(_ s: AssembledSample) -> [ShardSample] {
+        guard webdataset || datasetsParquet else { return [] }
         let imagePath = imagePath(s)
         let imageExtension = useResized && s.image.resizedPath != nil ? "jpg" : Self.fileExtension(format: s.image.format)
         let metadata = Self.metadata(s.sample.metadata)
