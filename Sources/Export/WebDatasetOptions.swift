@@ -1,4 +1,5 @@
 import Basics
+import Compression
 import Foundation
 
 /// How a `WebDatasetWriter` cuts and names its shards.
@@ -31,6 +32,8 @@ public struct WebDatasetOptions: Sendable, Equatable {
     /// When set, `NNNNN.parquet` beside each shard: one row per sample, the escaped key (as
     /// webdataset's `__key__`) then these columns, filled from `ShardSample.sidecarRow`.
     public var sidecarSchema: [ParquetField]?
+    /// The sidecars' page compression.
+    public var sidecarCodec: PageCodec = .snappy
     /// The generation `finish()` writes into the index (see `WebDatasetSummary.generation`).
     public var generation: Int?
 

@@ -150,7 +150,7 @@ public final class WebDatasetWriter {
         if let schema = options.sidecarSchema {
             shard!.sidecar = try ParquetWriter(
                 path: directory + "/" + options.naming.sidecarName(nextIndex), schema: [.column("key", .string, nullable: false)] + schema,
-                options: ParquetWriterOptions(durable: options.durable))
+                options: ParquetWriterOptions(codec: options.sidecarCodec, durable: options.durable))
         }
         nextIndex += 1
     }

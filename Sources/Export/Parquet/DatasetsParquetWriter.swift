@@ -1,4 +1,5 @@
 import Basics
+import Compression
 import Foundation
 
 /// An export in the layout Hugging Face `datasets` loads as an image dataset:
@@ -42,12 +43,12 @@ public final class DatasetsParquetWriter {
         return .object(["info": .object(["features": .object(features)])])
     }
 
-    public init(directory: String, rowsPerFile: Int = 10_000, durable: Bool = true) throws {
+    public init(directory: String, rowsPerFile: Int = 10_000, codec: PageCodec = .snappy, durable: Bool = true) throws {
         guard rowsPerFile >= 1 else { throw ExportError.invalidOption("rowsPerFile \(rowsPerFile)") }
         self.directory = directory
         self.rowsPerFile = rowsPerFile
         self.durable = durable
-        fileOptions = ParquetWriterOptions(codec: .snappy, rowGroupRows: 100,
+        fileOptions = ParquetWriterOptions(codec: codec, rowGroupRows: 100,
                                      metadata: [("huggingface", DeterministicJSON().encode(Self.features))], durable: durable)
         try makeDirectory(directory)
     }

@@ -1,5 +1,6 @@
 import Basics
 import Catalog
+import Compression
 import Export
 import Foundation
 import Pipeline
@@ -25,6 +26,7 @@ final class ExportStage: DatasetStage {
     let incremental: Bool
     let sidecar: Bool
     let datasetsParquet: Bool
+    let parquetCodec: PageCodec
     let compactAbove: Double
 
     /// The stage's parameters, each declared once.
@@ -37,11 +39,12 @@ final class ExportStage: DatasetStage {
         static let groupByImage = StageParameter("group_by_image", .bool, default: false, help: "one sample per image with every kept text (KEY.txt the first, KEY.json all of them; pretrain json captions as a list) instead of one per image-text pair")
         static let parquetSidecar = StageParameter("parquet_sidecar", .bool, default: true, help: "a NNNNN.parquet beside each shard: one row per sample (key, source, caption, origin, url, sha256, size, scores, reason), as img2dataset writes")
         static let parquet = StageParameter("parquet", .bool, default: false, help: "also write export/parquet/NNNNN.parquet in Hugging Face datasets' image layout (an image struct of bytes and path, then the sidecar's columns)")
+        static let parquetCompression = StageParameter("parquet_compression", .choice(["snappy", "zstd"]), default: "snappy", help: "page compression of the Parquet files (sidecars and the datasets layout)")
         static let mode = StageParameter("mode", .choice(["rebuild", "incremental"]), default: "rebuild", help: "rebuild: write every shard anew; incremental: write only new and changed samples into new shards and list removed ones in the next generation of shards.json (docs/export.md)")
         static let compactAbove = StageParameter("compact_above", .double(0...1), default: 0.25, help: "incremental: a shard whose share of removed samples would pass this is retired and its remaining samples written again; 0 compacts every shard with a removal", appliesWhen: .when(mode, in: ["incremental"], "incremental"))
         static let fsync = StageParameter("fsync", .bool, default: true, affectsResults: false, help: "flush every file to disk before it is renamed into place")
 
-        static let all = [samplesPerShard.spec, image.spec, webdataset.spec, blipPretrainJson.spec, blipReleasedJson.spec, groupByImage.spec, parquetSidecar.spec, parquet.spec, mode.spec, compactAbove.spec, fsync.spec]
+        static let all = [samplesPerShard.spec, image.spec, webdataset.spec, blipPretrainJson.spec, blipReleasedJson.spec, groupByImage.spec, parquetSidecar.spec, parquet.spec, parquetCompression.spec, mode.spec, compactAbove.spec, fsync.spec]
     }
 
     static let type = StageType(
@@ -62,6 +65,7 @@ final class ExportStage: DatasetStage {
         compactAbove = p[Keys.compactAbove]
         sidecar = p[Keys.parquetSidecar]
         datasetsParquet = p[Keys.parquet]
+        parquetCodec = PageCodec(rawValue: p[Keys.parquetCompression]) ?? .snappy
     }
 
     func run(_ context: DatasetContext) throws -> String {
@@ -71,6 +75,7 @@ final class ExportStage: DatasetStage {
         options.durable = durable
         options.writeSampleLists = true
         if sidecar { options.sidecarSchema = ShardSample.capfiltSidecarSchema }
+        options.sidecarCodec = parquetCodec
         let shardFolder = folder + "/webdataset"
         var shards: ShardOutput?
         if webdataset {
@@ -85,7 +90,8 @@ final class ExportStage: DatasetStage {
         let pretrain = pretrainJSON ? try BLIPPretrainWriter(path: folder + "/blip_pretrain.json", durable: durable) : nil
         let released = releasedJSON ? try BLIPReleasedWriter(path: folder + "/blip_capfilt.json", durable: durable) : nil
         let parquet = datasetsParquet
-            ? try DatasetsParquetWriter(directory: folder + "/parquet", rowsPerFile: samplesPerShard, durable: durable) : nil
+            ? try DatasetsParquetWriter(directory: folder + "/parquet", rowsPerFile: samplesPerShard, codec: parquetCodec,
+                                           durable: durable) : nil
         do {
             // An update compares the whole dataset with the current shards before it writes.
             if case .update(let update)? = shards {
