@@ -51,6 +51,8 @@ public struct Workspace: Sendable {
     public func catalogPath(_ shard: ShardSpec) -> String { shardFolder(shard) + "/catalog.sqlite" }
     public func blobFolder(_ shard: ShardSpec) -> String { shardFolder(shard) + "/blobs" }
     public func lockPath(_ shard: ShardSpec) -> String { shardFolder(shard) + "/lock" }
+    /// A stage's embedding store in one shard (Catalog's `EmbeddingStore`).
+    public func embeddingFolder(_ shard: ShardSpec, stage: String) -> String { shardFolder(shard) + "/embeddings/" + stage }
     public var exportFolder: String { root + "/export" }
     public var reportFolder: String { root + "/report" }
     public var runsFolder: String { root + "/runs" }

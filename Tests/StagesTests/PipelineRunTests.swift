@@ -65,6 +65,28 @@ final class PipelineRunTests: XCTestCase {
             try FileManager.default.copyItem(atPath: r.workspace.exportFolder, toPath: keep)
         }
 
+        // The filter kept the ITC embeddings of what it scored: one image row per scored
+        // sample, one text row per scored text, unit length, their dot product the stored ITC.
+        let store = try EmbeddingStore(existing: r.workspace.embeddingFolder(ShardSpec(index: 0, count: 1), stage: "filter"))
+        XCTAssertEqual(store.scalar, .float16)
+        let images = try store.rows(.image), texts = try store.rows(.text)
+        XCTAssertEqual(Set(images.ids).count, webRows - 3, "every sample the filter scored, once")
+        XCTAssertEqual(images.ids.count, Set(images.ids).count)
+        let imageOf = Dictionary(uniqueKeysWithValues: zip(images.ids, images.vectors))
+        let decisions = try catalog.read { try $0.decisions(fingerprint: byName["filter"]!.fingerprint) }
+        var sampleOf: [Int64: Int64] = [:]
+        for id in images.ids {
+            for t in try catalog.read({ try $0.texts(sampleID: id, syntheticFingerprint: byName["caption"]!.fingerprint) }) {
+                sampleOf[t.id] = id
+            }
+        }
+        XCTAssertEqual(Set(texts.ids), Set(decisions.keys), "one text row per judged text")
+        for (textID, vector) in zip(texts.ids, texts.vectors) {
+            XCTAssertEqual(vector.reduce(0) { $0 + $1 * $1 }, 1, accuracy: 2e-3)
+            let dot = zip(imageOf[sampleOf[textID]!]!, vector).reduce(0) { $0 + $1.0 * $1.1 }
+            XCTAssertEqual(Double(dot), decisions[textID]!.itcSimilarity!, accuracy: 5e-3, "text \(textID)")
+        }
+
         // A second run has nothing to do.
         XCTAssertEqual(try r.run(RunOptions()).ranStages, [])
     }

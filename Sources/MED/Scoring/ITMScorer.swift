@@ -19,7 +19,14 @@ public struct ITMScorer: Sendable {
     /// Scores of `pairs` in order; `images` are BLIP-transformed pixels ([3, S, S] each) and
     /// a pair's `image` is its index in `images`.
     public func score(_ pairs: [(image: Int, text: String)], images: [[Float]]) -> [(itm: Double, itc: Double)] {
-        guard !pairs.isEmpty else { return [] }
+        scoreWithEmbeddings(pairs, images: images).scores
+    }
+
+    /// Scores, and the normalised ITC embeddings they came from: one per image, one per pair's
+    /// text (`embedDim` values each).
+    public func scoreWithEmbeddings(_ pairs: [(image: Int, text: String)], images: [[Float]])
+        -> (scores: [(itm: Double, itc: Double)], images: [[Float]], texts: [[Float]]) {
+        guard !pairs.isEmpty else { return ([], [], []) }
         let states = model.encodeImages(ImageBatch.stack(images, size: imageSize))
         let encoded = pairs.map { text.encode($0.text, tokenizer: tokenizer, maxPositions: model.config.text.maxPositionEmbeddings) }
         let (ids, valid) = BertTokenizer.padded(encoded)
@@ -30,11 +37,14 @@ public struct ITMScorer: Sendable {
         let textFeatures = model.textFeatures(textHidden: model.textHidden(ids: ids, sequences: pairs.count, keyValid: valid))
         let imageFeatures = model.imageFeatures(imageStates: states)
         let p = textFeatures.dim(1)
-        return pairs.enumerated().map { (k, pair) in
+        let scores = pairs.enumerated().map { (k, pair) in
             // Summed in Float, first to last, as the stored scores always were.
             var cosine: Float = 0
             for j in 0..<p { cosine += imageFeatures[flat: pair.image * p + j] * textFeatures[flat: k * p + j] }
-            return (Double(probabilities[k]), Double(cosine))
+            return (itm: Double(probabilities[k]), itc: Double(cosine))
         }
+        let imageRows = (0..<images.count).map { i in (0..<p).map { imageFeatures[flat: i * p + $0] } }
+        let textRows = (0..<pairs.count).map { k in (0..<p).map { textFeatures[flat: k * p + $0] } }
+        return (scores, imageRows, textRows)
     }
 }

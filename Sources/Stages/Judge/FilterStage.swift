@@ -28,6 +28,8 @@ final class FilterStage: SampleStage {
     private var calibratedThreshold: FilterThreshold?
     private var scoreFingerprintCache: String?
     private var loaded: ITMScorer?
+    let embeddingScalar: EmbeddingStore.Scalar?
+    private var store: EmbeddingStore?
 
     /// BLIP's threshold: a text whose ITM match probability is below it is dropped.
     static let blipThreshold = 0.5
@@ -64,9 +66,13 @@ final class FilterStage: SampleStage {
         static let precision = StageParameter<Precision?>.optional(
             "precision", choices: Precision.self, help: "weight format, fp32 when absent; bf16 halves the model's memory")
 
+        static let embeddings = StageParameter("embeddings", .choice(["float16", "float32", "none"]), default: "float16",
+                                               affectsResults: false,
+                                               help: "keep the normalised ITC image and text embeddings of what is scored, in shards/<shard>/embeddings/<stage>/ (numpy-readable columns; docs/pipeline.md)")
+
         static let all = [model.spec, modelFrom.spec, threshold.spec, calibrateOn.spec, calibrateImageRoot.spec,
                           calibrateRule.spec, calibrateKeep.spec, firstToken.spec, preCaption.spec, maxWords.spec,
-                          maxTokens.spec, batchSize.spec, precision.spec]
+                          maxTokens.spec, batchSize.spec, precision.spec, embeddings.spec]
     }
 
     static let type = StageType(
@@ -90,6 +96,7 @@ final class FilterStage: SampleStage {
         maxWords = p[Keys.maxWords]
         maxTokens = p[Keys.maxTokens]
         precision = p[Keys.precision] ?? .fp32
+        embeddingScalar = EmbeddingStore.Scalar(rawValue: p[Keys.embeddings])
         // Scores from fp32 weights keep their old fingerprint; bf16 scores are their own.
         scoreSettings = ["\(firstToken)", "\(clean)", "\(maxWords)", "\(maxTokens)"] + (precision == .fp32 ? [] : [precision.rawValue])
         calibration = p[Keys.calibrateOn].map { ($0, p[Keys.calibrateImageRoot], p[Keys.calibrateRule], p[Keys.calibrateKeep]) }
@@ -157,8 +164,13 @@ final class FilterStage: SampleStage {
                 let pairs = good.enumerated().flatMap { (slot, image) in
                     texts[image.sample.id]!.filter { cached[$0.id] == nil }.map { (slot, $0) }
                 }
-                let scores = scorer.score(pairs.map { ($0.0, $0.1.text) }, images: good.map { $0.pixels! })
-                fresh = zip(pairs, scores).map { TextScore(textID: $0.1.id, itmProbability: $1.itm, itcSimilarity: $1.itc) }
+                let scored = scorer.scoreWithEmbeddings(pairs.map { ($0.0, $0.1.text) }, images: good.map { $0.pixels! })
+                fresh = zip(pairs, scored.scores).map { TextScore(textID: $0.1.id, itmProbability: $1.itm, itcSimilarity: $1.itc) }
+                if let store = try embeddingStore(context, dimension: scored.images.first?.count) {
+                    // Written before the batch commits; a batch run again appends the same rows again.
+                    try store.append(.image, ids: good.map(\.sample.id), vectors: scored.images)
+                    try store.append(.text, ids: pairs.map(\.1.id), vectors: scored.texts)
+                }
             }
         }
         let all = cached.merging(fresh.map { ($0.textID, $0) }) { a, _ in a }
@@ -186,6 +198,15 @@ final class FilterStage: SampleStage {
             try session.recordFilterThreshold(chosen, fingerprint: fingerprint)
             for d in decisions { try session.recordDecision(d, fingerprint: fingerprint) }
         }
+    }
+
+    private func embeddingStore(_ context: StageContext, dimension: Int?) throws -> EmbeddingStore? {
+        guard let scalar = embeddingScalar, let dimension else { return nil }
+        if let store { return store }
+        let opened = try EmbeddingStore(folder: context.workspace.embeddingFolder(context.shard, stage: context.name),
+                                        dimension: dimension, scalar: scalar)
+        store = opened
+        return opened
     }
 
     private func load(threads: Int) throws -> ITMScorer {
