@@ -7,7 +7,8 @@ PYTHON       ?= python3
 BENCH_CACHE  ?= $(HOME)/.cache/capfilt-bench
 COST_IMAGES  ?= 1000
 DEB_PACKAGES := libopenblas-dev libjpeg62-turbo-dev libpng-dev libwebp-dev \
-                libcurl4-openssl-dev libsqlite3-dev libsnappy-dev zlib1g-dev libzstd-dev
+                libcurl4-openssl-dev libsqlite3-dev libsnappy-dev zlib1g-dev libzstd-dev \
+                liblz4-dev libbrotli-dev
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup build release test fixtures bench demo clean venv docs

@@ -6,6 +6,8 @@
 #include <zlib.h>
 #include <snappy-c.h>
 #include <zstd.h>
+#include <lz4.h>
+#include <brotli/decode.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -37,6 +39,12 @@ const char *ccomp_inflater_message(ccomp_inflater *inflater);
 int ccomp_gunzip_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_length);
 int ccomp_snappy_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_length);
 int ccomp_zstd_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_length);
+int ccomp_brotli_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_length);
+/* Parquet's LZ4_RAW: one raw LZ4 block, no framing. */
+int ccomp_lz4_raw_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_length);
+/* Parquet's deprecated LZ4: Hadoop's block framing (what parquet-mr writes), or, from some old
+ * writers, one raw block; the framing is tried first, as Arrow does. */
+int ccomp_lz4_hadoop_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_length);
 
 #ifdef __cplusplus
 }
