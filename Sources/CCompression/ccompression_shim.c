@@ -85,6 +85,18 @@ int ccomp_zstd_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t o
     return produced == out_length ? CCOMP_OK : CCOMP_ERR_SIZE;
 }
 
+int64_t ccomp_snappy_declared_size(const uint8_t *in, size_t in_length) {
+    size_t expected = 0;
+    if (snappy_uncompressed_length((const char *)in, in_length, &expected) != SNAPPY_OK) return -1;
+    return expected > INT64_MAX ? -1 : (int64_t)expected;
+}
+
+int64_t ccomp_zstd_declared_size(const uint8_t *in, size_t in_length) {
+    unsigned long long size = ZSTD_getFrameContentSize(in, in_length);
+    if (size == ZSTD_CONTENTSIZE_UNKNOWN || size == ZSTD_CONTENTSIZE_ERROR || size > INT64_MAX) return -1;
+    return (int64_t)size;
+}
+
 int ccomp_brotli_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_length) {
     size_t produced = out_length;
     /* Fails (rather than stopping early) when the output would not fit out_length. */

@@ -175,6 +175,43 @@ final class ParquetWriterTests: XCTestCase {
         }
     }
 
+    /// Bytes changed at random all over each file, footer included: reading ends in a value or a
+    /// ManifestError, never a crash (a trap would end the test run).
+    func testMutatedFilesNeverCrash() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("capfilt-parquet-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func random(_ n: Int) -> Int {   // SplitMix64
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Int((z ^ (z >> 31)) % UInt64(n))
+        }
+        var outcomes = [String: Int]()
+        for name in try Self.names() {
+            let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Self.path(name + ".parquet"))))
+            for _ in 0..<30 {
+                var bytes = original
+                for _ in 0..<1 + random(4) { bytes[4 + random(bytes.count - 12)] = UInt8(random(256)) }
+                let path = dir.appendingPathComponent("mutated.parquet").path
+                try Data(bytes).write(to: URL(fileURLWithPath: path))
+                do {
+                    _ = try Self.rows(ParquetFile(path: path))
+                    outcomes["read", default: 0] += 1
+                } catch let error as ManifestError {
+                    switch error {
+                    case .corrupt: outcomes["corrupt", default: 0] += 1
+                    case .unsupported: outcomes["unsupported", default: 0] += 1
+                    default: XCTFail("\(name): \(error)")
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(outcomes["corrupt"] ?? 0, 200, "\(outcomes)")
+    }
+
     /// The first page of a file's first column: its header and compressed body.
     private static func firstPage(_ name: String) throws -> (PageHeader, [UInt8]) {
         let file = try ParquetFile(path: path(name + ".parquet"))
@@ -202,7 +239,15 @@ final class ParquetWriterTests: XCTestCase {
                                                 size: framed.count), framed)
     }
 
-    func testPageSizesAreCheckedBeforeAllocating() {
+    func testPageSizesAreCheckedBeforeAllocating() throws {
+        // Snappy and zstd streams state their size: a page header claiming more is refused.
+        for (name, codec) in [("pyarrow_snappy", Codec.snappy), ("pyarrow_zstd_int_decimals", Codec.zstd)] {
+            let (header, body) = try Self.firstPage(name)
+            XCTAssertThrowsError(try PageCodec.decompress(body, from: 0, count: body.count, codec: codec,
+                                                          size: Int(header.uncompressedSize) + 1 << 29)) { error in
+                XCTAssertTrue((error as? ParquetFailure)?.message.contains("its header says") == true, "\(error)")
+            }
+        }
         let three: [UInt8] = [1, 2, 3]
         XCTAssertThrowsError(try PageCodec.decompress(three, from: 0, count: 3, codec: Codec.zstd, size: PageCodec.maxPageSize + 1))
         XCTAssertThrowsError(try PageCodec.decompress(three, from: 0, count: 3, codec: Codec.gzip, size: 1 << 20))

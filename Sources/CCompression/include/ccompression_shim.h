@@ -39,6 +39,11 @@ const char *ccomp_inflater_message(ccomp_inflater *inflater);
 int ccomp_gunzip_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_length);
 int ccomp_snappy_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_length);
 int ccomp_zstd_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_length);
+/* The uncompressed size a snappy or zstd stream declares in its header, so that a damaged
+ * Parquet page header is caught before the output is allocated; -1 when the stream does not
+ * say (zstd written in streaming mode) or cannot be parsed. */
+int64_t ccomp_snappy_declared_size(const uint8_t *in, size_t in_length);
+int64_t ccomp_zstd_declared_size(const uint8_t *in, size_t in_length);
 int ccomp_brotli_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_length);
 /* Parquet's LZ4_RAW: one raw LZ4 block, no framing. */
 int ccomp_lz4_raw_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_length);

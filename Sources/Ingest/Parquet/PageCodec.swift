@@ -16,9 +16,13 @@ enum PageCodec {
         guard size >= 0, size <= maxPageSize else {
             throw ParquetFailure("page claims \(size) bytes uncompressed (more than \(maxPageSize))")
         }
-        // Formats with a known worst case ratio refuse sizes they cannot reach before allocating.
+        // Formats with a known worst case ratio refuse sizes they cannot reach, and streams that
+        // declare their size must agree, before anything is allocated.
         if let ratio = maxRatio(codec), size > count * ratio + 64 {
             throw ParquetFailure("\(codecName(codec)) page of \(count) bytes cannot hold \(size) bytes")
+        }
+        if count > 0, let declared = declaredSize(input, from: from, count: count, codec: codec), declared != size {
+            throw ParquetFailure("\(codecName(codec)) page holds \(declared) bytes, its header says \(size)")
         }
         let decode: ((UnsafePointer<UInt8>, Int, UnsafeMutablePointer<UInt8>, Int) -> Int32)
         switch codec {
@@ -49,13 +53,25 @@ enum PageCodec {
     }
 
     /// Worst case expansion: deflate 1032:1, an LZ4 block about 255:1 (Hadoop framing only adds
-    /// bytes). Snappy, zstd and brotli have no such small bound; the page cap applies to them.
+    /// bytes). Snappy, zstd and brotli have no such small bound: snappy and zstd state their size
+    /// instead; for brotli (and zstd streams that do not) only the page cap applies.
     private static func maxRatio(_ codec: Int32) -> Int? {
         switch codec {
         case Codec.gzip: return 1032
         case Codec.lz4, Codec.lz4Raw: return 256
         default: return nil
         }
+    }
+
+    /// The size a snappy or zstd stream states in its own header (nil when it states none).
+    private static func declaredSize(_ input: [UInt8], from: Int, count: Int, codec: Int32) -> Int? {
+        guard codec == Codec.snappy || codec == Codec.zstd else { return nil }
+        let size: Int64 = input.withUnsafeBufferPointer { inp in
+            guard let base = inp.baseAddress else { return -1 }
+            return codec == Codec.snappy ? ccomp_snappy_declared_size(base + from, count)
+                : ccomp_zstd_declared_size(base + from, count)
+        }
+        return size < 0 ? nil : Int(size)
     }
 
     static func codecName(_ c: Int32) -> String {
