@@ -1,3 +1,5 @@
+import Basics
+
 /// Physical values turned into what their column's logical type says they are. A value the
 /// annotation cannot apply to (a UUID that is not 16 bytes, a TIME past midnight) keeps its
 /// physical form rather than failing the file.
@@ -51,15 +53,10 @@ extension ParquetColumn {
         return .string(CivilTime.timestamp(total, unit: .nanos, utc: false))
     }
 
+    /// 8-4-4-4-12 lowercase hex.
     private static func uuidText(_ bytes: ArraySlice<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        for (k, b) in bytes.enumerated() {
-            if k == 4 || k == 6 || k == 8 || k == 10 { out.append(UInt8(ascii: "-")) }
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 15)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        let hex = Array(Array(bytes).hexString)
+        return [hex[0..<8], hex[8..<12], hex[12..<16], hex[16..<20], hex[20..<32]].map { String($0) }.joined(separator: "-")
     }
 
     /// IEEE 754 half precision to Float (exact: every half is a float).

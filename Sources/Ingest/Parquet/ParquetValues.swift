@@ -1,3 +1,5 @@
+import Basics
+
 /// A Parquet value as the manifest readers use it.
 public enum ParquetValue: Sendable, Equatable {
     case null
@@ -24,12 +26,7 @@ public enum ParquetValue: Sendable, Equatable {
         case .float(let f): return f.description
         case .double(let d): return d.description
         case .string(let s): return s
-        case .bytes(let b):
-            let digits = Array("0123456789abcdef".utf8)
-            var out = [UInt8]()
-            out.reserveCapacity(b.count * 2)
-            for x in b { out.append(digits[Int(x >> 4)]); out.append(digits[Int(x & 15)]) }
-            return String(decoding: out, as: UTF8.self)
+        case .bytes(let b): return b.hexString
         }
     }
 
