@@ -7,7 +7,8 @@ PYTHON       ?= python3
 BENCH_CACHE  ?= $(HOME)/.cache/capfilt-bench
 COST_IMAGES  ?= 1000
 DEB_PACKAGES := libopenblas-dev libjpeg62-turbo-dev libpng-dev libwebp-dev \
-                libcurl4-openssl-dev libsqlite3-dev libsnappy-dev zlib1g-dev libzstd-dev
+                libcurl4-openssl-dev libsqlite3-dev libsnappy-dev zlib1g-dev libzstd-dev \
+                liblz4-dev libbrotli-dev
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: setup build release test fixtures bench demo clean venv docs
@@ -42,7 +43,7 @@ $(VENV)/.ok: scripts/requirements.txt
 	$(VENV)/bin/pip install -q -r scripts/requirements.txt
 	touch $@
 
-fixtures: venv release
+fixtures: venv release parquet-writer-fixtures
 	$(VENV)/bin/python scripts/make_tokenizer_fixtures.py
 	$(VENV)/bin/python scripts/make_checkpoint_fixtures.py
 	$(VENV)/bin/python scripts/make_med_fixtures.py
@@ -53,6 +54,18 @@ fixtures: venv release
 	$(VENV)/bin/python scripts/make_evaluation_fixtures.py
 	$(VENV)/bin/python scripts/bench_imaging.py check --write-fixture
 	$(VENV)/bin/python scripts/check_training_roundtrip.py --capfilt .build/release/capfilt
+
+# Parquet files from pyarrow, polars, DuckDB, fastparquet, Spark and DataFusion for the reader's
+# tests, written with the packages of scripts/requirements-parquet-writers.txt in a venv of their
+# own (Spark also needs Java 17: Debian's openjdk-17-jre-headless).
+PARQUET_VENV ?= .venv-parquet
+.PHONY: parquet-writer-fixtures
+parquet-writer-fixtures: $(PARQUET_VENV)/.ok
+	$(PARQUET_VENV)/bin/python scripts/make_parquet_writer_fixtures.py
+$(PARQUET_VENV)/.ok: scripts/requirements-parquet-writers.txt
+	$(PYTHON) -m venv $(PARQUET_VENV)
+	$(PARQUET_VENV)/bin/pip install -q -r scripts/requirements-parquet-writers.txt
+	touch $@
 
 # The timings come from the benchmark executable, capfilt-bench (Sources/capfilt-bench), next to
 # whole-process runs of capfilt itself. bench_med.py also times sgemm in oneDNN (Debian's

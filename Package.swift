@@ -51,7 +51,8 @@ let package = Package(
         .target(name: "CSHA256", path: "Sources/CSHA256"),
         .target(
             name: "CCompression", path: "Sources/CCompression",
-            linkerSettings: [.linkedLibrary("z"), .linkedLibrary("snappy"), .linkedLibrary("zstd")]),
+            linkerSettings: [.linkedLibrary("z"), .linkedLibrary("snappy"), .linkedLibrary("zstd"), .linkedLibrary("lz4"),
+                            .linkedLibrary("brotlidec")]),
 
         // The foundation under every module: hashing, deterministic JSON, durable files, locks,
         // signals. It depends on nothing else in the project.

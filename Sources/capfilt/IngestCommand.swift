@@ -1,9 +1,11 @@
 import ArgumentParser
+import Basics
 import Foundation
 import Ingest
 
 /// Reads a dataset manifest into normalised samples. Until the catalog exists, samples go to a
-/// JSON Lines file and skipped rows to `<out>.rejects.jsonl`.
+/// JSON Lines file and skipped rows to `<out>.rejects.jsonl`. Both appear only complete: on an
+/// error neither is written (an older file of the same name stays as it was).
 struct IngestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ingest",
@@ -77,11 +79,17 @@ struct IngestCommand: ParsableCommand {
                     if let rejectsOut { p.appendJSONLine(to: &rejectsOut.buffer); try rejectsOut.flushIfFull() }
                 }
             }
-            try samplesOut?.close()
-            try rejectsOut?.close()
+            try samplesOut?.commit()
+            try rejectsOut?.commit()
         } catch let e as ManifestError {
+            samplesOut?.discard()
+            rejectsOut?.discard()
             Output.error("error: \(e)")
             throw ExitCode(2)
+        } catch {
+            samplesOut?.discard()
+            rejectsOut?.discard()
+            throw error
         }
         let seconds = Date().timeIntervalSince(started)
         let rate = seconds > 0 ? Int(Double(samples + malformed) / seconds) : 0
@@ -99,20 +107,21 @@ struct IngestCommand: ParsableCommand {
     }
 }
 
-/// A file written through a 1 MiB buffer.
+/// A file written through a 1 MiB buffer under a temporary name beside its final one, and
+/// renamed into place by `commit` (Basics' DurableFile), so a failed run leaves no partial file.
 private final class LineFile {
     var buffer: [UInt8] = []
-    private let handle: FileHandle
+    private let descriptor: Int32
+    private let temporary: String
     private let path: String
+    private var pending = true   // the temporary file exists and is open
 
     init(path: String) throws {
-        guard FileManager.default.createFile(atPath: path, contents: nil) else {
-            throw ManifestError.io(file: path, reason: "cannot create the file")
+        do {
+            (descriptor, temporary) = try DurableFile.createTemporary(in: DurableFile.folder(of: path))
+        } catch {
+            throw ManifestError.io(file: path, reason: "cannot create the file (\(error))")
         }
-        guard let h = FileHandle(forWritingAtPath: path) else {
-            throw ManifestError.io(file: path, reason: "cannot open the file for writing")
-        }
-        handle = h
         self.path = path
         buffer.reserveCapacity(1 << 20)
     }
@@ -121,18 +130,32 @@ private final class LineFile {
         if buffer.count >= 1 << 20 { try flush() }
     }
 
-    func flush() throws {
+    private func flush() throws {
         guard !buffer.isEmpty else { return }
         do {
-            try handle.write(contentsOf: buffer)
+            try writeAll(descriptor, buffer)
         } catch {
-            throw ManifestError.io(file: path, reason: "write failed: \(error.localizedDescription)")
+            throw ManifestError.io(file: path, reason: "write failed: \(error)")
         }
         buffer.removeAll(keepingCapacity: true)
     }
 
-    func close() throws {
+    /// Writes what is buffered and renames the file into place.
+    func commit() throws {
         try flush()
-        try handle.close()
+        pending = false
+        do {
+            try DurableFile.commit(descriptor: descriptor, temporary: temporary, to: path, durable: true)
+        } catch {
+            throw ManifestError.io(file: path, reason: "cannot finish the file (\(error))")
+        }
+    }
+
+    /// Removes the temporary file (after an error); nothing once committed.
+    func discard() {
+        guard pending else { return }
+        pending = false
+        close(descriptor)
+        unlink(temporary)
     }
 }

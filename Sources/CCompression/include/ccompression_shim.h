@@ -6,6 +6,8 @@
 #include <zlib.h>
 #include <snappy-c.h>
 #include <zstd.h>
+#include <lz4.h>
+#include <brotli/decode.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -37,6 +39,17 @@ const char *ccomp_inflater_message(ccomp_inflater *inflater);
 int ccomp_gunzip_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_length);
 int ccomp_snappy_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_length);
 int ccomp_zstd_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_length);
+/* The uncompressed size a snappy or zstd stream declares in its header, so that a damaged
+ * Parquet page header is caught before the output is allocated; -1 when the stream does not
+ * say (zstd written in streaming mode) or cannot be parsed. */
+int64_t ccomp_snappy_declared_size(const uint8_t *in, size_t in_length);
+int64_t ccomp_zstd_declared_size(const uint8_t *in, size_t in_length);
+int ccomp_brotli_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_length);
+/* Parquet's LZ4_RAW: one raw LZ4 block, no framing. */
+int ccomp_lz4_raw_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_length);
+/* Parquet's deprecated LZ4: Hadoop's block framing (what parquet-mr writes), or, from some old
+ * writers, one raw block; the framing is tried first, as Arrow does. */
+int ccomp_lz4_hadoop_exact(const uint8_t *in, size_t in_length, uint8_t *out, size_t out_length);
 
 /* One-shot encoders for Parquet pages. *_bound gives the largest output for in_length bytes;
  * the encoders return the bytes written, or 0 on failure. */

@@ -34,10 +34,10 @@ struct LAIONReader: ManifestReader {
     mutating func next() throws -> ManifestRecord? {
         guard let values = try rows.next() else { return nil }
         let url: String, caption: String
-        switch (Check.url(values[0].text), Check.caption(values[1].text)) {
+        switch (Check.url(values[0].utf8Text), Check.caption(values[1].utf8Text)) {
         case let (.success(u), .success(c)): url = u; caption = c
         case let (.failure(r), _), let (_, .failure(r)):
-            let excerpt = Text.excerpt((values[0].text ?? "null") + "\t" + (values[1].text ?? "null"))
+            let excerpt = Text.excerpt((values[0].utf8Text ?? "null") + "\t" + (values[1].utf8Text ?? "null"))
             return context.problem(record: rows.row, rowGroup: rows.rowGroup, r.reason, excerpt: excerpt)
         }
         var metadata: [String: String] = [:]

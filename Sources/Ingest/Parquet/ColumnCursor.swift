@@ -11,37 +11,32 @@ final class ColumnCursor {
     private var levelsRead: Int64 = 0
 
     // The current data page.
-    private enum Source { case plain, dictionary, rleBoolean }
     private var left = 0
     private var levels: RLEHybridStream?
-    private var source = Source.plain
-    private var plain = PageBytes([])
-    private var plainBit = 0
-    private var indices: RLEHybridStream?
+    private var values: PageValueDecoder?
 
-    init(file: InputFile, column: ParquetColumn, chunk: ColumnChunkMeta) {
+    /// Checks the chunk's byte range against the file: offsets come from the footer.
+    init(file: InputFile, column: ParquetColumn, chunk: ColumnChunkMeta) throws {
         self.file = file
         self.column = column
         self.chunk = chunk
-        var start = Int(chunk.dataPageOffset)
+        var start = chunk.dataPageOffset
         // Some writers leave dictionary_page_offset at 0 when there is none.
-        if let d = chunk.dictionaryPageOffset, d > 0, d < start { start = Int(d) }
-        offset = start
-        end = start + Int(chunk.totalCompressedSize)
+        if let d = chunk.dictionaryPageOffset, d > 0, d < start { start = d }
+        guard start >= 0, chunk.totalCompressedSize >= 0, start <= Int64(file.size),
+              chunk.totalCompressedSize <= Int64(file.size) - start else {
+            throw ParquetFailure("column chunk at \(start) of \(chunk.totalCompressedSize) bytes lies outside the file")
+        }
+        offset = Int(start)
+        end = Int(start + chunk.totalCompressedSize)
     }
 
     func next() throws -> ParquetValue {
         while left == 0 { try loadPage() }
         left -= 1
         if levels != nil, try levels!.next() == 0 { return .null }
-        switch source {
-        case .plain: return try nextPlain()
-        case .dictionary:
-            let i = Int(try indices!.next())
-            guard let dictionary, i < dictionary.count else { throw ParquetFailure("dictionary index \(i) out of range") }
-            return dictionary[i]
-        case .rleBoolean: return .bool(try indices!.next() != 0)
-        }
+        guard let values else { throw ParquetFailure("data page without values") }
+        return try values.next()
     }
 
     private var maxDefinition: Int { column.isOptional ? 1 : 0 }
@@ -52,15 +47,22 @@ final class ColumnCursor {
         }
         let (header, headerLength) = try readHeader()
         let bodyStart = offset + headerLength
+        guard Int(header.compressedSize) <= end - bodyStart else { throw ParquetFailure("page runs past the column chunk") }
         let body = try file.read(count: Int(header.compressedSize), offset: bodyStart, what: "page")
         offset = bodyStart + Int(header.compressedSize)
         switch header.type {
         case PageType.dictionary:
             let data = try PageCodec.decompress(body, from: 0, count: body.count, codec: chunk.codec,
                                                 size: Int(header.uncompressedSize))
-            plain = PageBytes(data)
-            plainBit = 0
-            dictionary = try (0..<Int(header.numValues)).map { _ in try nextPlain() }
+            guard header.encoding == Encoding.plain || header.encoding == Encoding.plainDictionary else {
+                throw ParquetFailure.unsupported("dictionary page in \(Encoding.name(header.encoding))")
+            }
+            // Every value takes at least a bit: a count past that is damage, not a reason to allocate.
+            guard Int(header.numValues) <= data.count * 8 else { throw ParquetFailure("dictionary claims \(header.numValues) values") }
+            let plain = PlainDecoder(column: column, input: PageBytes(data))
+            var entries: [ParquetValue] = []
+            for _ in 0..<Int(header.numValues) { entries.append(try plain.next()) }
+            dictionary = entries
         case PageType.data:
             let data = try PageCodec.decompress(body, from: 0, count: body.count, codec: chunk.codec,
                                                 size: Int(header.uncompressedSize))
@@ -68,7 +70,7 @@ final class ColumnCursor {
             levels = nil
             if maxDefinition > 0 {
                 guard header.definitionLevelEncoding == Encoding.rle else {
-                    throw ParquetFailure("definition levels in \(Encoding.name(header.definitionLevelEncoding))")
+                    throw ParquetFailure.unsupported("definition levels in \(Encoding.name(header.definitionLevelEncoding))")
                 }
                 let length = Int(try input.u32())
                 let r = try input.take(length)
@@ -77,7 +79,8 @@ final class ColumnCursor {
             try startValues(input, encoding: header.encoding, count: Int(header.numValues))
         case PageType.dataV2:
             let levelsLength = Int(header.repetitionLevelsLength) + Int(header.definitionLevelsLength)
-            guard header.repetitionLevelsLength >= 0, header.definitionLevelsLength >= 0, levelsLength <= body.count else {
+            guard header.repetitionLevelsLength >= 0, header.definitionLevelsLength >= 0, levelsLength <= body.count,
+                  levelsLength <= Int(header.uncompressedSize) else {
                 throw ParquetFailure("page v2 level lengths exceed the page")
             }
             levels = nil
@@ -120,47 +123,26 @@ final class ColumnCursor {
     }
 
     private func startValues(_ input: PageBytes, encoding: Int32, count: Int) throws {
-        var input = input
         switch encoding {
         case Encoding.plain:
-            source = .plain
-            plain = input
-            plainBit = 0
+            values = PlainDecoder(column: column, input: input)
         case Encoding.plainDictionary, Encoding.rleDictionary:
-            guard dictionary != nil else { throw ParquetFailure("dictionary-encoded page without a dictionary page") }
-            source = .dictionary
-            // A page of nulls only may hold no index data at all.
-            let width = input.remaining > 0 ? Int(input.bytes[try input.take(1).lowerBound]) : 0
-            indices = try RLEHybridStream(input, bitWidth: width)
+            guard let dictionary else { throw ParquetFailure("dictionary-encoded page without a dictionary page") }
+            values = try DictionaryDecoder(dictionary: dictionary, input: input)
         case Encoding.rle where column.physicalType == .boolean:
-            source = .rleBoolean
-            let length = Int(try input.u32())
-            let r = try input.take(length)
-            indices = try RLEHybridStream(PageBytes(input.bytes, from: r.lowerBound, to: r.upperBound), bitWidth: 1)
+            values = try RLEBooleanDecoder(input: input)
+        case Encoding.deltaBinaryPacked:
+            values = try DeltaBinaryPackedDecoder(column: column, input: input, maxCount: count)
+        case Encoding.deltaLengthByteArray:
+            values = try DeltaLengthByteArrayDecoder(column: column, input: input, maxCount: count)
+        case Encoding.deltaByteArray:
+            values = try DeltaByteArrayDecoder(column: column, input: input, maxCount: count)
+        case Encoding.byteStreamSplit:
+            values = try ByteStreamSplitDecoder(column: column, input: input)
         default:
-            throw ParquetFailure("\(Encoding.name(encoding)) encoding is not supported")
+            throw ParquetFailure.unsupported("\(Encoding.name(encoding)) encoding of \(column.physicalType) values")
         }
         levelsRead += Int64(count)
         left = count
-    }
-
-    private func nextPlain() throws -> ParquetValue {
-        switch column.physicalType {
-        case .boolean:
-            if plainBit == 8 { plainBit = 0 }
-            if plainBit == 0 { _ = try plain.take(1) }
-            let byte = plain.bytes[plain.position - 1]
-            defer { plainBit += 1 }
-            return .bool(byte >> UInt8(plainBit) & 1 == 1)
-        case .int32: return .int(Int64(Int32(bitPattern: try plain.u32())))
-        case .int64: return .int(Int64(bitPattern: try plain.u64()))
-        case .float: return .float(Float(bitPattern: try plain.u32()))
-        case .double: return .double(Double(bitPattern: try plain.u64()))
-        case .byteArray:
-            let n = Int(try plain.u32())
-            return .string(String(decoding: plain.bytes[try plain.take(n)], as: UTF8.self))
-        case .int96: return .bytes(Array(plain.bytes[try plain.take(12)]))
-        case .fixedLenByteArray: return .bytes(Array(plain.bytes[try plain.take(column.typeLength)]))
-        }
     }
 }

@@ -10,6 +10,8 @@ public struct ParquetColumn: Sendable, Equatable {
     public let index: Int
     public let physicalType: ParquetPhysicalType
     public let isOptional: Bool
+    /// What the physical values mean (unsigned, decimal, date, ...): see docs/ingest.md.
+    public let logicalType: ParquetLogicalType
     let typeLength: Int
 }
 
@@ -17,8 +19,10 @@ public struct ParquetColumn: Sendable, Equatable {
 /// decoded one page at a time for only the columns asked for, so memory stays at about one
 /// page per column whatever the file size.
 ///
-/// Supported: flat (non-nested, non-repeated) columns; data pages v1 and v2; PLAIN,
-/// PLAIN_DICTIONARY / RLE_DICTIONARY, and RLE booleans; codecs UNCOMPRESSED, SNAPPY, GZIP, ZSTD.
+/// Supported: flat (non-nested, non-repeated) columns; data pages v1 and v2; every encoding
+/// of the format but BIT_PACKED values (deprecated, never written for values); codecs
+/// UNCOMPRESSED, SNAPPY, GZIP, ZSTD, BROTLI, LZ4_RAW and LZ4 (Hadoop framing or a raw block).
+/// Values come out as their logical type says (unsigned, decimal, date, timestamp, ...).
 public final class ParquetFile {
     public let path: String
     /// The readable columns: top-level leaves that are required or optional. Nested and
@@ -85,8 +89,13 @@ public final class ParquetFile {
                 skipped.append(name)
                 return
             }
+            let length = Int(element.typeLength ?? 0)
+            if type == .fixedLenByteArray, length <= 0 {
+                throw ManifestError.corrupt(file: path, reason: "column \(name) is FIXED_LEN_BYTE_ARRAY of length \(length)")
+            }
             columns.append(ParquetColumn(name: element.name, index: leafIndex, physicalType: type,
-                                         isOptional: element.repetition == 1, typeLength: Int(element.typeLength ?? 0)))
+                                         isOptional: element.repetition == 1, logicalType: ParquetLogicalType(element),
+                                         typeLength: length))
         }
         for _ in 0..<Int(root.numChildren ?? 0) {
             guard k < meta.schema.count else { throw ManifestError.corrupt(file: path, reason: "schema ends early") }
@@ -136,7 +145,14 @@ public struct ParquetRowReader {
                 if let external = chunk.filePath, !external.isEmpty {
                     throw ManifestError.unsupported(file: file.path, reason: "column chunk in another file (\(external))")
                 }
-                return ColumnCursor(file: file.file, column: c, chunk: chunk)
+                if chunk.isEncrypted {
+                    throw ManifestError.unsupported(file: file.path, reason: "encrypted column \(c.name)")
+                }
+                do {
+                    return try ColumnCursor(file: file.file, column: c, chunk: chunk)
+                } catch let f as ParquetFailure {
+                    throw ManifestError.corrupt(file: file.path, reason: "column \(c.name), row group \(rowGroup): \(f.message)")
+                }
             }
         }
         left -= 1
@@ -147,8 +163,9 @@ public struct ParquetRowReader {
             do {
                 values.append(try c.next())
             } catch let f as ParquetFailure {
-                throw ManifestError.corrupt(file: file.path,
-                                            reason: "column \(c.column.name), row group \(rowGroup): \(f.message)")
+                let reason = "column \(c.column.name), row group \(rowGroup): \(f.message)"
+                throw f.isUnsupported ? ManifestError.unsupported(file: file.path, reason: reason)
+                    : ManifestError.corrupt(file: file.path, reason: reason)
             } catch let f as ThriftCompactReader.Failure {
                 throw ManifestError.corrupt(file: file.path,
                                             reason: "column \(c.column.name), row group \(rowGroup): bad page header (\(f))")

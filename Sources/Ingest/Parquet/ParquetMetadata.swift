@@ -7,6 +7,9 @@ struct SchemaElement {
     var name = ""
     var numChildren: Int32?
     var convertedType: Int32?
+    var scale: Int32?
+    var precision: Int32?
+    var logicalType: ParquetLogicalType?
 
     static func read(_ r: inout ThriftCompactReader) throws -> SchemaElement {
         var e = SchemaElement()
@@ -18,6 +21,9 @@ struct SchemaElement {
             case (4, .binary): e.name = try r.string()
             case (5, .i32): e.numChildren = try r.i32()
             case (6, .i32): e.convertedType = try r.i32()
+            case (7, .i32): e.scale = try r.i32()
+            case (8, .i32): e.precision = try r.i32()
+            case (10, .structure): e.logicalType = try ParquetLogicalType.read(&r)
             default: return false
             }
             return true
@@ -35,6 +41,8 @@ struct ColumnChunkMeta {
     var totalCompressedSize: Int64 = 0
     var dataPageOffset: Int64 = 0
     var dictionaryPageOffset: Int64?
+    /// Set when the chunk's metadata is encrypted (ColumnChunk.crypto_metadata).
+    var isEncrypted = false
 
     static func read(_ r: inout ThriftCompactReader) throws -> ColumnChunkMeta {
         var c = ColumnChunkMeta()
@@ -58,6 +66,9 @@ struct ColumnChunkMeta {
                     }
                     return true
                 }
+            case (8, .structure), (9, .binary):
+                c.isEncrypted = true
+                try r.skip(t)
             default: return false
             }
             return true
@@ -117,10 +128,14 @@ struct FileMetadata {
 
 /// Page types, codecs and encodings (numbers from parquet.thrift).
 enum PageType { static let data: Int32 = 0, index: Int32 = 1, dictionary: Int32 = 2, dataV2: Int32 = 3 }
-enum Codec { static let uncompressed: Int32 = 0, snappy: Int32 = 1, gzip: Int32 = 2, zstd: Int32 = 6 }
+enum Codec {
+    static let uncompressed: Int32 = 0, snappy: Int32 = 1, gzip: Int32 = 2, lzo: Int32 = 3, brotli: Int32 = 4
+    static let lz4: Int32 = 5, zstd: Int32 = 6, lz4Raw: Int32 = 7
+}
 enum Encoding {
     static let plain: Int32 = 0, plainDictionary: Int32 = 2, rle: Int32 = 3, bitPacked: Int32 = 4
-    static let rleDictionary: Int32 = 8
+    static let deltaBinaryPacked: Int32 = 5, deltaLengthByteArray: Int32 = 6, deltaByteArray: Int32 = 7
+    static let rleDictionary: Int32 = 8, byteStreamSplit: Int32 = 9
 
     static func name(_ e: Int32) -> String {
         let names = [0: "PLAIN", 2: "PLAIN_DICTIONARY", 3: "RLE", 4: "BIT_PACKED", 5: "DELTA_BINARY_PACKED",

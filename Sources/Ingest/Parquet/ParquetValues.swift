@@ -1,15 +1,18 @@
-internal import CCompression
+import Basics
 
 /// A Parquet value as the manifest readers use it.
 public enum ParquetValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case int(Int64)
+    /// Unsigned integers (INTEGER(unsigned), UINT_8 ... UINT_64), all 64 bits of a UINT_64.
+    case uint(UInt64)
     case float(Float)
     case double(Double)
-    /// BYTE_ARRAY, read as UTF-8 text (invalid sequences become U+FFFD).
+    /// Text: STRING / ENUM / JSON byte arrays as UTF-8 (invalid sequences become U+FFFD), and
+    /// the values written as text (decimals, dates, times, timestamps, UUIDs).
     case string(String)
-    /// FIXED_LEN_BYTE_ARRAY and INT96.
+    /// BYTE_ARRAY and FIXED_LEN_BYTE_ARRAY without a text or numeric annotation.
     case bytes([UInt8])
 
     /// The value as metadata text; nil for null. Floats use the shortest text that reads back
@@ -19,22 +22,30 @@ public enum ParquetValue: Sendable, Equatable {
         case .null: return nil
         case .bool(let b): return b ? "true" : "false"
         case .int(let i): return String(i)
+        case .uint(let u): return String(u)
         case .float(let f): return f.description
         case .double(let d): return d.description
         case .string(let s): return s
-        case .bytes(let b):
-            let digits = Array("0123456789abcdef".utf8)
-            var out = [UInt8]()
-            out.reserveCapacity(b.count * 2)
-            for x in b { out.append(digits[Int(x >> 4)]); out.append(digits[Int(x & 15)]) }
-            return String(decoding: out, as: UTF8.self)
+        case .bytes(let b): return b.hexString
         }
+    }
+
+    /// Like `text`, but bytes read as UTF-8: for URL and caption columns of writers that store
+    /// text without marking it as STRING.
+    public var utf8Text: String? {
+        if case .bytes(let b) = self { return String(decoding: b, as: UTF8.self) }
+        return text
     }
 }
 
+/// A problem inside a column chunk; the row reader adds the file, column and row group.
 struct ParquetFailure: Error {
     let message: String
-    init(_ message: String) { self.message = message }
+    /// A valid file using something this reader does not implement, as opposed to damage.
+    let isUnsupported: Bool
+    init(_ message: String) { self.message = message; isUnsupported = false }
+    private init(unsupported message: String) { self.message = message; isUnsupported = true }
+    static func unsupported(_ message: String) -> ParquetFailure { ParquetFailure(unsupported: message) }
 }
 
 /// Little-endian reads from a page buffer.
@@ -78,6 +89,12 @@ struct PageBytes {
             shift += 7
             if shift > 63 { throw ParquetFailure("varint too long") }
         }
+    }
+
+    /// A zigzag-encoded signed varint (the delta encodings' first value and minimum delta).
+    mutating func zigzag() throws -> Int64 {
+        let z = try uleb()
+        return Int64(bitPattern: (z >> 1) ^ (0 &- (z & 1)))
     }
 }
 
@@ -138,39 +155,5 @@ enum RLEHybrid {
     static func decode(_ input: inout PageBytes, bitWidth: Int, count: Int) throws -> [UInt32] {
         var stream = try RLEHybridStream(input, bitWidth: bitWidth)
         return try (0..<count).map { _ in try stream.next() }
-    }
-}
-
-/// Page decompression through the CCompression shim.
-enum PageCodec {
-    static func decompress(_ input: [UInt8], from: Int, count: Int, codec: Int32, size: Int) throws -> [UInt8] {
-        if codec == Codec.uncompressed {
-            guard count == size else { throw ParquetFailure("page size mismatch") }
-            return Array(input[from..<from + count])
-        }
-        if size == 0 { return [] }
-        var out = [UInt8](repeating: 0, count: size)
-        let rc: Int32 = input.withUnsafeBufferPointer { inp in
-            out.withUnsafeMutableBufferPointer { o in
-                let src = inp.baseAddress! + from
-                switch codec {
-                case Codec.snappy: return ccomp_snappy_exact(src, count, o.baseAddress!, size)
-                case Codec.gzip: return ccomp_gunzip_exact(src, count, o.baseAddress!, size)
-                case Codec.zstd: return ccomp_zstd_exact(src, count, o.baseAddress!, size)
-                default: return -100
-                }
-            }
-        }
-        switch Int(rc) {
-        case CCOMP_OK: return out
-        case -100: throw ParquetFailure("unsupported codec \(codecName(codec))")
-        case CCOMP_ERR_SIZE: throw ParquetFailure("\(codecName(codec)) page has the wrong size")
-        default: throw ParquetFailure("corrupt \(codecName(codec)) page")
-        }
-    }
-
-    static func codecName(_ c: Int32) -> String {
-        let names = ["UNCOMPRESSED", "SNAPPY", "GZIP", "LZO", "BROTLI", "LZ4", "ZSTD", "LZ4_RAW"]
-        return (0..<names.count).contains(Int(c)) ? names[Int(c)] : "codec \(c)"
     }
 }

@@ -7,7 +7,7 @@ import Ingest
 /// The Parquet writer read back by the project's own reader (itself checked against files that
 /// pyarrow, polars, DuckDB and others wrote); `make interop-export` also reads the writer's
 /// files with pyarrow, `datasets` and DuckDB.
-final class ParquetWriterTests: XCTestCase {
+final class ParquetWriterRoundTripTests: XCTestCase {
     private var root: String!
 
     override func setUp() { root = scratchDirectory("parquet") }
