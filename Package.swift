@@ -69,6 +69,8 @@ let package = Package(
         // Page compression for the Parquet writer; the one Swift home of CCompression's encoders.
         .target(name: "Compression", dependencies: ["CCompression"]),
         .target(name: "Export", dependencies: ["Basics", "Compression"]),
+        // Semantic dedup: spherical k-means and within-cluster near-duplicates of embeddings.
+        .target(name: "SemanticDedup", dependencies: ["Basics", "Tensor"]),
         .target(name: "Report", dependencies: ["Basics", "Catalog"]),
         .target(name: "Evaluation"),
         // The bundled benchmark's generator, reached from the product only through `capfilt demo`.
@@ -94,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "capfilt-bench",
             dependencies: [
-                "Basics", "Export", "MED", "Imaging", "Tensor", "Catalog", "Pipeline", "Stages", "Training",
+                "Basics", "Export", "MED", "Imaging", "Tensor", "Catalog", "Pipeline", "SemanticDedup", "Stages", "Training",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),

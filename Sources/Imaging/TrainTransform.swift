@@ -1,21 +1,9 @@
+import Basics
 import Foundation
 
-/// SplitMix64 (Steele, Lea and Flood, 2014): the seeded generator the training transforms are
-/// specified with. Each `next()` adds 0x9E3779B97F4A7C15 to the state and mixes it with
-/// (z ^ z >> 30) * 0xBF58476D1CE4E5B9, (z ^ z >> 27) * 0x94D049BB133111EB, z ^ z >> 31.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    public var state: UInt64
-
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The seeded generator the training transforms are specified with (it lives in Basics, which
+/// every module that draws seeded numbers imports).
+public typealias SplitMix64 = Basics.SplitMix64
 
 /// The draws the transforms make, defined on top of `next()` so that a seed gives the same
 /// augmentation on every platform and Swift version.

@@ -1,0 +1,125 @@
+import ArgumentParser
+import Basics
+import Foundation
+import SemanticDedup
+import Tensor
+
+/// `capfilt-bench semdedup`: semantic dedup at scale. `--rows` random unit vectors (256-d), of
+/// which `--planted` are near-copies of others (the original plus small noise, cosine about
+/// `--copy-similarity`); spherical k-means, then within-cluster duplicates at `--epsilon`. Then an
+/// update: `--new-share` more rows (with their own planted copies, of old and of new rows)
+/// assigned to the existing centroids and compared within their clusters. Reports recall and
+/// precision against the planted pairs, wall time and peak RSS, as one JSON line.
+struct SemanticDedupBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "semdedup", abstract: "Time semantic dedup of random embeddings with planted near-duplicates.")
+
+    @Option var rows = 1_000_000
+    @Option var dimension = 256
+    @Option(name: .customLong("planted-share")) var plantedShare = 0.01
+    @Option(name: .customLong("new-share")) var newShare = 0.01
+    @Option var clusters = 1_000
+    @Option(name: .customLong("sample-size")) var sampleSize = 100_000
+    @Option var iterations = 10
+    @Option var epsilon: Float = 0.05
+    @Option(name: .customLong("copy-noise"), help: "Noise per coordinate of a planted copy, before normalising.")
+    var copyNoise: Float = 0.01
+    @Option var threads = 2
+    @Option var seed: UInt64 = 1
+
+    func run() throws {
+        setEngineThreads(threads)
+        var rng = SplitMix64(seed: seed)
+        let newRows = Int(Double(rows) * newShare)
+        // Rows 0..<rows are the first pass; the rest the update. copies[i] = the row row i copies.
+        var (values, copyOf) = generate(count: rows, base: EmbeddingMatrix(dimension: dimension), rng: &rng)
+        let full = EmbeddingMatrix(dimension: dimension, values: values)
+        values = []
+
+        let start = monotonicSeconds()
+        let kmeans = SphericalKMeans(clusters: clusters, iterations: iterations, sampleSize: sampleSize, seed: seed)
+        let centroids = kmeans.fit(full)
+        let fitted = monotonicSeconds()
+        let (cluster, _) = kmeans.assign(full, to: centroids)
+        let assigned = monotonicSeconds()
+        // Rank: originals before copies (a stand-in for "higher ITM first"), then by row.
+        let rank = (0..<full.count).map { copyOf[$0] == nil ? 0 : 1 }
+        let drops = SemanticDuplicates(epsilon: epsilon).find(full, cluster: cluster, rank: rank)
+        let done = monotonicSeconds()
+        let firstPass = score(drops, copyOf: copyOf, rows: 0..<full.count)
+
+        // The update: new rows, some copying old ones, some copying new ones.
+        var (newValues, newCopyOf) = generate(count: newRows, base: full, rng: &rng)
+        let updateStart = monotonicSeconds()
+        // The update appends the new rows; rows the first pass dropped are left out (cluster -1).
+        var combined = full
+        for r in 0..<newRows { combined.append(Array(newValues[(r * dimension)..<((r + 1) * dimension)])) }
+        newValues = []
+        let (newCluster, _) = kmeans.assign(combined.gather(Array(full.count..<combined.count)), to: centroids)
+        var updateCluster = cluster
+        for d in drops { updateCluster[d.row] = -1 }
+        updateCluster += newCluster
+        var allCopyOf = copyOf
+        allCopyOf += newCopyOf
+        let updateRank = (0..<combined.count).map { $0 < full.count ? 0 : (newCopyOf[$0 - full.count] == nil ? 0 : 1) }
+        let updateDrops = SemanticDuplicates(epsilon: epsilon).find(
+            combined, cluster: updateCluster, rank: updateRank, candidates: Set(full.count..<combined.count))
+        let updateDone = monotonicSeconds()
+        let update = score(updateDrops, copyOf: allCopyOf, rows: full.count..<(full.count + newRows))
+
+        let fullSeconds = done - start
+        Output.json(.orderedObject([
+            ("rows", .int(rows)), ("dimension", .int(dimension)), ("clusters", .int(centroids.count)),
+            ("epsilon", .double(Double(epsilon))), ("threads", .int(threads)),
+            ("planted", .int(firstPass.planted)), ("found", .int(firstPass.found)), ("dropped", .int(drops.count)),
+            ("recall", .double(firstPass.recall)), ("precision", .double(firstPass.precision)),
+            ("fit_seconds", .double(fitted - start)), ("assign_seconds", .double(assigned - fitted)),
+            ("pairs_seconds", .double(done - assigned)), ("full_seconds", .double(fullSeconds)),
+            ("update_rows", .int(newRows)), ("update_planted", .int(update.planted)), ("update_recall", .double(update.recall)),
+            ("update_precision", .double(update.precision)), ("update_seconds", .double(updateDone - updateStart)),
+            ("update_share_of_full", .double((updateDone - updateStart) / fullSeconds)),
+            ("peak_rss_mb", .double(Double(peakResidentBytes()) / 1_048_576)),
+        ]))
+    }
+
+    /// `count` rows: random unit vectors, `plantedShare` of them noisy copies of an earlier row
+    /// of `base` or of this batch. Returns the values and, per row, the global row it copies.
+    private func generate(count: Int, base: EmbeddingMatrix, rng: inout SplitMix64) -> ([Float], [Int?]) {
+        var values = [Float](repeating: 0, count: count * dimension)
+        var copyOf = [Int?](repeating: nil, count: count)
+        let offset = base.count
+        for r in 0..<count {
+            let copies = rng.uniform() < plantedShare && (r > 0 || offset > 0)
+            if copies {
+                let source = Int(rng.next() % UInt64(offset + r))
+                let row = source < offset ? Array(base.row(source)) : Array(values[(source - offset) * dimension..<(source - offset + 1) * dimension])
+                for j in 0..<dimension { values[r * dimension + j] = row[j] + copyNoise * rng.gaussian() }
+                copyOf[r] = source
+            } else {
+                for j in 0..<dimension { values[r * dimension + j] = rng.gaussian() }
+            }
+        }
+        return (values, copyOf)
+    }
+
+    /// Recall: planted copies among `rows` that were dropped; precision: drops among `rows` that
+    /// are planted copies or have a planted relation to their keeper (a copy's original dropped
+    /// as a copy of the copy counts as right).
+    private func score(_ drops: [SemanticDuplicates.Drop], copyOf: [Int?], rows: Range<Int>)
+        -> (planted: Int, found: Int, recall: Double, precision: Double) {
+        func root(_ r: Int) -> Int { var x = r; while let s = copyOf[x] { x = s }; return x }
+        let planted = rows.filter { copyOf[$0] != nil }.count
+        let inRange = drops.filter { rows.contains($0.row) }
+        let right = inRange.filter { root($0.row) == root($0.keptRow) }.count
+        return (planted, right, planted == 0 ? 1 : Double(right) / Double(planted),
+                inRange.isEmpty ? 1 : Double(right) / Double(inRange.count))
+    }
+}
+
+extension SplitMix64 {
+    /// A standard normal draw (Box-Muller).
+    mutating func gaussian() -> Float {
+        let u = max(uniform(), 1e-300), v = uniform()
+        return Float((-2 * Foundation.log(u)).squareRoot() * Foundation.cos(2 * Double.pi * v))
+    }
+}
