@@ -68,6 +68,8 @@ let package = Package(
         .target(name: "Export", dependencies: ["Basics"]),
         .target(name: "Report", dependencies: ["Basics", "Catalog"]),
         .target(name: "Evaluation"),
+        // Rule gates: sample and caption rules, blocklists of millions of entries.
+        .target(name: "Gates", dependencies: ["Basics"]),
         // The bundled benchmark's generator, reached from the product only through `capfilt demo`.
         .target(name: "DemoData", dependencies: ["Basics", "Imaging"]),
         // A small HTTP/1.1 server on 127.0.0.1: the demo serves its web split with it, the CLI
@@ -107,6 +109,7 @@ let package = Package(
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
         .testTarget(name: "ExportTests", dependencies: ["Basics", "Export"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
+        .testTarget(name: "GatesTests", dependencies: ["Gates"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DemoDataTests", dependencies: ["DemoData", "Imaging", "Ingest"]),
         .testTarget(name: "LoopbackHTTPTests", dependencies: ["LoopbackHTTP"]),
