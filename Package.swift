@@ -80,7 +80,7 @@ let package = Package(
             dependencies: ["Basics", "Catalog", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Stages",
-            dependencies: ["Basics", "Pipeline", "Catalog", "Ingest", "Imaging", "MED", "Tensor", "Export", "Report", "Training", "Evaluation"]),
+            dependencies: ["Basics", "Pipeline", "Catalog", "Ingest", "Imaging", "MED", "Tensor", "Export", "Report", "Training", "Evaluation", "Gates"]),
         .executableTarget(
             name: "capfilt",
             dependencies: [

@@ -63,7 +63,7 @@ extension CatalogSession {
     }
 
     private func deleteTextDependents(_ id: Int64) throws {
-        for table in ["scores", "decisions", "duplicate_texts", "assembled"] {
+        for table in ["scores", "decisions", "duplicate_texts", "assembled", "gated_texts"] {
             try db.execute(sql: "DELETE FROM \(table) WHERE text_id = ?", arguments: [id])
         }
     }
