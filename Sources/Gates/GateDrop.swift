@@ -26,14 +26,17 @@ public enum GateRule: String, Sendable, CaseIterable, Comparable {
 }
 
 /// Why a gate dropped a sample or a text: the rule, and the value against the bound
-/// (`min_side: 180 < 200`).
+/// (`min_side: 180 < 200`). The catalog keeps the two apart (the rule is a dropped sample's
+/// status, or a dropped text's `rule`), so `reason` does not repeat the rule.
 public struct GateDrop: Sendable, Equatable, CustomStringConvertible {
     public var rule: GateRule
+    /// The value against the bound: `180 < 200 (180x320)`.
     public var reason: String
 
-    public init(_ rule: GateRule, _ detail: String) { self.rule = rule; reason = "\(rule.rawValue): \(detail)" }
+    public init(_ rule: GateRule, _ reason: String) { self.rule = rule; self.reason = reason }
 
-    public var description: String { reason }
+    /// Rule and reason as one line: `min_side: 180 < 200 (180x320)`.
+    public var description: String { "\(rule.rawValue): \(reason)" }
 }
 
 /// Numbers in reasons: integers without a decimal point, others with up to six significant

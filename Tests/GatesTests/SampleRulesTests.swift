@@ -10,13 +10,13 @@ final class SampleRulesTests: XCTestCase {
         let rules = SampleRules(minSide: 200)
         XCTAssertNil(rules.judge(sized(200, 900)))
         XCTAssertEqual(rules.judge(sized(900, 199)), GateDrop(.minSide, "199 < 200 (900x199)"))
-        XCTAssertEqual(rules.judge(sized(900, 199))?.reason, "min_side: 199 < 200 (900x199)")
+        XCTAssertEqual(rules.judge(sized(900, 199))?.description, "min_side: 199 < 200 (900x199)")
     }
 
     func testMinPixels() {
         let rules = SampleRules(minPixels: 40_000)
         XCTAssertNil(rules.judge(sized(200, 200)))
-        XCTAssertEqual(rules.judge(sized(199, 201))?.reason, "min_pixels: 39999 < 40000 (199x201)")
+        XCTAssertEqual(rules.judge(sized(199, 201))?.description, "min_pixels: 39999 < 40000 (199x201)")
     }
 
     func testAspectRatioRange() {
@@ -24,8 +24,8 @@ final class SampleRulesTests: XCTestCase {
         XCTAssertNil(rules.judge(sized(100, 200)), "exactly 0.5 is inside")
         XCTAssertNil(rules.judge(sized(200, 100)), "exactly 2 is inside")
         XCTAssertEqual(rules.judge(sized(99, 200))?.rule, .minAspectRatio)
-        XCTAssertEqual(rules.judge(sized(99, 200))?.reason, "min_aspect_ratio: 0.495 < 0.5 (99x200)")
-        XCTAssertEqual(rules.judge(sized(201, 100))?.reason, "max_aspect_ratio: 2.01 > 2 (201x100)")
+        XCTAssertEqual(rules.judge(sized(99, 200))?.description, "min_aspect_ratio: 0.495 < 0.5 (99x200)")
+        XCTAssertEqual(rules.judge(sized(201, 100))?.description, "max_aspect_ratio: 2.01 > 2 (201x100)")
     }
 
     func testSimilarityPunsafeAndPwatermark() {
@@ -34,19 +34,19 @@ final class SampleRulesTests: XCTestCase {
             GateSample(similarity: GateValue(text: sim), punsafe: GateValue(text: unsafe), pwatermark: GateValue(text: mark))
         }
         XCTAssertNil(rules.judge(laion("0.28", "0.5", "0.8")), "every bound holds inclusively")
-        XCTAssertEqual(rules.judge(laion("0.27999", "0.5", "0.8"))?.reason, "min_similarity: 0.27999 < 0.28")
-        XCTAssertEqual(rules.judge(laion("0.28", "0.50001", "0.8"))?.reason, "max_punsafe: 0.50001 > 0.5")
-        XCTAssertEqual(rules.judge(laion("0.28", "0.5", "0.80001"))?.reason, "max_pwatermark: 0.80001 > 0.8")
+        XCTAssertEqual(rules.judge(laion("0.27999", "0.5", "0.8"))?.description, "min_similarity: 0.27999 < 0.28")
+        XCTAssertEqual(rules.judge(laion("0.28", "0.50001", "0.8"))?.description, "max_punsafe: 0.50001 > 0.5")
+        XCTAssertEqual(rules.judge(laion("0.28", "0.5", "0.80001"))?.description, "max_pwatermark: 0.80001 > 0.8")
     }
 
     func testAbsentValuesPassAndUnreadableOnesFail() {
         let rules = SampleRules(minSide: 10, maxPunsafe: 0.5)
         XCTAssertNil(rules.judge(GateSample()), "no size and no punsafe column: nothing to judge")
         XCTAssertNil(rules.judge(GateSample(width: GateValue(5))), "half a size is no size")
-        XCTAssertEqual(rules.judge(GateSample(punsafe: GateValue(text: "nan")))?.reason, "max_punsafe: punsafe `nan` is not a number")
-        XCTAssertEqual(rules.judge(GateSample(width: GateValue(text: "wide"), height: GateValue(40)))?.reason,
+        XCTAssertEqual(rules.judge(GateSample(punsafe: GateValue(text: "nan")))?.description, "max_punsafe: punsafe `nan` is not a number")
+        XCTAssertEqual(rules.judge(GateSample(width: GateValue(text: "wide"), height: GateValue(40)))?.description,
                        "min_side: width `wide` is not a number")
-        XCTAssertEqual(rules.judge(sized(0, 40))?.reason, "min_side: 0x40 is not an image size")
+        XCTAssertEqual(rules.judge(sized(0, 40))?.description, "min_side: 0x40 is not an image size")
         XCTAssertNil(SampleRules().judge(GateSample(url: "https://x", width: GateValue(1), height: GateValue(1),
                                                     punsafe: GateValue(text: "bad"))), "no rule given: everything passes")
     }
@@ -66,10 +66,10 @@ final class SampleRulesTests: XCTestCase {
             domainBlocklist: try Blocklist(kind: .domain, path: try write("domains.txt", "spam.example\n")),
             sha256Blocklist: try Blocklist(kind: .sha256, path: try write("digests.txt", digest + "\n")),
             minSide: 100)
-        XCTAssertEqual(rules.judge(GateSample(url: "https://ok.example/banned.jpg"))?.reason, "url_blocklist: URL listed in urls.txt")
-        XCTAssertEqual(rules.judge(GateSample(url: "https://img.spam.example/a.jpg"))?.reason,
+        XCTAssertEqual(rules.judge(GateSample(url: "https://ok.example/banned.jpg"))?.description, "url_blocklist: URL listed in urls.txt")
+        XCTAssertEqual(rules.judge(GateSample(url: "https://img.spam.example/a.jpg"))?.description,
                        "domain_blocklist: spam.example listed in domains.txt")
-        XCTAssertEqual(rules.judge(GateSample(url: "https://ok.example/a.jpg", sha256: digest))?.reason,
+        XCTAssertEqual(rules.judge(GateSample(url: "https://ok.example/a.jpg", sha256: digest))?.description,
                        "sha256_blocklist: cccccccccccccccc... listed in digests.txt")
         XCTAssertNil(rules.judge(GateSample(url: "https://ok.example/a.jpg", sha256: String(repeating: "d", count: 64))))
         // A listed URL that is also too small is recorded under the first rule checked.

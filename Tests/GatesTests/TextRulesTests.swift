@@ -7,8 +7,8 @@ final class TextRulesTests: XCTestCase {
         let rules = TextRules(minWords: 3, maxWords: 5)
         XCTAssertNil(rules.judge("a red car"))
         XCTAssertNil(rules.judge("a red car on roads"))
-        XCTAssertEqual(rules.judge("red  car")?.reason, "min_words: 2 < 3")
-        XCTAssertEqual(rules.judge("a red car on wet roads")?.reason, "max_words: 6 > 5")
+        XCTAssertEqual(rules.judge("red  car")?.description, "min_words: 2 < 3")
+        XCTAssertEqual(rules.judge("a red car on wet roads")?.description, "max_words: 6 > 5")
     }
 
     func testMinAndMaxChars() {
@@ -16,8 +16,8 @@ final class TextRulesTests: XCTestCase {
         XCTAssertNil(rules.judge("café!"), "é is one character however it is encoded")
         XCTAssertNil(rules.judge("cafe\u{301}!"))
         XCTAssertNil(rules.judge("12345678"))
-        XCTAssertEqual(rules.judge("abcd")?.reason, "min_chars: 4 < 5")
-        XCTAssertEqual(rules.judge("123456789")?.reason, "max_chars: 9 > 8")
+        XCTAssertEqual(rules.judge("abcd")?.description, "min_chars: 4 < 5")
+        XCTAssertEqual(rules.judge("123456789")?.description, "max_chars: 9 > 8")
     }
 
     func testWordsCountRunsOfNonWhitespace() {

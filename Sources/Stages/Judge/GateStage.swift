@@ -11,7 +11,7 @@ import Pipeline
 /// synthetic captions). Every rule is off unless given.
 ///
 /// A sample that fails a rule ends the stage with the rule's name as its status and the value
-/// against the bound as its reason (`min_side: 180 < 200 (180x320)`), so it is offered to no
+/// against the bound as its reason (`min_side`, `180 < 200 (180x320)`), so it is offered to no
 /// stage downstream and `capfilt status` counts it by rule. A caption that fails a rule is
 /// dropped, not its sample (the image may still get a synthetic caption): it gets a row in
 /// `gated_texts`, and the filter and assemble leave it out. The rules themselves live in the
@@ -173,9 +173,10 @@ final class GateStage: SampleStage {
                 if decodedSizes, sampleRules.readsDimensions, let sha = s.imageSHA256, let image = try session.image(sha256: sha) {
                     sizes[s.id] = (image.width, image.height)
                 }
-                if readsTexts {
-                    texts[s.id] = try session.texts(sampleID: s.id, syntheticFingerprint: synthetic).filter { textOrigins.contains($0.origin) }
-                }
+            }
+            if readsTexts {
+                texts = try session.texts(sampleIDs: samples.map(\.id), syntheticFingerprint: synthetic)
+                    .mapValues { $0.filter { textOrigins.contains($0.origin) } }
             }
             return (sizes, texts)
         }
