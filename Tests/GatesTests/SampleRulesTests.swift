@@ -89,3 +89,23 @@ final class SampleRulesTests: XCTestCase {
         XCTAssertEqual(ManifestMetadata(json: #"{"width":512,"height":null}"#).width, .number(512))
     }
 }
+
+/// The metadata scanner: what ingest writes, and any other JSON object read the same way.
+final class ManifestMetadataTests: XCTestCase {
+    func testObjectsOfAnyShape() {
+        let spaced = ManifestMetadata(json: #" { "Width" : 640 , "height":480.0, "punsafe": null, "tags": ["a", {"b": "}\""}], "similarity": " 0.3 " } "#)
+        XCTAssertEqual(spaced.width, .number(640))
+        XCTAssertEqual(spaced.height, .number(480))
+        XCTAssertEqual(spaced.punsafe, .absent, "null is no value")
+        XCTAssertEqual(spaced.similarity, .number(0.3), "spaces around a number are allowed")
+        let escaped = ManifestMetadata(json: #"{"caption":"a \"quoted\" word","pwatermark":"0.\u0035","punsafe":"\ud83d\ude00"}"#)
+        XCTAssertEqual(escaped.pwatermark, .number(0.5))
+        XCTAssertEqual(escaped.punsafe, .unreadable("😀"))
+        XCTAssertEqual(ManifestMetadata(json: #"{"similarity":true}"#).similarity, .unreadable("true"), "a boolean is not a number")
+        XCTAssertEqual(ManifestMetadata(json: #"{"width":[1]}"#).width, .unreadable("[1]"))
+        for broken in ["", "{", "[]", #"{"width":"#, #"{"width":"1""#, #"{"width" "1"}"#, "not json", #"{"a":"\x"}"#] {
+            XCTAssertEqual(ManifestMetadata(json: broken), ManifestMetadata(), broken)
+        }
+        XCTAssertEqual(ManifestMetadata(json: "{}"), ManifestMetadata())
+    }
+}
