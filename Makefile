@@ -72,6 +72,7 @@ bench: setup venv release
 	$(VENV)/bin/python scripts/bench_pipeline.py --cache $(BENCH_CACHE) --capfilt .build/release/capfilt \
 	  --capfilt-bench .build/release/capfilt-bench
 	$(VENV)/bin/python scripts/bench_training.py --capfilt-bench .build/release/capfilt-bench
+	.build/release/capfilt-bench gates
 	scripts/bench_hamming.sh
 
 # libFuzzer over the image decoders and resampler (Tests/Fuzz, its own package), seeded with the

@@ -93,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "capfilt-bench",
             dependencies: [
-                "Basics", "MED", "Imaging", "Tensor", "Catalog", "Pipeline", "Stages", "Training",
+                "Basics", "MED", "Imaging", "Tensor", "Catalog", "Gates", "Pipeline", "Stages", "Training",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),

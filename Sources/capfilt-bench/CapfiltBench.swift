@@ -7,8 +7,8 @@ import Tensor
 struct CapfiltBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "capfilt-bench",
-        abstract: "Time capfilt's model, image, pipeline and training paths (used by `make bench`).",
-        subcommands: [MEDBench.self, ImagesBench.self, PipelineBench.self, TrainBench.self])
+        abstract: "Time capfilt's model, image, pipeline, training and gate paths (used by `make bench`).",
+        subcommands: [MEDBench.self, ImagesBench.self, PipelineBench.self, TrainBench.self, GatesBench.self])
 }
 
 extension Precision: ExpressibleByArgument {}
