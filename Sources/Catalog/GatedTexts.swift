@@ -47,6 +47,24 @@ extension CatalogSession {
                          arguments: [stage, fingerprint]).map { GatedText(textID: $0["text_id"], rule: $0["rule"], reason: $0["reason"]) }
     }
 
+    /// What gate `stage` dropped under `fingerprint`, as `capfilt inspect dropped` lists it (no
+    /// score or threshold; the reason names the rule), in (sample, origin, position) order.
+    public func gatedTextRows(stage: String, fingerprint: String) throws -> [DroppedText] {
+        try Row.fetchAll(db, sql: """
+            SELECT s.id, src.name AS source, s.key, t.origin, t.text, g.rule, g.reason
+            FROM gated_texts g
+            JOIN texts t ON t.id = g.text_id
+            JOIN samples s ON s.id = g.sample_id
+            JOIN sources src ON src.id = s.source_id
+            WHERE g.stage = ? AND g.fingerprint = ?
+            ORDER BY s.id, t.origin, t.position
+            """, arguments: [stage, fingerprint]).map {
+            let rule: String = $0["rule"], reason: String = $0["reason"]
+            return DroppedText(sampleID: $0["id"], source: $0["source"], key: $0["key"], origin: $0["origin"], text: $0["text"],
+                               itmProbability: nil, itcSimilarity: nil, threshold: nil, reason: "\(rule): \(reason)")
+        }
+    }
+
     /// How many texts gate `stage` dropped under `fingerprint`, by rule.
     public func gatedTextCounts(stage: String, fingerprint: String) throws -> [String: Int] {
         var out: [String: Int] = [:]

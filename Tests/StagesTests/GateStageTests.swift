@@ -92,6 +92,20 @@ final class GateStageTests: XCTestCase {
             XCTAssertFalse(assembled.contains(t.textID), "a dropped caption is not exported")
         }
 
+        // `capfilt inspect dropped` lists them with their gate and rule, before the filter's drops.
+        func text(_ cell: InspectCell) -> String? { if case .text(let s) = cell { return s }; return nil }
+        let listed = try r.inspect(.dropped, filter: InspectFilter(stage: "gate_manifest"))
+        XCTAssertEqual(listed.columns[0], "stage")
+        XCTAssertEqual(listed.columns[7], "reason")
+        XCTAssertEqual(listed.rows.count, 4)
+        XCTAssertEqual(Set(listed.rows.map { text($0[7]) }), ["min_words: 1 < 2"])
+        XCTAssertEqual(listed.rows.map { $0[5] }, Array(repeating: InspectCell.null, count: 4), "no ITM score")
+        let all = try r.inspect(.dropped)
+        XCTAssertEqual(all.rows.prefix(4).map { text($0[0]) }, Array(repeating: "gate_manifest", count: 4))
+        XCTAssertThrowsError(try r.inspect(.dropped, filter: InspectFilter(stage: "decode"))) { error in
+            XCTAssertTrue("\(error)".contains("not a gate or filter stage"), "\(error)")
+        }
+
         // Nothing left to do.
         XCTAssertEqual(try r.run(RunOptions()).ranStages, [])
     }
