@@ -41,6 +41,13 @@ extension CatalogSession {
                                       arguments: [sampleID] + gateArguments(gates)))
     }
 
+    /// The ids of every text that any of `gates` dropped, over the whole catalog.
+    public func gatedTextIDs(gates: [StageRequirement]) throws -> Set<Int64> {
+        guard !gates.isEmpty else { return [] }
+        let pairs = Array(repeating: "(stage = ? AND fingerprint = ?)", count: gates.count).joined(separator: " OR ")
+        return Set(try Int64.fetchAll(db, sql: "SELECT text_id FROM gated_texts WHERE \(pairs)", arguments: gateArguments(gates)))
+    }
+
     /// What gate `stage` dropped under `fingerprint`, in text order.
     public func gatedTexts(stage: String, fingerprint: String) throws -> [GatedText] {
         try Row.fetchAll(db, sql: "SELECT text_id, rule, reason FROM gated_texts WHERE stage = ? AND fingerprint = ? ORDER BY text_id",

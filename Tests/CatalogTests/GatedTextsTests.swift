@@ -29,6 +29,8 @@ final class GatedTextsTests: XCTestCase {
         XCTAssertEqual(try catalog.read { try $0.gatedTextIDs(sampleID: 1, gates: [StageRequirement(stage: "gate", fingerprint: "old")]) }, [],
                        "a drop under another fingerprint does not count")
         XCTAssertEqual(try catalog.read { try $0.gatedTextIDs(sampleID: 1, gates: []) }, [])
+        XCTAssertEqual(try catalog.read { try $0.gatedTextIDs(gates: [gate]) }, [1])
+        XCTAssertEqual(try catalog.read { try $0.gatedTextIDs(gates: [StageRequirement(stage: "other", fingerprint: "g1")]) }, [])
         XCTAssertEqual(try catalog.read { try $0.gatedTextCounts(stage: "gate", fingerprint: "g1") }, ["min_words": 1])
 
         // Judged again under new rules: the earlier drops go, the new ones stay.
