@@ -92,6 +92,19 @@ final class GateStageTests: XCTestCase {
             XCTAssertFalse(assembled.contains(t.textID), "a dropped caption is not exported")
         }
 
+        // Status and the report count them as dropped web texts (not as unjudged ones).
+        let web = try XCTUnwrap(counts.texts(.web))
+        let filter = StageRequirement(stage: "filter", fingerprint: fps["filter"]!)
+        let ungated = try XCTUnwrap(try c.read { try $0.textCounts(filter: filter, syntheticFingerprint: fps["caption"]) }[.web])
+        // Those of samples that passed the filter (the others are on images gate_image dropped).
+        let passed = Set(try c.read { try $0.textsOfSamples(passing: filter, syntheticFingerprint: fps["caption"]) }.map(\.id))
+        let gatedPassed = gated.filter { passed.contains($0.textID) }.count
+        XCTAssertGreaterThan(gatedPassed, 0)
+        XCTAssertEqual(web.dropped, ungated.dropped + gatedPassed)
+        XCTAssertEqual(web.unjudged, ungated.unjudged - gatedPassed)
+        XCTAssertEqual(web.kept, ungated.kept)
+        XCTAssertEqual(web.kept + web.dropped + web.duplicates + web.unjudged, web.total)
+
         // `capfilt inspect dropped` lists them with their gate and rule, before the filter's drops.
         func text(_ cell: InspectCell) -> String? { if case .text(let s) = cell { return s }; return nil }
         let listed = try r.inspect(.dropped, filter: InspectFilter(stage: "gate_manifest"))
