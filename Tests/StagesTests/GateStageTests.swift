@@ -22,12 +22,17 @@ final class GateStageTests: XCTestCase {
 
     /// The test pipeline with `gate_manifest` between ingest and fetch and `gate_image` between
     /// decode and caption, each with the given rule lines (YAML, four spaces in).
-    func gatedYAML(manifestRules: [String], imageRules: [String]) -> String {
-        var yaml = dataset.pipelineYAML(workdir: folder.appendingPathComponent("work"))
+    func gatedYAML(manifestRules: [String], imageRules: [String], captionRules: [String]? = nil, shards: Int = 1,
+                   work: String = "work") -> String {
+        var yaml = dataset.pipelineYAML(workdir: folder.appendingPathComponent(work), shards: shards)
         let manifest = (["  gate_manifest:", "    type: gate", "    needs: [ingest]"] + manifestRules.map { "    " + $0 }).joined(separator: "\n")
         let image = (["  gate_image:", "    type: gate", "    needs: [decode]"] + imageRules.map { "    " + $0 }).joined(separator: "\n")
         yaml = yaml.replacingOccurrences(of: "  fetch:\n    needs: [ingest]", with: manifest + "\n  fetch:\n    needs: [gate_manifest]")
         yaml = yaml.replacingOccurrences(of: "  caption:\n    needs: [decode]", with: image + "\n  caption:\n    needs: [gate_image]")
+        if let captionRules {
+            let caption = (["  gate_caption:", "    type: gate", "    needs: [caption]"] + captionRules.map { "    " + $0 }).joined(separator: "\n")
+            yaml = yaml.replacingOccurrences(of: "  filter:\n    needs: [caption]", with: caption + "\n  filter:\n    needs: [gate_caption]")
+        }
         return yaml
     }
 
@@ -121,6 +126,41 @@ final class GateStageTests: XCTestCase {
 
         // Nothing left to do.
         XCTAssertEqual(try r.run(RunOptions()).ranStages, [])
+    }
+
+    /// A gate after caption judges the synthetic captions; three shards drop what one does.
+    func testCaptionGateAndShards() throws {
+        var dropped: [Int: (samples: [SampleStatus: Int], captions: Int)] = [:]
+        for shards in [1, 3] {
+            let path = folder.appendingPathComponent("shards-\(shards).yaml").path
+            try gatedYAML(manifestRules: [], imageRules: ["min_side: 60"], captionRules: ["max_words: 4", "text_origins: [synthetic]"],
+                          shards: shards, work: "work-\(shards)").write(toFile: path, atomically: true, encoding: .utf8)
+            let r = PipelineRunner(pipeline: try PipelineLoader(registry: StandardStages.registry).load(path: path))
+            XCTAssertFalse(try r.run(RunOptions()).cancelled)
+            let fps = try r.fingerprints()
+            var captions = 0
+            for shard in r.workspace.shards {
+                let c = try Catalog(path: r.workspace.catalogPath(shard))
+                let gated = try c.read { try $0.gatedTexts(stage: "gate_caption", fingerprint: fps["gate_caption"]!) }
+                let decisions = try c.read { try $0.decisions(fingerprint: fps["filter"]!) }
+                try c.read { session in
+                    for g in gated {
+                        XCTAssertEqual(g.rule, "max_words")
+                        XCTAssertNotNil(g.reason.range(of: #"^\d+ > 4$"#, options: .regularExpression), g.reason)
+                        XCTAssertNil(decisions[g.textID], "the filter does not judge a dropped caption")
+                        let text = try session.textsOfSamples(passing: StageRequirement(stage: "gate_caption", fingerprint: fps["gate_caption"]!),
+                                                              syntheticFingerprint: fps["caption"]).first { $0.id == g.textID }
+                        XCTAssertEqual(text?.origin, .synthetic)
+                        XCTAssertGreaterThan(text.map { $0.text.split(separator: " ").count } ?? 0, 4)
+                    }
+                }
+                captions += gated.count
+            }
+            XCTAssertGreaterThan(captions, 0, "the captioner writes captions of more than four words")
+            dropped[shards] = (try XCTUnwrap(r.counts().stage("gate_image")).byStatus, captions)
+        }
+        XCTAssertEqual(dropped[3]?.samples, dropped[1]?.samples)
+        XCTAssertEqual(dropped[3]?.captions, dropped[1]?.captions)
     }
 
     func testSHA256BlocklistAfterDecodeRerunsFromTheGateOnly() throws {
