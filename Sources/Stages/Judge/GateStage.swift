@@ -28,8 +28,6 @@ final class GateStage: SampleStage {
     let textOrigins: Set<TextOrigin>
     /// Blocklists are read on first use, not when the run is built: an up-to-date gate costs nothing.
     private var loaded: SampleRules?
-    private let listKeys: [(StageParameter<String?>, BlocklistKind)] = [(Keys.urlBlocklist, .url), (Keys.domainBlocklist, .domain),
-                                                                        (Keys.sha256Blocklist, .sha256)]
     private let setup: StageSetup
 
     /// The gate's parameters, each declared once.
@@ -77,7 +75,10 @@ final class GateStage: SampleStage {
         static let all = [urlBlocklist.spec, domainBlocklist.spec, sha256Blocklist.spec, minSide.spec, minPixels.spec,
                           minAspectRatio.spec, maxAspectRatio.spec, minSimilarity.spec, maxPunsafe.spec, maxPwatermark.spec,
                           minWords.spec, maxWords.spec, minChars.spec, maxChars.spec, textOrigins.spec, batchSize.spec]
-        static let blocklists = [urlBlocklist, domainBlocklist, sha256Blocklist]
+        /// Each list key with the kind of entries its file holds.
+        static let blocklists: [(key: StageParameter<String?>, kind: BlocklistKind)] = [
+            (urlBlocklist, .url), (domainBlocklist, .domain), (sha256Blocklist, .sha256),
+        ]
     }
 
     static let type = StageType(
@@ -86,8 +87,8 @@ final class GateStage: SampleStage {
         requires: ["ingest"],
         // A list's content, not its path, decides what is dropped.
         fingerprintInputs: { p in
-            try Keys.blocklists.compactMap { key in
-                try p[key].map { "\(key.spec.name)=" + (try FileDigest.sha256(path: $0)) }
+            try Keys.blocklists.compactMap { list in
+                try p[list.key].map { "\(list.key.spec.name)=" + (try FileDigest.sha256(path: $0)) }
             }
         },
         check: { setup in try GateStage.check(setup) },
@@ -142,7 +143,7 @@ final class GateStage: SampleStage {
     private func sampleRules(context: StageContext) throws -> SampleRules {
         if let loaded { return loaded }
         var sample = rules.sample
-        for (key, kind) in listKeys {
+        for (key, kind) in Keys.blocklists {
             guard let path = setup.parameters[key] else { continue }
             let started = Date()
             let list: Blocklist
