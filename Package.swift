@@ -73,6 +73,8 @@ let package = Package(
         .target(name: "SemanticDedup", dependencies: ["Basics", "Tensor"]),
         .target(name: "Report", dependencies: ["Basics", "Catalog"]),
         .target(name: "Evaluation"),
+        // Rule gates: sample and caption rules, blocklists of millions of entries.
+        .target(name: "Gates", dependencies: ["Basics"]),
         // The bundled benchmark's generator, reached from the product only through `capfilt demo`.
         .target(name: "DemoData", dependencies: ["Basics", "Imaging"]),
         // A small HTTP/1.1 server on 127.0.0.1: the demo serves its web split with it, the CLI
@@ -83,7 +85,7 @@ let package = Package(
             dependencies: ["Basics", "Catalog", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Stages",
-            dependencies: ["Basics", "Pipeline", "Catalog", "Compression", "Ingest", "Imaging", "MED", "Tensor", "Export", "Report", "Training", "Evaluation"]),
+            dependencies: ["Basics", "Pipeline", "Catalog", "Compression", "Ingest", "Imaging", "MED", "Tensor", "Export", "Report", "Training", "Evaluation", "Gates"]),
         .executableTarget(
             name: "capfilt",
             dependencies: [
@@ -96,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "capfilt-bench",
             dependencies: [
-                "Basics", "Export", "MED", "Imaging", "Tensor", "Catalog", "Pipeline", "SemanticDedup", "Stages", "Training",
+                "Basics", "Export", "MED", "Imaging", "Tensor", "Catalog", "Gates", "Pipeline", "SemanticDedup", "Stages", "Training",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -112,6 +114,7 @@ let package = Package(
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
         .testTarget(name: "ExportTests", dependencies: ["Basics", "Export", "Compression", "Ingest"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
+        .testTarget(name: "GatesTests", dependencies: ["Gates"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DemoDataTests", dependencies: ["DemoData", "Imaging", "Ingest"]),
         .testTarget(name: "LoopbackHTTPTests", dependencies: ["LoopbackHTTP"]),

@@ -19,9 +19,11 @@ public struct AssembledText: Sendable, Equatable {
 extension CatalogSession {
     /// Rebuilds the bootstrapped set: for every sample that passed `filter` on the image it has
     /// now and is not a duplicate, its human texts plus the web and synthetic texts the filter
-    /// kept (under `decisionFingerprint`), minus repeated texts. Returns the number of pairs.
+    /// kept (under `decisionFingerprint`), minus repeated texts and texts any of `gates` dropped.
+    /// Returns the number of pairs.
     @discardableResult
-    public func assemble(filter: StageRequirement, syntheticFingerprint: String?, decisionFingerprint: String) throws -> Int {
+    public func assemble(filter: StageRequirement, syntheticFingerprint: String?, decisionFingerprint: String,
+                         gates: [StageRequirement] = []) throws -> Int {
         try db.execute(sql: "DELETE FROM assembled")
         try db.execute(sql: """
             INSERT INTO assembled (sample_id, text_id)
@@ -33,7 +35,8 @@ extension CatalogSession {
             WHERE d.sample_id IS NULL AND dt.text_id IS NULL
               AND (t.origin != 'synthetic' OR t.fingerprint = ?)
               AND (t.origin = 'human' OR dc.kept = 1)
-            """, arguments: [filter.stage, filter.fingerprint, decisionFingerprint, syntheticFingerprint])
+              AND \(notGated("t", gates))
+            """, arguments: [filter.stage, filter.fingerprint, decisionFingerprint, syntheticFingerprint] + gateArguments(gates))
         return db.changesCount
     }
 

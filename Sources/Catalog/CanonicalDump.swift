@@ -21,6 +21,7 @@ extension CatalogSession {
             ("filter_thresholds", "SELECT * FROM filter_thresholds ORDER BY fingerprint"),
             ("duplicates", "SELECT * FROM duplicates ORDER BY sample_id"),
             ("duplicate_texts", "SELECT * FROM duplicate_texts ORDER BY text_id"),
+            ("gated_texts", "SELECT stage, text_id, sample_id, fingerprint, rule, reason FROM gated_texts ORDER BY stage, text_id"),
             ("assembled", "SELECT * FROM assembled ORDER BY sample_id, text_id"),
             ("progress", "SELECT stage, sample_id, fingerprint, status, reason, image_sha256 FROM progress ORDER BY stage, sample_id"),
             ("stage_state", "SELECT stage, fingerprint, input_version, summary FROM stage_state ORDER BY stage"),

@@ -30,15 +30,22 @@ public struct DuplicateRecord: Sendable, Equatable {
 
 extension CatalogSession {
     /// Samples that passed `requirement` (the decode stage) on the image they have now, in id
-    /// order.
-    public func dedupInputs(passing requirement: StageRequirement) throws -> [DedupInput] {
-        try Row.fetchAll(db, sql: """
+    /// order, minus those any of `gates` dropped: a dropped sample is in no group, so it never
+    /// stands in for a duplicate that is kept.
+    public func dedupInputs(passing requirement: StageRequirement, gates: [StageRequirement] = []) throws -> [DedupInput] {
+        let pairs = gates.map { _ in "(g.stage = ? AND g.fingerprint = ?)" }.joined(separator: " OR ")
+        let notDropped = gates.isEmpty ? "" : """
+            WHERE NOT EXISTS (SELECT 1 FROM progress g WHERE g.sample_id = s.id AND g.status != 'ok'
+                              AND \(currentImage("g")) AND (\(pairs)))
+            """
+        return try Row.fetchAll(db, sql: """
             SELECT s.id, src.name AS source, s.key, s.url, i.sha256, i.phash FROM samples s
             JOIN sources src ON src.id = s.source_id
             \(requirementJoin("p"))
             JOIN images i ON i.sha256 = s.image_sha256
+            \(notDropped)
             ORDER BY s.id
-            """, arguments: [requirement.stage, requirement.fingerprint]).map {
+            """, arguments: [requirement.stage, requirement.fingerprint] + gateArguments(gates)).map {
             DedupInput(sampleID: $0["id"], source: $0["source"], key: $0["key"], url: $0["url"], sha256: $0["sha256"],
                        phash: ($0["phash"] as Int64?).map { UInt64(bitPattern: $0) })
         }

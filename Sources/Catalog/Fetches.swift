@@ -59,7 +59,8 @@ extension CatalogSession {
     }
 
     public func image(sha256: String) throws -> ImageRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM images WHERE sha256 = ?", arguments: [sha256]).map(ImageRecord.init)
+        // Cached: stages look images up one sample at a time.
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM images WHERE sha256 = ?"), arguments: [sha256]).map(ImageRecord.init)
     }
 
     public func recordDecoded(sha256: String, format: String, width: Int, height: Int, phash: UInt64,

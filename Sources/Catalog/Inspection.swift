@@ -177,16 +177,20 @@ extension CatalogSession {
     /// Texts per origin ("human", "web", "synthetic") and what became of them: kept (in the
     /// bootstrapped set: judged by `filter`, kept, and not a duplicate), dropped by the filter,
     /// or left out as duplicates. Human texts are never judged: they are kept when their sample
-    /// passed the filter. Synthetic texts are those of `syntheticFingerprint`.
-    public func textCounts(filter: StageRequirement, syntheticFingerprint: String?) throws -> [TextOrigin: OriginTextCounts] {
+    /// passed the filter. Synthetic texts are those of `syntheticFingerprint`. A caption any of
+    /// `gates` dropped counts as dropped, whatever its origin (assemble leaves it out).
+    public func textCounts(filter: StageRequirement, syntheticFingerprint: String?,
+                           gates: [StageRequirement] = []) throws -> [TextOrigin: OriginTextCounts] {
         var out: [TextOrigin: OriginTextCounts] = [:]
         for row in try Row.fetchAll(db, sql: """
             SELECT origin, count(*) AS total,
-                   coalesce(sum(judged_kept AND NOT duplicate), 0) AS kept,
-                   coalesce(sum(judged_dropped), 0) AS dropped,
-                   coalesce(sum(judged_kept AND duplicate), 0) AS duplicates
+                   coalesce(sum(judged_kept AND NOT gated AND NOT duplicate), 0) AS kept,
+                   coalesce(sum(judged_dropped OR (p_ok AND gated)), 0) AS dropped,
+                   coalesce(sum(judged_kept AND NOT gated AND duplicate), 0) AS duplicates
             FROM (
                 SELECT t.origin,
+                       NOT (\(notGated("t", gates))) AS gated,
+                       p.sample_id IS NOT NULL AS p_ok,
                        p.sample_id IS NOT NULL AND (t.origin = 'human' OR dc.kept = 1) AS judged_kept,
                        p.sample_id IS NOT NULL AND t.origin != 'human' AND dc.kept = 0 AS judged_dropped,
                        d.sample_id IS NOT NULL OR dt.text_id IS NOT NULL AS duplicate
@@ -200,7 +204,7 @@ extension CatalogSession {
                 WHERE t.origin != 'synthetic' OR t.fingerprint = ?
             )
             GROUP BY origin
-            """, arguments: [filter.stage, filter.fingerprint, filter.fingerprint, syntheticFingerprint]) {
+            """, arguments: gateArguments(gates) + [filter.stage, filter.fingerprint, filter.fingerprint, syntheticFingerprint]) {
             guard let origin = TextOrigin(rawValue: row["origin"]) else { continue }
             out[origin] = OriginTextCounts(total: row["total"], kept: row["kept"], dropped: row["dropped"],
                                                   duplicates: row["duplicates"])

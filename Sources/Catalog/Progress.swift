@@ -52,9 +52,18 @@ public struct StageCounts: Sendable, Equatable {
     }
 }
 
+extension ProgressMark {
+    /// The image a mark names when its stage read no image (a gate on manifest data before
+    /// fetch): the mark holds whatever image the sample has or later gets.
+    public static let anyImage = "*"
+}
+
 /// SQL: the mark `p` was made on the image sample `s` has now. Every result downstream of fetch is
-/// valid for the image it was computed on only, so a mark on another image is no mark.
-func currentImage(_ p: String, _ s: String = "s") -> String { "\(p).image_sha256 IS \(s).image_sha256" }
+/// valid for the image it was computed on only, so a mark on another image is no mark; a mark
+/// made without an image (`ProgressMark.anyImage`) holds for any.
+func currentImage(_ p: String, _ s: String = "s") -> String {
+    "(\(p).image_sha256 IS \(s).image_sha256 OR \(p).image_sha256 = '\(ProgressMark.anyImage)')"
+}
 
 /// SQL: `alias` is an ok mark of a requirement on the sample's current image.
 func requirementJoin(_ alias: String, sample: String = "s") -> String {
@@ -158,7 +167,8 @@ extension CatalogSession {
         }
         try db.execute(sql: """
             DELETE FROM progress WHERE stage = ? AND fingerprint = ? AND status IN (\(placeholders))
-              AND image_sha256 IS (SELECT image_sha256 FROM samples WHERE samples.id = progress.sample_id)
+              AND (image_sha256 IS (SELECT image_sha256 FROM samples WHERE samples.id = progress.sample_id)
+                   OR image_sha256 = '\(ProgressMark.anyImage)')
             """, arguments: arguments)
         return counts
     }

@@ -14,6 +14,7 @@ enum Schema {
         migrator.registerMigration("v3-content-keys", migrate: addContentKeys)
         migrator.registerMigration("v4-manifest-problem-rows", migrate: addManifestProblemRows)
         migrator.registerMigration("v5-text-changes", migrate: addTextChanges)
+        migrator.registerMigration("v6-gated-texts", migrate: createGatedTexts)
         return migrator
     }
 
@@ -45,6 +46,25 @@ enum Schema {
             BEGIN
                 UPDATE samples SET image_changes = image_changes + 1 WHERE id = NEW.id;
             END;
+            """)
+    }
+
+    /// Texts that a gate stage's caption rules dropped. A dropped sample needs no table (its
+    /// progress mark says which rule, with the value against the bound); a dropped text is not
+    /// the sample's failure, so it gets a row here instead. Rows are per gate stage: two gates
+    /// may each drop a text, and each one's rows follow its own fingerprint.
+    private static func createGatedTexts(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE gated_texts (
+                stage TEXT NOT NULL,
+                text_id INTEGER NOT NULL REFERENCES texts(id),
+                sample_id INTEGER NOT NULL REFERENCES samples(id),
+                fingerprint TEXT NOT NULL,
+                rule TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                PRIMARY KEY (stage, text_id)
+            ) WITHOUT ROWID;
+            CREATE INDEX gated_texts_by_sample ON gated_texts(stage, sample_id);
             """)
     }
 

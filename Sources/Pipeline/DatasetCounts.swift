@@ -100,9 +100,13 @@ extension DatasetCounts {
         var texts: [Texts] = []
         let judge = textJudge(pipeline: pipeline, fingerprints: fingerprints)
         if let judge {
+            // Captions a gate dropped are left out of the set: they count as dropped.
+            let gates = pipeline.stages.filter { $0.type.name == "gate" }.compactMap { g in
+                fingerprints[g.name].map { StageRequirement(stage: g.name, fingerprint: $0) }
+            }
             var byOrigin: [TextOrigin: OriginTextCounts] = [:]
             for c in present {
-                for (origin, n) in try c.read({ try $0.textCounts(filter: judge.filter, syntheticFingerprint: judge.synthetic) }) {
+                for (origin, n) in try c.read({ try $0.textCounts(filter: judge.filter, syntheticFingerprint: judge.synthetic, gates: gates) }) {
                     byOrigin[origin] = (byOrigin[origin] ?? OriginTextCounts()) + n
                 }
             }

@@ -4,7 +4,7 @@ import Foundation
 
 /// What `capfilt inspect` can list, over every shard catalog.
 public enum InspectView: String, CaseIterable, Sendable {
-    /// Web and synthetic texts the filter dropped: key, origin, text, ITM score, threshold, reason.
+    /// Texts a gate or the filter dropped: key, origin, text, ITM score, threshold, reason.
     case dropped
     /// Samples that failed a per-sample stage: stage, status, error, URL, key.
     case failures
@@ -100,8 +100,19 @@ extension PipelineRunner {
         switch view {
         case .dropped:
             columns = ["stage", "source", "key", "origin", "text", "itm", "threshold", "reason"]
-            let filters = try stages(ofType: "filter", named: filter.stage, view: view)
-            for f in filters {
+            // Gates and filters in pipeline order: a caption a gate dropped never reaches a filter.
+            for f in try stages(ofTypes: ["gate", "filter"], named: filter.stage, view: view) {
+                if f.type.name == "gate" {
+                    guard let fp = fps[f.name] else { continue }
+                    for c in catalogs {
+                        for d in try c.read({ try $0.gatedTextRows(stage: f.name, fingerprint: fp) }) {
+                            rows.append(InspectRow(stage: f.name, status: "dropped", source: d.source, reason: d.reason, cells: [
+                                .text(f.name), .text(d.source), .text(d.key), .text(d.origin), .text(d.text), .null, .null, .text(d.reason),
+                            ]))
+                        }
+                    }
+                    continue
+                }
                 guard let judge = DatasetCounts.textJudge(f, pipeline: pipeline, fingerprints: fps) else { continue }
                 for c in catalogs {
                     for d in try c.read({ try $0.droppedTexts(filter: judge.filter, syntheticFingerprint: judge.synthetic) }) {
@@ -183,11 +194,17 @@ extension PipelineRunner {
 
     /// The stages of `type` (only `name`, when given: then it must be of that type).
     private func stages(ofType type: String, named name: String?, view: InspectView) throws -> [StageDefinition] {
-        let all = pipeline.stages.filter { $0.type.name == type }
+        try stages(ofTypes: [type], named: name, view: view)
+    }
+
+    /// The stages of any of `types`, in pipeline order (only `name` when given).
+    private func stages(ofTypes types: [String], named name: String?, view: InspectView) throws -> [StageDefinition] {
+        let all = pipeline.stages.filter { types.contains($0.type.name) }
         guard let name else { return all }
         guard let s = all.first(where: { $0.name == name }) else {
             let listed = all.isEmpty ? "the pipeline has none" : all.map(\.name).joined(separator: ", ")
-            throw InspectError("\(name) is not a \(type) stage: inspect \(view.rawValue) lists the \(type) stages' rows (\(listed))")
+            let kind = types.joined(separator: " or ")
+            throw InspectError("\(name) is not a \(kind) stage: inspect \(view.rawValue) lists the \(kind) stages' rows (\(listed))")
         }
         return [s]
     }

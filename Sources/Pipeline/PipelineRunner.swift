@@ -188,7 +188,9 @@ public final class PipelineRunner {
                     guard let last = batch.last else { break }
                     let result = try batched.process(batch, context: context)
                     // Each result holds for the image the stage read: the marks say which.
-                    let images = Dictionary(batch.compactMap { s in s.imageSHA256.map { (s.id, $0) } }) { a, _ in a }
+                    let images = result.readNoImage
+                        ? Dictionary(batch.map { ($0.id, ProgressMark.anyImage) }) { a, _ in a }
+                        : Dictionary(batch.compactMap { s in s.imageSHA256.map { (s.id, $0) } }) { a, _ in a }
                     try catalog.write { session in
                         try result.write(session)
                         try session.mark(stage: definition.name, fingerprint: fp, runID: runID, result.marks, images: images)
@@ -208,7 +210,7 @@ public final class PipelineRunner {
             // every sample it finished; ingest's counts the samples it stored).
             let ok = definition.type.kind == .perSample ? done - failed : done
             logger.info("\(label): \(action == "ran" ? "\(ok) ok, \(failed) failed" : "up to date") in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
-            if definition.type.kind == .perSample, !cancellation.isCancelled {
+            if definition.type.checksFailureShare, !cancellation.isCancelled {
                 try checkFailureShare(definition, fingerprint: fp, catalog: catalog, shard: shard)
             }
         }

@@ -39,9 +39,12 @@ public protocol DatasetStage: PipelineStage {
 public struct StageBatch {
     public var marks: [ProgressMark]
     public var write: (CatalogSession) throws -> Void
+    /// The stage read no image (it judged manifest data): its marks hold for whatever image the
+    /// sample gets later, so fetching one does not make them stale.
+    public var readNoImage: Bool
 
-    public init(marks: [ProgressMark], write: @escaping (CatalogSession) throws -> Void = { _ in }) {
-        self.marks = marks; self.write = write
+    public init(marks: [ProgressMark], readNoImage: Bool = false, write: @escaping (CatalogSession) throws -> Void = { _ in }) {
+        self.marks = marks; self.readNoImage = readNoImage; self.write = write
     }
 }
 
@@ -78,6 +81,8 @@ public final class StageContext: @unchecked Sendable {
 
     /// The nearest upstream stage of `type` (nil when the pipeline has none).
     public func upstream(type: String) -> StageHandle? { upstream.first { $0.type == type } }
+    /// Every upstream stage of `type`, nearest first (a pipeline may gate at several points).
+    public func upstream(allOfType type: String) -> [StageHandle] { upstream.filter { $0.type == type } }
     public var isCancelled: Bool { cancellation.isCancelled }
 
     /// Runs `body`; SIGINT / SIGTERM while it runs (or before) calls `abandon`, for work that

@@ -10,7 +10,7 @@ final class BenchCLITests: XCTestCase {
         }
         let help = try CLI.run(["--help"], executable: "capfilt-bench")
         XCTAssertEqual(help.status, 0)
-        for command in ["med", "images", "pipeline", "train"] { XCTAssertTrue(help.stdout.contains(command), command) }
+        for command in ["med", "images", "pipeline", "train", "gates"] { XCTAssertTrue(help.stdout.contains(command), command) }
     }
 
     func testImagesTimesTheFixtures() throws {
@@ -36,5 +36,20 @@ final class BenchCLITests: XCTestCase {
         XCTAssertEqual(line["impl"] as? String, "capfilt")
         XCTAssertEqual((line["losses"] as? [Double])?.count, 2)
         XCTAssertGreaterThan(line["median_s"] as? Double ?? 0, 0)
+    }
+
+    func testGatesDropsEveryPlantedSample() throws {
+        let r = try CLI.run(["gates", "--entries", "5000", "--domain-entries", "200", "--sha256-entries", "200", "--samples", "2000"],
+                            executable: "capfilt-bench")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let line = try XCTUnwrap(CLI.jsonLines(r.stdout).last)
+        XCTAssertEqual(line["urlEntries"] as? Int, 5000)
+        XCTAssertEqual(line["samples"] as? Int, 2000)
+        let dropped = try XCTUnwrap(line["dropped"] as? [String: Int])
+        // One sample in 20 of each listed kind, and nothing else on the lists.
+        XCTAssertEqual(dropped["url_blocklist"], 100)
+        XCTAssertEqual(dropped["domain_blocklist"], 100)
+        XCTAssertEqual(dropped["sha256_blocklist"], 100)
+        XCTAssertGreaterThan(line["totalSeconds"] as? Double ?? 0, 0)
     }
 }

@@ -19,9 +19,9 @@ final class CatalogTests: XCTestCase {
     }
 
     func testMigrationsApplyOnceAndReopen() throws {
-        XCTAssertEqual(try catalog.appliedMigrations(), ["v1-core", "v2-filter-thresholds", "v3-content-keys", "v4-manifest-problem-rows", "v5-text-changes"])
+        XCTAssertEqual(try catalog.appliedMigrations(), ["v1-core", "v2-filter-thresholds", "v3-content-keys", "v4-manifest-problem-rows", "v5-text-changes", "v6-gated-texts"])
         let again = try Catalog(path: catalog.path)
-        XCTAssertEqual(try again.appliedMigrations(), ["v1-core", "v2-filter-thresholds", "v3-content-keys", "v4-manifest-problem-rows", "v5-text-changes"])
+        XCTAssertEqual(try again.appliedMigrations(), ["v1-core", "v2-filter-thresholds", "v3-content-keys", "v4-manifest-problem-rows", "v5-text-changes", "v6-gated-texts"])
     }
 
     /// The threshold a filter decided with is stored per fingerprint beside its decisions, with

@@ -167,7 +167,8 @@ final class ShippedPipelinesTests: XCTestCase {
         ])
         let capfilt = try loader.load(path: folder.appendingPathComponent("capfilt.yaml").path)
         XCTAssertEqual(PipelineRunner.phases(capfilt.stages, pipeline: capfilt),
-                       [["ingest", "fetch", "decode", "caption", "filter"], ["dedup", "assemble", "export", "report"]])
+                       [["ingest", "gate_manifest", "fetch", "decode", "gate_image", "caption", "filter"],
+                        ["dedup", "assemble", "export", "report"]])
         // A selection keeps its phases' order.
         XCTAssertEqual(PipelineRunner.phases(demo.stages.filter { ["caption", "pretrain_noisy"].contains($0.name) }, pipeline: demo),
                        [["pretrain_noisy"], ["caption"]])

@@ -25,14 +25,19 @@ public struct StageType: Sendable {
     public var check: (@Sendable (StageSetup) throws -> Void)?
     /// Builds the runnable stage (once per run, after the whole pipeline validated).
     public var make: @Sendable (StageSetup) throws -> any PipelineStage
+    /// Whether the runner stops when the stage fails too much of a source (docs/pipeline.md). A
+    /// per-sample stage whose non-ok outcomes are decisions rather than failures (a gate that
+    /// drops what its rules say) is not judged that way, and has no `max_failure_share` key.
+    public var checksFailureShare: Bool
 
     public init(name: String, kind: StageKind, summary: String, parameters: [ParameterSpec], requires: [String] = [],
                 fingerprintInputs: @escaping @Sendable (StageParameters) throws -> [String] = { _ in [] },
-                check: (@Sendable (StageSetup) throws -> Void)? = nil,
+                check: (@Sendable (StageSetup) throws -> Void)? = nil, checksFailureShare: Bool = true,
                 make: @escaping @Sendable (StageSetup) throws -> any PipelineStage) {
         self.name = name; self.kind = kind; self.summary = summary
-        // Every per-sample stage may override the pipeline's failure limit (docs/pipeline.md).
-        self.parameters = kind == .perSample ? parameters + [FailureShareKeys.maxFailureShare.spec] : parameters
+        self.checksFailureShare = kind == .perSample && checksFailureShare
+        // Every per-sample stage that is judged may override the pipeline's failure limit (docs/pipeline.md).
+        self.parameters = self.checksFailureShare ? parameters + [FailureShareKeys.maxFailureShare.spec] : parameters
         self.requires = requires; self.fingerprintInputs = fingerprintInputs; self.make = make; self.check = check
     }
 }

@@ -5,7 +5,7 @@ import MED
 import Pipeline
 
 /// The bootstrapped set: per image, the human texts plus the web and synthetic texts the filter
-/// kept, without duplicate images or repeated texts.
+/// kept, without duplicate images, repeated texts or captions a gate dropped.
 final class AssembleStage: DatasetStage {
     static let type = StageType(
         name: "assemble", kind: .wholeDataset, summary: "Build the bootstrapped set of image-text pairs.",
@@ -15,12 +15,15 @@ final class AssembleStage: DatasetStage {
     func run(_ context: DatasetContext) throws -> String {
         guard let filter = context.upstream(type: "filter") else { return "{}" }
         let synthetic = context.upstream(type: "caption")?.fingerprint
+        // Captions a gate dropped stay out, human ones included (a gate judges them only when told to).
+        let gates = context.allUpstream.filter { $0.type == "gate" }.map(\.requirement)
         var pairs = 0
         var images = 0
         var byCount = [0, 0, 0]
         for catalog in context.catalogs {
             let counts = try catalog.write { session -> [Int] in
-                try session.assemble(filter: filter.requirement, syntheticFingerprint: synthetic, decisionFingerprint: filter.fingerprint)
+                try session.assemble(filter: filter.requirement, syntheticFingerprint: synthetic, decisionFingerprint: filter.fingerprint,
+                                     gates: gates)
                 return try session.assembledTextCounts(filter: filter.requirement)
             }
             for n in counts {

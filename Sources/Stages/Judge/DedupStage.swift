@@ -54,9 +54,11 @@ final class DedupStage: DatasetStage {
 
     func run(_ context: DatasetContext) throws -> String {
         guard let decode = context.upstream(type: "decode") else { return "{}" }
+        // Samples a gate upstream dropped are not in the dataset, so they represent no group.
+        let gates = context.allUpstream.filter { $0.type == "gate" }.map(\.requirement)
         var items: [Item] = []
         for (shard, catalog) in context.catalogs.enumerated() {
-            items += try catalog.read { try $0.dedupInputs(passing: decode.requirement) }.map { Item(shard: shard, input: $0) }
+            items += try catalog.read { try $0.dedupInputs(passing: decode.requirement, gates: gates) }.map { Item(shard: shard, input: $0) }
         }
         context.progress.setTotal(items.count)
         // Decided duplicates: item index -> record fields.
@@ -102,7 +104,7 @@ final class DedupStage: DatasetStage {
                 return DuplicateRecord(sampleID: items[i].input.sampleID, kind: f.kind, groupKey: f.group,
                                        representative: items[f.representative].name, distance: f.distance)
             }
-            let repeated = texts ? try repeatedTexts(catalog: catalog, decode: decode, context: context) : []
+            let repeated = texts ? try repeatedTexts(catalog: catalog, decode: decode, gates: gates, context: context) : []
             duplicateTexts += repeated.count
             try catalog.write { try $0.replaceDuplicates(records, duplicateTexts: repeated) }
         }
@@ -111,10 +113,15 @@ final class DedupStage: DatasetStage {
             + "\"near\":\(counts["near"] ?? 0),\"repeated_texts\":\(duplicateTexts)}"
     }
 
-    /// Texts that repeat an earlier text of the same sample after normalisation.
-    private func repeatedTexts(catalog: Catalog, decode: StageHandle, context: DatasetContext) throws -> [(text: Int64, sameAs: Int64)] {
+    /// Texts that repeat an earlier text of the same sample after normalisation. Captions a gate
+    /// dropped are left out: a dropped caption must not make the one it repeats a duplicate.
+    private func repeatedTexts(catalog: Catalog, decode: StageHandle, gates: [StageRequirement],
+                               context: DatasetContext) throws -> [(text: Int64, sameAs: Int64)] {
         let synthetic = context.upstream(type: "caption")?.fingerprint
-        let all = try catalog.read { try $0.textsOfSamples(passing: decode.requirement, syntheticFingerprint: synthetic) }
+        let all = try catalog.read { session in
+            let gated = try session.gatedTextIDs(gates: gates)
+            return try session.textsOfSamples(passing: decode.requirement, syntheticFingerprint: synthetic).filter { !gated.contains($0.id) }
+        }
         let rank: [TextOrigin: Int] = [.human: 0, .web: 1, .synthetic: 2]
         var out: [(Int64, Int64)] = []
         var start = 0

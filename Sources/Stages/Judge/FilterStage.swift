@@ -134,12 +134,16 @@ final class FilterStage: SampleStage {
     func process(_ samples: [SampleRecord], context: StageContext) throws -> StageBatch {
         let synthetic = context.upstream(type: "caption")?.fingerprint
         let scoreFingerprint = try self.scoreFingerprint()
+        // Captions a gate upstream dropped are not judged (nor kept: assemble leaves them out too).
+        let gates = context.upstream(allOfType: "gate").map(\.requirement)
         // The texts to judge, and which of them already have a score.
         let (texts, cached): ([Int64: [TextRecord]], [Int64: TextScore]) = try context.catalog.read { session in
             var texts: [Int64: [TextRecord]] = [:]
             var cached: [Int64: TextScore] = [:]
             for s in samples {
-                let judged = try session.texts(sampleID: s.id, syntheticFingerprint: synthetic).filter { $0.origin != .human }
+                let gated = try session.gatedTextIDs(sampleID: s.id, gates: gates)
+                let judged = try session.texts(sampleID: s.id, syntheticFingerprint: synthetic)
+                    .filter { $0.origin != .human && !gated.contains($0.id) }
                 texts[s.id] = judged
                 for t in judged {
                     // A score counts for the image it was computed on only.
