@@ -112,6 +112,7 @@ let package = Package(
         .testTarget(name: "IngestTests", dependencies: ["Basics", "Ingest"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "MED", "Tensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
+        .testTarget(name: "SemanticDedupTests", dependencies: ["Basics", "SemanticDedup"]),
         .testTarget(name: "ExportTests", dependencies: ["Basics", "Export", "Compression", "Ingest"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "GatesTests", dependencies: ["Gates"]),

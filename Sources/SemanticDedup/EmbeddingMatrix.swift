@@ -14,11 +14,17 @@ public struct EmbeddingMatrix: Sendable {
         normalize(from: 0)
     }
 
+    /// Rows that are unit length already (copied from another matrix).
+    private init(dimension: Int, normalized values: [Float]) {
+        self.dimension = dimension
+        self.values = values
+    }
+
     public init(rows: [[Float]], dimension: Int) {
         self.init(dimension: dimension, values: rows.flatMap { $0 })
     }
 
-    public mutating func append(_ row: [Float]) {
+    public mutating func append<C: Collection>(_ row: C) where C.Element == Float {
         precondition(row.count == dimension)
         values += row
         normalize(from: count - 1)
@@ -31,7 +37,7 @@ public struct EmbeddingMatrix: Sendable {
         var out = [Float]()
         out.reserveCapacity(indices.count * dimension)
         for i in indices { out += row(i) }
-        return EmbeddingMatrix(dimension: dimension, values: out)
+        return EmbeddingMatrix(dimension: dimension, normalized: out)
     }
 
     private mutating func normalize(from first: Int) {

@@ -32,9 +32,10 @@ struct SemanticDedupBench: ParsableCommand {
         var rng = SplitMix64(seed: seed)
         let newRows = Int(Double(rows) * newShare)
         // Rows 0..<rows are the first pass; the rest the update. copies[i] = the row row i copies.
-        var (values, copyOf) = generate(count: rows, base: EmbeddingMatrix(dimension: dimension), rng: &rng)
-        let full = EmbeddingMatrix(dimension: dimension, values: values)
-        values = []
+        // Room for the update's rows from the start, so that appending them copies nothing.
+        let (values, copyOf) = generate(count: rows, base: EmbeddingMatrix(dimension: dimension), rng: &rng,
+                                        capacityRows: rows + newRows)
+        var full = EmbeddingMatrix(dimension: dimension, values: consume values)
 
         let start = monotonicSeconds()
         let kmeans = SphericalKMeans(clusters: clusters, iterations: iterations, sampleSize: sampleSize, seed: seed)
@@ -49,23 +50,23 @@ struct SemanticDedupBench: ParsableCommand {
         let firstPass = score(drops, copyOf: copyOf, rows: 0..<full.count)
 
         // The update: new rows, some copying old ones, some copying new ones.
-        var (newValues, newCopyOf) = generate(count: newRows, base: full, rng: &rng)
+        let (newValues, newCopyOf) = generate(count: newRows, base: full, rng: &rng)
+        let firstCount = full.count
         let updateStart = monotonicSeconds()
         // The update appends the new rows; rows the first pass dropped are left out (cluster -1).
-        var combined = full
-        for r in 0..<newRows { combined.append(Array(newValues[(r * dimension)..<((r + 1) * dimension)])) }
-        newValues = []
-        let (newCluster, _) = kmeans.assign(combined.gather(Array(full.count..<combined.count)), to: centroids)
+        for r in 0..<newRows { full.append(newValues[(r * dimension)..<((r + 1) * dimension)]) }
+        let combined = full
+        let (newCluster, _) = kmeans.assign(combined.gather(Array(firstCount..<combined.count)), to: centroids)
         var updateCluster = cluster
         for d in drops { updateCluster[d.row] = -1 }
         updateCluster += newCluster
         var allCopyOf = copyOf
         allCopyOf += newCopyOf
-        let updateRank = (0..<combined.count).map { $0 < full.count ? 0 : (newCopyOf[$0 - full.count] == nil ? 0 : 1) }
+        let updateRank = (0..<combined.count).map { $0 < firstCount ? 0 : (newCopyOf[$0 - firstCount] == nil ? 0 : 1) }
         let updateDrops = SemanticDuplicates(epsilon: epsilon).find(
-            combined, cluster: updateCluster, rank: updateRank, candidates: Set(full.count..<combined.count))
+            combined, cluster: updateCluster, rank: updateRank, candidates: Set(firstCount..<combined.count))
         let updateDone = monotonicSeconds()
-        let update = score(updateDrops, copyOf: allCopyOf, rows: full.count..<(full.count + newRows))
+        let update = score(updateDrops, copyOf: allCopyOf, rows: firstCount..<(firstCount + newRows))
 
         let fullSeconds = done - start
         Output.json(.orderedObject([
@@ -84,8 +85,10 @@ struct SemanticDedupBench: ParsableCommand {
 
     /// `count` rows: random unit vectors, `plantedShare` of them noisy copies of an earlier row
     /// of `base` or of this batch. Returns the values and, per row, the global row it copies.
-    private func generate(count: Int, base: EmbeddingMatrix, rng: inout SplitMix64) -> ([Float], [Int?]) {
-        var values = [Float](repeating: 0, count: count * dimension)
+    private func generate(count: Int, base: EmbeddingMatrix, rng: inout SplitMix64, capacityRows: Int = 0) -> ([Float], [Int?]) {
+        var values = [Float]()
+        values.reserveCapacity(max(count, capacityRows) * dimension)
+        values.append(contentsOf: repeatElement(0, count: count * dimension))
         var copyOf = [Int?](repeating: nil, count: count)
         let offset = base.count
         for r in 0..<count {
