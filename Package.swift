@@ -63,10 +63,10 @@ let package = Package(
             name: "MED", dependencies: ["Basics", "Tensor"],
             resources: [.copy("Resources/vocab.txt")],
             swiftSettings: numericFlags),
-        .target(name: "Ingest", dependencies: ["Basics", "CCurl", "CCompression", "Imaging"]),
+        .target(name: "Ingest", dependencies: ["Basics", "CCurl", "Compression", "Imaging"]),
         .target(name: "Training", dependencies: ["Basics", "MED", "Tensor", "Imaging", "Ingest"], swiftSettings: numericFlags),
         .target(name: "Catalog", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
-        // Page compression for the Parquet writer; the one Swift home of CCompression's encoders.
+        // Block codecs and streaming gzip: the one Swift home of CCompression.
         .target(name: "Compression", dependencies: ["CCompression"]),
         .target(name: "Export", dependencies: ["Basics", "Compression"]),
         // Semantic dedup: spherical k-means and within-cluster near-duplicates of embeddings.

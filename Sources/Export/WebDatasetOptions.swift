@@ -33,7 +33,7 @@ public struct WebDatasetOptions: Sendable, Equatable {
     /// webdataset's `__key__`) then these columns, filled from `ShardSample.sidecarRow`.
     public var sidecarSchema: [ParquetField]?
     /// The sidecars' page compression.
-    public var sidecarCodec: PageCodec = .snappy
+    public var sidecarCodec: BlockCodec = .snappy
     /// The generation `finish()` writes into the index (see `WebDatasetSummary.generation`).
     public var generation: Int?
 

@@ -52,7 +52,7 @@ final class ParquetWriterRoundTripTests: XCTestCase {
     }
 
     func testRowsReadBackExactlyWithEveryCodecAndRowGroupSize() throws {
-        for codec in PageCodec.allCases {
+        for codec in [BlockCodec.uncompressed, .snappy, .zstd] {
             for rowGroupRows in [1, 7, 1000] {
                 let path = root + "/t-\(codec)-\(rowGroupRows).parquet"
                 let writer = try ParquetWriter(path: path, schema: schema,

@@ -43,7 +43,7 @@ public final class DatasetsParquetWriter {
         return .object(["info": .object(["features": .object(features)])])
     }
 
-    public init(directory: String, rowsPerFile: Int = 10_000, codec: PageCodec = .snappy, durable: Bool = true) throws {
+    public init(directory: String, rowsPerFile: Int = 10_000, codec: BlockCodec = .snappy, durable: Bool = true) throws {
         guard rowsPerFile >= 1 else { throw ExportError.invalidOption("rowsPerFile \(rowsPerFile)") }
         self.directory = directory
         self.rowsPerFile = rowsPerFile

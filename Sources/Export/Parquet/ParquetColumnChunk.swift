@@ -35,7 +35,7 @@ struct ParquetColumnChunk {
     }
 
     /// The chunk's pages, to be written at file offset `offset`.
-    func write(at offset: Int, codec: PageCodec) throws -> Written {
+    func write(at offset: Int, codec: BlockCodec) throws -> Written {
         var out: [UInt8] = []
         var uncompressed = 0
         var dictionaryOffset: Int?

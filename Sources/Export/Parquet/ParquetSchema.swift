@@ -1,3 +1,5 @@
+import Compression
+
 /// The columns of a Parquet file capfilt writes: flat columns, and one level of groups (the
 /// `image` struct of Hugging Face `datasets`: `{bytes: binary, path: string}`).
 public indirect enum ParquetField: Sendable, Equatable {
@@ -72,5 +74,17 @@ struct ParquetLeaf {
             }
         }
         return out
+    }
+}
+
+extension BlockCodec {
+    /// Parquet's `CompressionCodec` number, for the codecs the writer encodes.
+    var parquetCode: Int32? {
+        switch self {
+        case .uncompressed: return 0
+        case .snappy: return 1
+        case .zstd: return 6
+        default: return nil
+        }
     }
 }

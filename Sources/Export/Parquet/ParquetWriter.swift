@@ -3,7 +3,7 @@ import Compression
 
 /// How a `ParquetWriter` cuts and compresses.
 public struct ParquetWriterOptions: Sendable, Equatable {
-    public var codec: PageCodec
+    public var codec: BlockCodec
     /// A row group is closed after this many rows...
     public var rowGroupRows: Int
     /// ... or once its values pass this many bytes, whichever comes first. Readers that stream
@@ -15,7 +15,7 @@ public struct ParquetWriterOptions: Sendable, Equatable {
     public var createdBy: String
     public var durable: Bool
 
-    public init(codec: PageCodec = .snappy, rowGroupRows: Int = 10_000, rowGroupBytes: Int = 64 << 20,
+    public init(codec: BlockCodec = .snappy, rowGroupRows: Int = 10_000, rowGroupBytes: Int = 64 << 20,
                 metadata: [(String, String)] = [], createdBy: String = "capfilt", durable: Bool = true) {
         self.codec = codec; self.rowGroupRows = rowGroupRows; self.rowGroupBytes = rowGroupBytes
         self.metadata = metadata; self.createdBy = createdBy; self.durable = durable
@@ -64,6 +64,9 @@ public final class ParquetWriter {
     public init(path: String, schema: [ParquetField], options: ParquetWriterOptions = ParquetWriterOptions()) throws {
         guard !schema.isEmpty, options.rowGroupRows >= 1, options.rowGroupBytes >= 1 else {
             throw ExportError.invalidOption("a Parquet file needs columns and positive row group limits")
+        }
+        guard options.codec.parquetCode != nil else {
+            throw ExportError.invalidOption("Parquet pages are written uncompressed, with snappy or with zstd, not \(options.codec)")
         }
         for field in schema {
             if case .group(_, let children, _) = field,
@@ -280,7 +283,7 @@ public final class ParquetWriter {
         t.i32(1, chunk.leaf.kind.physicalType)
         t.listOfI32(2, chunk.written.encodings)
         t.listOfStrings(3, chunk.leaf.path)
-        t.i32(4, options.codec.parquetCode)
+        t.i32(4, options.codec.parquetCode ?? 0)
         t.i64(5, Int64(chunk.values))
         t.i64(6, Int64(chunk.written.uncompressedSize))
         t.i64(7, Int64(chunk.written.bytes.count))

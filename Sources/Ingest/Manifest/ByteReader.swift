@@ -1,6 +1,6 @@
 import Basics
 import Foundation
-internal import CCompression
+import Compression
 
 /// An open file read with POSIX calls: sequential reads for text, positioned reads for Parquet.
 final class InputFile {
@@ -59,53 +59,36 @@ final class InputFile {
     }
 }
 
-/// Streaming gzip (and zlib) decoding through the CCompression shim. Concatenated members, as
-/// written by `cat a.gz b.gz` or pigz, are read one after the other.
+/// Streaming gzip (and zlib) decoding (the Compression module's `GzipStream`), with errors that
+/// name the file. Concatenated members are read one after the other.
 final class GzipDecoder {
-    private let state: OpaquePointer
+    private let stream: GzipStream
     private let path: String
-    private var memberEnded = false
 
     init(path: String) throws {
-        guard let s = ccomp_inflater_new() else {
-            throw ManifestError.io(file: path, reason: "cannot start the gzip decoder")
-        }
-        state = s
+        guard let stream = GzipStream() else { throw ManifestError.io(file: path, reason: "cannot start the gzip decoder") }
+        self.stream = stream
         self.path = path
     }
-
-    deinit { ccomp_inflater_free(state) }
 
     /// Decodes from `input[inRange]` into `output[outStart..<outEnd]`; returns (consumed, produced).
     func step(_ input: [UInt8], _ inRange: Range<Int>, _ output: inout [UInt8], _ outStart: Int, _ outEnd: Int)
         throws -> (Int, Int)
     {
-        if memberEnded {
-            // Another member follows the one that ended.
-            guard Int(ccomp_inflater_reset(state)) == CCOMP_OK else {
-                throw ManifestError.corrupt(file: path, reason: "gzip: cannot start the next member")
+        do {
+            return try input.withUnsafeBufferPointer { inp in
+                try output.withUnsafeMutableBufferPointer { out in
+                    try stream.step(UnsafeBufferPointer(rebasing: inp[inRange]),
+                                    into: UnsafeMutableBufferPointer(rebasing: out[outStart..<outEnd]))
+                }
             }
-            memberEnded = false
+        } catch let error as GzipStreamError {
+            throw ManifestError.corrupt(file: path, reason: "gzip: \(error)")
         }
-        var consumed = 0
-        var produced = 0
-        let rc = input.withUnsafeBufferPointer { inp in
-            output.withUnsafeMutableBufferPointer { out in
-                ccomp_inflater_step(state, inp.baseAddress! + inRange.lowerBound, inRange.count, &consumed,
-                                    out.baseAddress! + outStart, outEnd - outStart, &produced)
-            }
-        }
-        switch Int(rc) {
-        case CCOMP_OK: break
-        case CCOMP_STREAM_END: memberEnded = true
-        default:
-            throw ManifestError.corrupt(file: path, reason: "gzip: " + String(cString: ccomp_inflater_message(state)))
-        }
-        return (consumed, produced)
     }
 
     /// True between members: the input may end here without being truncated.
-    var atMemberBoundary: Bool { memberEnded }
+    var atMemberBoundary: Bool { stream.atMemberBoundary }
 }
 
 /// Bytes of a file, gunzipped on the fly when the file starts with the gzip magic. Callers read

@@ -1,6 +1,6 @@
-internal import CCompression
+import Compression
 
-/// Page decompression through the CCompression shim. The page header gives the uncompressed
+/// Page decompression (the Compression module's block codecs). The page header gives the uncompressed
 /// size, so each page is decoded in one call into a buffer of exactly that size.
 enum PageCodec {
     /// Largest uncompressed page accepted. Writers make pages of about 1 MiB (a page holding one
@@ -24,31 +24,24 @@ enum PageCodec {
         if count > 0, let declared = declaredSize(input, from: from, count: count, codec: codec), declared != size {
             throw ParquetFailure("\(codecName(codec)) page holds \(declared) bytes, its header says \(size)")
         }
-        let decode: ((UnsafePointer<UInt8>, Int, UnsafeMutablePointer<UInt8>, Int) -> Int32)
+        let block: BlockCodec
         switch codec {
-        case Codec.snappy: decode = ccomp_snappy_exact
-        case Codec.gzip: decode = ccomp_gunzip_exact
-        case Codec.zstd: decode = ccomp_zstd_exact
-        case Codec.brotli: decode = ccomp_brotli_exact
-        case Codec.lz4Raw: decode = ccomp_lz4_raw_exact
-        case Codec.lz4: decode = ccomp_lz4_hadoop_exact
+        case Codec.snappy: block = .snappy
+        case Codec.gzip: block = .gzip
+        case Codec.zstd: block = .zstd
+        case Codec.brotli: block = .brotli
+        case Codec.lz4Raw: block = .lz4Raw
+        case Codec.lz4: block = .lz4Hadoop
         default: throw ParquetFailure.unsupported("\(codecName(codec)) compression")
         }
-        if size == 0 { return [] }
-        // An empty input has no base address; a one-byte stand-in lets the codec report it corrupt.
-        let source = count == 0 ? [0] : input
-        let start = count == 0 ? 0 : from
-        var out = [UInt8](repeating: 0, count: size)
-        let rc: Int32 = source.withUnsafeBufferPointer { inp in
-            out.withUnsafeMutableBufferPointer { o in
-                guard let src = inp.baseAddress, let dst = o.baseAddress else { return Int32(CCOMP_ERR_DATA) }
-                return decode(src + start, count, dst, size)
+        do {
+            return try input.withUnsafeBufferPointer { inp in
+                try block.decompress(UnsafeBufferPointer(rebasing: inp[from..<from + count]), size: size)
             }
-        }
-        switch Int(rc) {
-        case CCOMP_OK: return out
-        case CCOMP_ERR_SIZE: throw ParquetFailure("\(codecName(codec)) page has the wrong size")
-        default: throw ParquetFailure("corrupt \(codecName(codec)) page")
+        } catch BlockCodecError.wrongSize {
+            throw ParquetFailure("\(codecName(codec)) page has the wrong size")
+        } catch {
+            throw ParquetFailure("corrupt \(codecName(codec)) page")
         }
     }
 
@@ -65,13 +58,8 @@ enum PageCodec {
 
     /// The size a snappy or zstd stream states in its own header (nil when it states none).
     private static func declaredSize(_ input: [UInt8], from: Int, count: Int, codec: Int32) -> Int? {
-        guard codec == Codec.snappy || codec == Codec.zstd else { return nil }
-        let size: Int64 = input.withUnsafeBufferPointer { inp in
-            guard let base = inp.baseAddress else { return -1 }
-            return codec == Codec.snappy ? ccomp_snappy_declared_size(base + from, count)
-                : ccomp_zstd_declared_size(base + from, count)
-        }
-        return size < 0 ? nil : Int(size)
+        let block: BlockCodec? = codec == Codec.snappy ? .snappy : codec == Codec.zstd ? .zstd : nil
+        return block.flatMap { b in input.withUnsafeBufferPointer { b.declaredSize(UnsafeBufferPointer(rebasing: $0[from..<from + count])) } }
     }
 
     static func codecName(_ c: Int32) -> String {

@@ -26,7 +26,7 @@ final class ExportStage: DatasetStage {
     let incremental: Bool
     let sidecar: Bool
     let datasetsParquet: Bool
-    let parquetCodec: PageCodec
+    let parquetCodec: BlockCodec
     let compactAbove: Double
 
     /// The stage's parameters, each declared once.
@@ -65,7 +65,7 @@ final class ExportStage: DatasetStage {
         compactAbove = p[Keys.compactAbove]
         sidecar = p[Keys.parquetSidecar]
         datasetsParquet = p[Keys.parquet]
-        parquetCodec = PageCodec(rawValue: p[Keys.parquetCompression]) ?? .snappy
+        parquetCodec = BlockCodec(rawValue: p[Keys.parquetCompression]) ?? .snappy
     }
 
     func run(_ context: DatasetContext) throws -> String {
