@@ -95,7 +95,11 @@ struct SemanticDedupBench: ParsableCommand {
             let copies = rng.uniform() < plantedShare && (r > 0 || offset > 0)
             if copies {
                 let source = Int(rng.next() % UInt64(offset + r))
-                let row = source < offset ? Array(base.row(source)) : Array(values[(source - offset) * dimension..<(source - offset + 1) * dimension])
+                // Stored rows are unit length; scaled back to a raw row's length (about sqrt(d)),
+                // a copy of one gets the same relative noise as a copy of a new raw row.
+                let scale = Float(dimension).squareRoot()
+                let row = source < offset ? base.row(source).map { $0 * scale }
+                    : Array(values[(source - offset) * dimension..<(source - offset + 1) * dimension])
                 for j in 0..<dimension { values[r * dimension + j] = row[j] + copyNoise * rng.gaussian() }
                 copyOf[r] = source
             } else {
