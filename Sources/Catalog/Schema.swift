@@ -14,6 +14,7 @@ enum Schema {
         migrator.registerMigration("v3-content-keys", migrate: addContentKeys)
         migrator.registerMigration("v4-manifest-problem-rows", migrate: addManifestProblemRows)
         migrator.registerMigration("v5-text-changes", migrate: addTextChanges)
+        migrator.registerMigration("v6-archive-members", migrate: addArchiveMembers)
         return migrator
     }
 
@@ -45,6 +46,21 @@ enum Schema {
             BEGIN
                 UPDATE samples SET image_changes = image_changes + 1 WHERE id = NEW.id;
             END;
+            """)
+    }
+
+    /// Samples read from WebDataset shards: the image is a byte range of the shard at
+    /// `local_path`, or the shard's maker failed to download it and says why. A source's reader
+    /// may also keep an exact resume position beside its record count.
+    private static func addArchiveMembers(_ db: Database) throws {
+        try db.execute(sql: """
+            -- The image's bytes in the archive at local_path: member_offset ..< member_offset + member_size.
+            ALTER TABLE samples ADD COLUMN member_offset INTEGER;
+            ALTER TABLE samples ADD COLUMN member_size INTEGER;
+            -- Why the source has no image (img2dataset's `status: error_message`); fetch records it.
+            ALTER TABLE samples ADD COLUMN source_failure TEXT;
+            -- Where the source's reader stands, in its own words (shard, offset, records to skip).
+            ALTER TABLE sources ADD COLUMN position TEXT;
             """)
     }
 
