@@ -10,7 +10,7 @@ DEB_PACKAGES := libopenblas-dev libjpeg62-turbo-dev libpng-dev libwebp-dev \
                 libcurl4-openssl-dev libsqlite3-dev libsnappy-dev zlib1g-dev libzstd-dev
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup build release test fixtures bench demo clean venv docs
+.PHONY: setup build release test fixtures bench bench-shards demo clean venv docs
 
 # Install the Debian packages that are missing (and only those).
 setup:
@@ -73,6 +73,14 @@ bench: setup venv release
 	  --capfilt-bench .build/release/capfilt-bench
 	$(VENV)/bin/python scripts/bench_training.py --capfilt-bench .build/release/capfilt-bench
 	scripts/bench_hamming.sh
+	$(MAKE) bench-shards
+
+# Ingest of 100 img2dataset-layout shards x 1,000 samples (written once into the cache), then
+# fetch of their members; docs/benchmarks-ingest.md. Needs no network.
+bench-shards: release
+	$(SWIFT) build -c release --product capfilt-bench
+	.build/release/capfilt-bench shards --folder $(BENCH_CACHE)/img2dataset-shards --shards 100 --samples 1000 \
+	  --workdir $(BENCH_CACHE)/shards-work --fetch
 
 # libFuzzer over the image decoders and resampler (Tests/Fuzz, its own package), seeded with the
 # image fixtures: make fuzz FUZZ_SECONDS=600. Findings land in Tests/Fuzz/.build/artifacts/.

@@ -69,7 +69,7 @@ let package = Package(
         .target(name: "Report", dependencies: ["Basics", "Catalog"]),
         .target(name: "Evaluation"),
         // The bundled benchmark's generator, reached from the product only through `capfilt demo`.
-        .target(name: "DemoData", dependencies: ["Basics", "Imaging"]),
+        .target(name: "DemoData", dependencies: ["Basics", "Export", "Imaging"]),
         // A small HTTP/1.1 server on 127.0.0.1: the demo serves its web split with it, the CLI
         // tests their fetches.
         .target(name: "LoopbackHTTP", dependencies: ["Basics"]),
@@ -91,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "capfilt-bench",
             dependencies: [
-                "Basics", "MED", "Imaging", "Tensor", "Catalog", "Pipeline", "Stages", "Training",
+                "Basics", "DemoData", "MED", "Imaging", "Tensor", "Catalog", "Pipeline", "Stages", "Training",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Basics", "Imaging"], resources: [.copy("Fixtures")]),
         // CLITests and PipelineTests run the built executables rather than import them.
         .testTarget(name: "CLITests", dependencies: ["capfilt", "capfilt-bench", "Basics", "LoopbackHTTP"]),
-        .testTarget(name: "IngestTests", dependencies: ["Basics", "Ingest"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "IngestTests", dependencies: ["Basics", "DemoData", "Export", "Ingest"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "MED", "Tensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
         .testTarget(name: "ExportTests", dependencies: ["Basics", "Export"]),
@@ -115,7 +115,7 @@ let package = Package(
         .testTarget(name: "StagesTests", dependencies: ["Stages", "Pipeline", "Catalog", "TestFixtures"]),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["TestFixtures", "Pipeline", "Stages", "Catalog", "Imaging", "capfilt", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["TestFixtures", "DemoData", "Pipeline", "Stages", "Catalog", "Imaging", "capfilt", .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -8,7 +8,7 @@ struct CapfiltBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "capfilt-bench",
         abstract: "Time capfilt's model, image, pipeline and training paths (used by `make bench`).",
-        subcommands: [MEDBench.self, ImagesBench.self, PipelineBench.self, TrainBench.self])
+        subcommands: [MEDBench.self, ImagesBench.self, PipelineBench.self, TrainBench.self, ShardsBench.self])
 }
 
 extension Precision: ExpressibleByArgument {}

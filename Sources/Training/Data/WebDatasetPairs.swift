@@ -65,10 +65,12 @@ extension TrainingPair {
     }
 }
 
-/// The shards under a WebDataset folder (`*.tar`, sorted by name); a `.tar` file is itself.
+/// The shards under a WebDataset folder (`*.tar`, sorted by name); a `.tar` file is itself
+/// (Ingest's listing, the one the ingest stage uses).
 public func webDatasetShards(at url: URL) throws -> [URL] {
-    if url.pathExtension == "tar" { return [url] }
-    let names = try FileManager.default.contentsOfDirectory(atPath: url.path).filter { $0.hasSuffix(".tar") }.sorted()
-    guard !names.isEmpty else { throw TrainingDataError("\(url.path): no .tar shards") }
-    return names.map { url.appendingPathComponent($0) }
+    do {
+        return try webDatasetShards(path: url.path, pattern: nil).map(URL.init(fileURLWithPath:))
+    } catch {
+        throw TrainingDataError("\(error)")
+    }
 }
