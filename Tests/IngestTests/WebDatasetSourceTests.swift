@@ -153,11 +153,17 @@ final class WebDatasetSourceTests: XCTestCase {
     func testResumingAtAnyRecordGivesExactlyTheRest() throws {
         _ = try writeDamagedShards()
         _ = try Img2DatasetShards.write(to: folder, options: .init(shards: 2, samplesPerShard: 15, failureEvery: 3))
+        // Shard 00000 cut in the middle: its sidecar's success rows after the cut come back as
+        // `missing_from_shard`, also when the reader resumes after the cut.
+        let cut = folder + "/00000.tar"
+        let size = try FileManager.default.attributesOfItem(atPath: cut)[.size] as! Int
+        XCTAssertEqual(truncate(cut, off_t(size / 2)), 0)
         let options = ManifestOptions(source: "s")
         var full = try openManifest(path: folder, format: .webdataset, options: options)
         var all: [ManifestRecord] = []
         while let r = try full.next() { all.append(r) }
-        XCTAssertEqual(all.count, 12 + 30)
+        XCTAssertEqual(all.compactMap(\.sample).filter { $0.key.hasPrefix("0000") }.count, 30)
+        XCTAssertGreaterThan(all.compactMap(\.sample).filter { $0.sourceFailure?.hasPrefix("missing_from_shard") ?? false }.count, 2)
         for k in 0...all.count {
             var first = try XCTUnwrap(try openManifest(path: folder, format: .webdataset, options: options) as? any ResumableManifestReader)
             for _ in 0..<k { _ = try first.next() }
@@ -203,6 +209,7 @@ final class WebDatasetSourceTests: XCTestCase {
             ("failed_to_download: <urlopen error [SSL: CERTIFICATE_VERIFY_FAILED]>", .tls),
             ("failed_to_download: cannot identify image file <_io.BytesIO object at 0x7f>", .notImage),
             ("failed_to_resize: image too small", .notImage),
+            ("missing_from_shard: downloaded, but not in the tar", .ioError),
             ("failed_to_download: something new", .transferError),
         ]
         for (text, status) in cases { XCTAssertEqual(SourceFailure.status(for: text), status, text) }

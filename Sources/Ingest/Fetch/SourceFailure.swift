@@ -7,6 +7,8 @@ public enum SourceFailure {
     public static func status(for failure: String) -> FetchStatus {
         let text = failure.lowercased()
         if text.hasPrefix("failed_to_resize") { return .notImage }
+        // A downloaded image that its shard no longer holds (cut short): a local read failure.
+        if text.hasPrefix("missing_from_shard") { return .ioError }
         if let code = httpCode(in: text) { return FetchStatus.forHTTPCode(code) }
         let rules: [(FetchStatus, [String])] = [
             (.robotsOptOut, ["x-robots-tag"]),

@@ -1,7 +1,8 @@
 /// The rows of an img2dataset shard's Parquet sidecar (`00000.parquet` beside `00000.tar`) whose
 /// download failed. img2dataset writes one sidecar row per input sample, `status` `success` or a
 /// failure (`failed_to_download`, `failed_to_resize`) with `error_message`; only successes have
-/// members in the tar. The failed rows are read here so that no input sample is lost.
+/// members in the tar. The failed rows are read here, and the successes whose members the tar
+/// no longer holds (a shard cut short), so that no input sample is lost.
 struct Img2DatasetSidecar {
     let path: String
     private var rows: ParquetRowReader
@@ -43,16 +44,21 @@ struct Img2DatasetSidecar {
         while nextRow < row, try rows.next() != nil {}
     }
 
-    /// The next failed row, skipping successful ones; nil after the last.
-    mutating func nextFailed() throws -> FailedRow? {
+    /// The next failed row, skipping successful ones whose key `inTar` holds; a successful row
+    /// whose members are not in the tar comes back failed as `missing_from_shard: downloaded,
+    /// but not in the tar`. Nil after the last row.
+    mutating func nextFailed(inTar: (String) -> Bool) throws -> FailedRow? {
         while let values = try rows.next() {
-            let status = values[statusIndex].text ?? ""
-            if status == "success" { continue }
+            var status = values[statusIndex].text ?? ""
+            if status == "success" {
+                guard let key = keyIndex.flatMap({ values[$0].text }), !inTar(key) else { continue }
+                status = "missing_from_shard"
+            }
             var metadata: [String: String] = [:]
             for (i, value) in values.enumerated() where i != urlIndex && i != captionIndex {
                 if let text = value.text { metadata[names[i]] = text }
             }
-            let error = errorIndex.flatMap { values[$0].text } ?? ""
+            let error = status == "missing_from_shard" ? "downloaded, but not in the tar" : errorIndex.flatMap { values[$0].text } ?? ""
             let word = status.isEmpty ? "failed" : status
             return FailedRow(row: rows.row, key: keyIndex.flatMap { values[$0].text },
                              url: urlIndex.flatMap { values[$0].text }, caption: captionIndex.flatMap { values[$0].text },

@@ -3,7 +3,8 @@ import Foundation
 
 /// WebDataset shards as a manifest: tar files whose consecutive members `KEY.EXT` make one
 /// sample each, as img2dataset writes them (`KEY.jpg`, `KEY.txt`, `KEY.json`), plus the failed
-/// rows of img2dataset's Parquet sidecar beside each shard.
+/// rows of img2dataset's Parquet sidecar beside each shard, and its success rows whose members
+/// the tar lacks (`missing_from_shard`).
 ///
 /// - the image is the first member with an image extension (jpg, jpeg, png, webp); it stays in
 ///   the shard: the sample records the shard as `localPath` and the member's byte range;
@@ -29,6 +30,9 @@ public struct WebDatasetReader: ResumableManifestReader {
     /// Where the current step started in the tar.
     private var stepStart = 0
     private var sidecarRowsDone = 0
+    /// The keys (file-name part) of the current shard's tar so far: a sidecar success row whose
+    /// key is not among them lost its members, and is kept as a sample that says so.
+    private var tarKeys: Set<String> = []
 
     init(shards: [String], context: ReaderContext) {
         self.shards = shards
@@ -48,6 +52,7 @@ public struct WebDatasetReader: ResumableManifestReader {
                 inSidecar = false
                 stepStart = 0
                 tar = nil
+                tarKeys = []
             } else {
                 readStep()
             }
@@ -83,6 +88,7 @@ public struct WebDatasetReader: ResumableManifestReader {
         guard parts[fields - 1] == shardName(index) else { throw refuse("shard \(index) is now \(shardName(index))") }
         shard = index
         queue = []; head = 0
+        rebuildTarKeys(before: parts[0] == "sidecar" ? Int.max : offset)
         if parts[0] == "sidecar" {
             inSidecar = true
             sidecarRowsDone = offset
@@ -140,7 +146,10 @@ public struct WebDatasetReader: ResumableManifestReader {
                     emit(g)
                     return
                 }
-                if group == nil { group = MemberGroup(key: key) }
+                if group == nil {
+                    group = MemberGroup(key: key)
+                    tarKeys.insert(Self.lastComponent(key))
+                }
                 add(m, ext: ext.lowercased(), to: &group!, tar: tar)
             }
         }
@@ -214,8 +223,9 @@ public struct WebDatasetReader: ResumableManifestReader {
 
     private mutating func nextSidecarRecord() throws -> ManifestRecord? {
         guard sidecar != nil else { return nil }
+        let keys = tarKeys
         do {
-            guard let row = try sidecar!.nextFailed() else { sidecar = nil; return nil }
+            guard let row = try sidecar!.nextFailed(inTar: { keys.contains($0) }) else { sidecar = nil; return nil }
             let key = row.key ?? String(row.row)
             let captions = (try? Check.caption(row.caption).get()).map { [$0] } ?? []
             return context.sample(key: shardName(shard) + "/" + key, url: row.url, captions: captions,
@@ -227,6 +237,22 @@ public struct WebDatasetReader: ResumableManifestReader {
             sidecar = nil
             return context.problem(file: path, "sidecar ends early", excerpt: "\(error)")
         }
+    }
+
+    /// The tar's keys up to `offset` (a resumed reader did not see them go by): headers only.
+    private mutating func rebuildTarKeys(before offset: Int) {
+        tarKeys = []
+        guard let reader = try? TarReader(path: shards[shard]) else { return }
+        while let entry = reader.next() {
+            guard case .member(let m) = entry else { continue }
+            if m.entryOffset >= offset { break }
+            tarKeys.insert(Self.lastComponent(WebDatasetKey.split(m.name).key))
+        }
+    }
+
+    /// img2dataset's sidecar names a sample by its key alone, without a folder.
+    private static func lastComponent(_ key: String) -> String {
+        key.lastIndex(of: "/").map { String(key[key.index(after: $0)...]) } ?? key
     }
 
     private func shardName(_ i: Int) -> String {
