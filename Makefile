@@ -11,7 +11,7 @@ DEB_PACKAGES := libopenblas-dev libjpeg62-turbo-dev libpng-dev libwebp-dev \
                 liblz4-dev libbrotli-dev
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup build release test fixtures bench demo clean venv docs
+.PHONY: setup build release test fixtures bench bench-shards demo clean venv docs
 
 # Install the Debian packages that are missing (and only those).
 setup:
@@ -88,6 +88,14 @@ bench: setup venv release
 	.build/release/capfilt-bench export --report docs/benchmarks-export.md
 	.build/release/capfilt-bench gates
 	scripts/bench_hamming.sh
+	$(MAKE) bench-shards
+
+# Ingest of 100 img2dataset-layout shards x 1,000 samples (written once into the cache), then
+# fetch of their members; docs/benchmarks-ingest.md. Needs no network.
+bench-shards: release
+	$(SWIFT) build -c release --product capfilt-bench
+	.build/release/capfilt-bench shards --folder $(BENCH_CACHE)/img2dataset-shards --shards 100 --samples 1000 \
+	  --workdir $(BENCH_CACHE)/shards-work --fetch
 
 # libFuzzer over the image decoders and resampler (Tests/Fuzz, its own package), seeded with the
 # image fixtures: make fuzz FUZZ_SECONDS=600. Findings land in Tests/Fuzz/.build/artifacts/.

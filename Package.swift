@@ -76,7 +76,7 @@ let package = Package(
         // Rule gates: sample and caption rules, blocklists of millions of entries.
         .target(name: "Gates", dependencies: ["Basics"]),
         // The bundled benchmark's generator, reached from the product only through `capfilt demo`.
-        .target(name: "DemoData", dependencies: ["Basics", "Imaging"]),
+        .target(name: "DemoData", dependencies: ["Basics", "Export", "Imaging"]),
         // A small HTTP/1.1 server on 127.0.0.1: the demo serves its web split with it, the CLI
         // tests their fetches.
         .target(name: "LoopbackHTTP", dependencies: ["Basics"]),
@@ -98,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "capfilt-bench",
             dependencies: [
-                "Basics", "Export", "MED", "Imaging", "Tensor", "Catalog", "Gates", "Pipeline", "SemanticDedup", "Stages", "Training",
+                "Basics", "DemoData", "Export", "MED", "Imaging", "Ingest", "Tensor", "Catalog", "Gates", "Pipeline", "SemanticDedup", "Stages", "Training",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["Basics", "Imaging"], resources: [.copy("Fixtures")]),
         // CLITests and PipelineTests run the built executables rather than import them.
         .testTarget(name: "CLITests", dependencies: ["capfilt", "capfilt-bench", "Basics", "LoopbackHTTP"]),
-        .testTarget(name: "IngestTests", dependencies: ["Basics", "Ingest"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "IngestTests", dependencies: ["Basics", "DemoData", "Export", "Ingest"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "MED", "Tensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
         .testTarget(name: "SemanticDedupTests", dependencies: ["Basics", "SemanticDedup"]),
@@ -121,10 +121,10 @@ let package = Package(
         .testTarget(name: "LoopbackHTTPTests", dependencies: ["LoopbackHTTP"]),
         // The stage tests' generated dataset, shared by the Stages and Pipeline tests.
         .target(name: "TestFixtures", dependencies: ["Imaging"], path: "Tests/TestFixtures"),
-        .testTarget(name: "StagesTests", dependencies: ["Stages", "Pipeline", "Catalog", "Ingest", "Training", "TestFixtures"]),
+        .testTarget(name: "StagesTests", dependencies: ["Basics", "Stages", "Pipeline", "Catalog", "Ingest", "Training", "TestFixtures"]),
         .testTarget(
             name: "PipelineTests",
-            dependencies: ["TestFixtures", "Pipeline", "Stages", "Catalog", "Imaging", "capfilt", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["TestFixtures", "DemoData", "Pipeline", "Stages", "Catalog", "Imaging", "capfilt", .product(name: "Logging", package: "swift-log")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -7,8 +7,8 @@ extension CatalogSession {
     /// compare an interrupted-and-resumed run with an uninterrupted one this way.
     public func canonicalDump() throws -> String {
         let queries: [(String, String)] = [
-            ("sources", "SELECT name, format, path, records_done, samples, problems FROM sources ORDER BY name"),
-            ("samples", "SELECT id, source_id, key, url, local_path, origin, metadata, image_sha256, image_changes, text_changes FROM samples ORDER BY id"),
+            ("sources", "SELECT name, format, path, records_done, position, samples, problems FROM sources ORDER BY name"),
+            ("samples", "SELECT id, source_id, key, url, local_path, member_offset, member_size, source_failure, origin, metadata, image_sha256, image_changes, text_changes FROM samples ORDER BY id"),
             ("manifest_problems", "SELECT source_id, record, file, line, row_index, row_group, reason, excerpt FROM manifest_problems ORDER BY source_id, record"),
             ("fetches", """
                 SELECT sample_id, status, attempts, bytes, sha256, http_code, final_url, content_type, error

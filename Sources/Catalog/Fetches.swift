@@ -3,7 +3,7 @@ import GRDB
 /// One fetch of a sample's image, as the fetch stage records it.
 public struct FetchRecord: Sendable, Equatable {
     public var sampleID: Int64
-    /// The fetch's outcome: the status the fetch stage marks the sample with.
+    /// The fetch's outcome: the status the fetch stage marks the sample with (`local` marks it `ok`).
     public var status: SampleStatus
     public var attempts: Int
     public var bytes: Int
@@ -51,7 +51,7 @@ extension CatalogSession {
                                  final_url, content_type, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).execute(arguments: [f.sampleID, runID, f.status, f.attempts, f.bytes, f.sha256, f.httpCode,
                                      f.latencySeconds, f.finalURL, f.contentType, f.error])
-        if f.status == .ok, let sha = f.sha256, let blob = f.blobPath {
+        if f.status == .ok || f.status == .local, let sha = f.sha256, let blob = f.blobPath {
             try db.cachedStatement(sql: "INSERT OR IGNORE INTO images (sha256, bytes, blob_path) VALUES (?, ?, ?)")
                 .execute(arguments: [sha, f.bytes, blob])
             try db.cachedStatement(sql: "UPDATE samples SET image_sha256 = ? WHERE id = ?").execute(arguments: [sha, f.sampleID])

@@ -14,6 +14,9 @@ public struct SampleStatus: RawRepresentable, Hashable, Comparable, Sendable, Co
 
     /// The sample finished the stage: what downstream stages wait for.
     public static let ok = SampleStatus(rawValue: "ok")
+    /// Fetched from a local archive (a WebDataset shard member) without the network: an image
+    /// as good as an `ok` fetch. It names the fetch only; the sample's mark is `ok`.
+    public static let local = SampleStatus(rawValue: "local")
     /// The sample has no (fetched) image.
     public static let noImage = SampleStatus(rawValue: "no_image")
     /// The sample's image could not be read or prepared for a model.

@@ -10,11 +10,17 @@ public struct SampleRecord: Sendable, Equatable {
     public var origin: TextOrigin
     public var imageSHA256: String?
     public var metadata: String
+    /// The image's byte range in the archive at `localPath` (a WebDataset shard member).
+    public var memberOffset: Int?
+    public var memberSize: Int?
+    /// Why the source has no image for this sample.
+    public var sourceFailure: String?
 
     init(row: Row) {
         id = row["id"]; source = row["source"]; key = row["key"]; url = row["url"]
         localPath = row["local_path"]; origin = row["origin"]; imageSHA256 = row["image_sha256"]
         metadata = row["metadata"]
+        memberOffset = row["member_offset"]; memberSize = row["member_size"]; sourceFailure = row["source_failure"]
     }
 }
 
@@ -26,10 +32,15 @@ public struct NewSample: Sendable {
     public var origin: TextOrigin
     public var metadata: String
     public var captions: [String]
+    public var memberOffset: Int?
+    public var memberSize: Int?
+    public var sourceFailure: String?
 
-    public init(key: String, url: String?, localPath: String?, origin: TextOrigin, metadata: String, captions: [String]) {
+    public init(key: String, url: String?, localPath: String?, origin: TextOrigin, metadata: String, captions: [String],
+                memberOffset: Int? = nil, memberSize: Int? = nil, sourceFailure: String? = nil) {
         self.key = key; self.url = url; self.localPath = localPath; self.origin = origin
         self.metadata = metadata; self.captions = captions
+        self.memberOffset = memberOffset; self.memberSize = memberSize; self.sourceFailure = sourceFailure
     }
 }
 
@@ -72,10 +83,13 @@ public struct SourceRecord: Sendable, Equatable {
     public var recordsDone: Int
     public var samples: Int
     public var problems: Int
+    /// The reader's exact resume position, for readers that keep one (shards).
+    public var position: String?
 }
 
 let sampleColumns = """
-    s.id, src.name AS source, s.key, s.url, s.local_path, s.origin, s.image_sha256, s.metadata
+    s.id, src.name AS source, s.key, s.url, s.local_path, s.origin, s.image_sha256, s.metadata,
+    s.member_offset, s.member_size, s.source_failure
     """
 
 extension CatalogSession {
@@ -93,7 +107,8 @@ extension CatalogSession {
     public func sources() throws -> [SourceRecord] {
         try Row.fetchAll(db, sql: "SELECT * FROM sources ORDER BY id").map {
             SourceRecord(id: $0["id"], name: $0["name"], format: $0["format"], path: $0["path"],
-                         recordsDone: $0["records_done"], samples: $0["samples"], problems: $0["problems"])
+                         recordsDone: $0["records_done"], samples: $0["samples"], problems: $0["problems"],
+                         position: $0["position"])
         }
     }
 
@@ -103,10 +118,11 @@ extension CatalogSession {
     @discardableResult
     public func insertSample(_ sample: NewSample, sourceID: Int64) throws -> SampleInsert {
         let insert = try db.cachedStatement(sql: """
-            INSERT OR IGNORE INTO samples (source_id, key, url, local_path, origin, metadata)
-            VALUES (?, ?, ?, ?, ?, ?)
+            INSERT OR IGNORE INTO samples (source_id, key, url, local_path, origin, metadata, member_offset, member_size, source_failure)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        try insert.execute(arguments: [sourceID, sample.key, sample.url, sample.localPath, sample.origin, sample.metadata])
+        try insert.execute(arguments: [sourceID, sample.key, sample.url, sample.localPath, sample.origin, sample.metadata,
+                                       sample.memberOffset, sample.memberSize, sample.sourceFailure])
         let text = try db.cachedStatement(sql: "INSERT INTO texts (sample_id, origin, position, text) VALUES (?, ?, ?, ?)")
         if db.changesCount > 0 {
             let sampleID = db.lastInsertedRowID
@@ -147,11 +163,12 @@ extension CatalogSession {
                                      problem.reason, problem.excerpt])
     }
 
-    /// Moves a source's ingest cursor (records read) and its counters.
-    public func advanceSource(_ sourceID: Int64, recordsDone: Int, newSamples: Int, newProblems: Int) throws {
+    /// Moves a source's ingest cursor (records read, and the reader's own position when it keeps
+    /// one) and its counters.
+    public func advanceSource(_ sourceID: Int64, recordsDone: Int, position: String? = nil, newSamples: Int, newProblems: Int) throws {
         try db.execute(sql: """
-            UPDATE sources SET records_done = ?, samples = samples + ?, problems = problems + ? WHERE id = ?
-            """, arguments: [recordsDone, newSamples, newProblems, sourceID])
+            UPDATE sources SET records_done = ?, position = ?, samples = samples + ?, problems = problems + ? WHERE id = ?
+            """, arguments: [recordsDone, position, newSamples, newProblems, sourceID])
     }
 
     public func sampleCount() throws -> Int {

@@ -15,6 +15,7 @@ enum Schema {
         migrator.registerMigration("v4-manifest-problem-rows", migrate: addManifestProblemRows)
         migrator.registerMigration("v5-text-changes", migrate: addTextChanges)
         migrator.registerMigration("v6-gated-texts", migrate: createGatedTexts)
+        migrator.registerMigration("v7-archive-members", migrate: addArchiveMembers)
         return migrator
     }
 
@@ -65,6 +66,21 @@ enum Schema {
                 PRIMARY KEY (stage, text_id)
             ) WITHOUT ROWID;
             CREATE INDEX gated_texts_by_sample ON gated_texts(stage, sample_id);
+            """)
+    }
+
+    /// Samples read from WebDataset shards: the image is a byte range of the shard at
+    /// `local_path`, or the shard's maker failed to download it and says why. A source's reader
+    /// may also keep an exact resume position beside its record count.
+    private static func addArchiveMembers(_ db: Database) throws {
+        try db.execute(sql: """
+            -- The image's bytes in the archive at local_path: member_offset ..< member_offset + member_size.
+            ALTER TABLE samples ADD COLUMN member_offset INTEGER;
+            ALTER TABLE samples ADD COLUMN member_size INTEGER;
+            -- Why the source has no image (img2dataset's `status: error_message`); fetch records it.
+            ALTER TABLE samples ADD COLUMN source_failure TEXT;
+            -- Where the source's reader stands, in its own words (shard, offset, records to skip).
+            ALTER TABLE sources ADD COLUMN position TEXT;
             """)
     }
 

@@ -7,9 +7,9 @@ import Tensor
 struct CapfiltBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "capfilt-bench",
-        abstract: "Time capfilt's model, image, pipeline, training, gate, export and semantic-dedup paths (used by `make bench`).",
-        subcommands: [MEDBench.self, ImagesBench.self, PipelineBench.self, TrainBench.self, GatesBench.self, ExportBench.self,
-                      SemanticDedupBench.self])
+        abstract: "Time capfilt's model, image, pipeline, training, gate, shard, export and semantic-dedup paths (used by `make bench`).",
+        subcommands: [MEDBench.self, ImagesBench.self, PipelineBench.self, TrainBench.self, GatesBench.self, ShardsBench.self,
+                      ExportBench.self, SemanticDedupBench.self])
 }
 
 extension Precision: ExpressibleByArgument {}

@@ -2,6 +2,7 @@ import ArgumentParser
 import Basics
 import Export
 import Foundation
+import Ingest
 import Training
 
 /// `capfilt-bench export`: a nightly update of a WebDataset export. A first generation of
@@ -124,11 +125,11 @@ struct ExportBench: ParsableCommand {
         var view: [String: [String: String]] = [:]
         for shard in shards {
             let excluded = Set(shard["excluded"] as? [String] ?? [])
-            var reader = try TarReader(url: URL(fileURLWithPath: folder + "/" + (shard["name"] as? String ?? "")))
-            while let member = try reader.next() {
-                let (key, ext) = TrainingPair.splitKey(member.name)
+            let reader = try TarReader(path: folder + "/" + (shard["name"] as? String ?? ""))
+            while let member = try reader.nextMember() {
+                let (key, ext) = WebDatasetKey.split(member.name)
                 guard !excluded.contains(key) else { continue }
-                view[key, default: [:]][ext] = SHA256.hex(try reader.read(member))
+                view[key, default: [:]][ext] = SHA256.hex(reader.read(member)!)
             }
         }
         return view

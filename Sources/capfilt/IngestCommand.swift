@@ -30,6 +30,8 @@ struct IngestCommand: ParsableCommand {
     @Option(help: "Override the format's origin: human or web.") var origin: String?
     @Option(name: .customLong("metadata-cols"), help: "Comma-separated extra columns to keep (default: all).")
     var metadataCols: String?
+    @Option(help: "webdataset: the shard files under the folder, e.g. '{00000..00127}.tar' (default: every .tar).")
+    var shards: String?
     @Option(help: "Output JSON Lines file; rejects go next to it as <name>.rejects.jsonl.") var out: String?
     @Flag(name: .customLong("dry-run"), help: "Read and count only; write nothing.") var dryRun = false
 
@@ -47,7 +49,8 @@ struct IngestCommand: ParsableCommand {
         ManifestOptions(
             source: source, imageRoot: imageRoot, urlColumn: urlCol, captionColumn: captionCol,
             companionPath: companion, keyPrefix: keyPrefix, origin: origin.flatMap(SampleOrigin.init(rawValue:)),
-            metadataColumns: metadataCols.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } })
+            metadataColumns: metadataCols.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } },
+            shards: shards)
     }
 
     static func rejectsPath(for out: String) -> String {

@@ -19,9 +19,43 @@ final class CatalogTests: XCTestCase {
     }
 
     func testMigrationsApplyOnceAndReopen() throws {
-        XCTAssertEqual(try catalog.appliedMigrations(), ["v1-core", "v2-filter-thresholds", "v3-content-keys", "v4-manifest-problem-rows", "v5-text-changes", "v6-gated-texts"])
+        XCTAssertEqual(try catalog.appliedMigrations(), ["v1-core", "v2-filter-thresholds", "v3-content-keys", "v4-manifest-problem-rows", "v5-text-changes", "v6-gated-texts",
+                                                             "v7-archive-members"])
         let again = try Catalog(path: catalog.path)
-        XCTAssertEqual(try again.appliedMigrations(), ["v1-core", "v2-filter-thresholds", "v3-content-keys", "v4-manifest-problem-rows", "v5-text-changes", "v6-gated-texts"])
+        XCTAssertEqual(try again.appliedMigrations(), ["v1-core", "v2-filter-thresholds", "v3-content-keys", "v4-manifest-problem-rows", "v5-text-changes", "v6-gated-texts",
+                                                             "v7-archive-members"])
+    }
+
+    /// A shard sample keeps its member's byte range or its source's failure; a source keeps its
+    /// reader's position; a `local` fetch links the image as an `ok` one does.
+    func testShardSamplesSourcePositionAndLocalFetches() throws {
+        let source = try catalog.write { try $0.source(name: "laion", format: "webdataset", path: "/s") }
+        XCTAssertNil(source.position)
+        try catalog.write { session in
+            try session.insertSample(NewSample(key: "00000/1", url: "https://x/1.jpg", localPath: "/s/00000.tar", origin: .web,
+                                               metadata: "{}", captions: ["a"], memberOffset: 1536, memberSize: 900), sourceID: source.id)
+            try session.insertSample(NewSample(key: "00000/2", url: "https://x/2.jpg", localPath: nil, origin: .web, metadata: "{}",
+                                               captions: [], sourceFailure: "failed_to_download: HTTP Error 404: Not Found"),
+                                     sourceID: source.id)
+            try session.advanceSource(source.id, recordsDone: 2, position: "tar 0 2560 0 00000", newSamples: 2, newProblems: 0)
+        }
+        let stored = try catalog.read { try [$0.sample(id: 1), $0.sample(id: 2)] }
+        XCTAssertEqual(stored[0]?.memberOffset, 1536)
+        XCTAssertEqual(stored[0]?.memberSize, 900)
+        XCTAssertNil(stored[0]?.sourceFailure)
+        XCTAssertNil(stored[1]?.memberOffset)
+        XCTAssertEqual(stored[1]?.sourceFailure, "failed_to_download: HTTP Error 404: Not Found")
+        XCTAssertEqual(try catalog.read { try $0.sources() }.first?.position, "tar 0 2560 0 00000")
+        let sha = String(repeating: "ab", count: 32)
+        try catalog.write {
+            try $0.recordFetch(FetchRecord(sampleID: 1, status: .local, attempts: 1, bytes: 900, sha256: sha, httpCode: 0,
+                                           latencySeconds: 0, finalURL: nil, contentType: nil, error: nil, blobPath: "/b/\(sha)"), runID: 1)
+        }
+        XCTAssertEqual(try catalog.read { try $0.sample(id: 1)?.imageSHA256 }, sha)
+        XCTAssertEqual(try catalog.read { try $0.image(sha256: sha)?.bytes }, 900)
+        let dump = try catalog.read { try $0.canonicalDump() }
+        XCTAssertTrue(dump.contains("tar 0 2560 0 00000"))
+        XCTAssertTrue(dump.contains("1536"))
     }
 
     /// The threshold a filter decided with is stored per fingerprint beside its decisions, with

@@ -1,3 +1,4 @@
+import Basics
 import Catalog
 import Foundation
 import Pipeline
@@ -49,10 +50,10 @@ final class GroupedExportTests: XCTestCase {
         var tarBytes = 0
         for shard in shards {
             tarBytes += try Data(contentsOf: shard).count
-            var reader = try TarReader(url: shard)
-            while let m = try reader.next() {
+            let reader = try TarReader(path: shard.path)
+            while let m = try reader.nextMember() {
                 guard m.name.hasSuffix(".json") else { continue }
-                samples.append(try JSONSerialization.jsonObject(with: Data(try reader.read(m))) as! [String: Any])
+                samples.append(try JSONSerialization.jsonObject(with: Data(reader.read(m)!)) as! [String: Any])
             }
         }
         let pretrain = try JSONSerialization.jsonObject(

@@ -1,5 +1,7 @@
+import Basics
 import Catalog
 import Foundation
+import Ingest
 import Pipeline
 @testable import Stages
 import TestFixtures
@@ -37,10 +39,10 @@ final class IncrementalExportTests: XCTestCase {
         var view: [String: [String: [UInt8]]] = [:]
         for shard in index["shards"] as! [[String: Any]] {
             let excluded = Set(shard["excluded"] as? [String] ?? [])
-            var reader = try TarReader(url: URL(fileURLWithPath: shardFolder + "/" + (shard["name"] as! String)))
-            while let m = try reader.next() {
-                let (key, ext) = TrainingPair.splitKey(m.name)
-                if !excluded.contains(key) { view[key, default: [:]][ext] = try reader.read(m) }
+            let reader = try TarReader(path: shardFolder + "/" + (shard["name"] as! String))
+            while let m = try reader.nextMember() {
+                let (key, ext) = WebDatasetKey.split(m.name)
+                if !excluded.contains(key) { view[key, default: [:]][ext] = reader.read(m)! }
             }
         }
         XCTAssertEqual(view.count, index["samples"] as? Int)

@@ -1,10 +1,11 @@
+import Basics
 import Catalog
 import Foundation
 import Ingest
 import Pipeline
 @testable import Stages
 import TestFixtures
-@testable import Training
+import Training
 import XCTest
 
 /// The export's Parquet files: a sidecar beside every shard whose rows are the shard's samples,
@@ -36,12 +37,12 @@ final class ParquetExportTests: XCTestCase {
             // The tar's samples: key -> (caption, sha256 in its json).
             var tarSamples: [String: (String, String)] = [:]
             var captions: [String: String] = [:]
-            var reader = try TarReader(url: URL(fileURLWithPath: shardFolder + "/" + (shard["name"] as! String)))
-            while let m = try reader.next() {
-                let (key, ext) = TrainingPair.splitKey(m.name)
-                if ext == "txt" { captions[key] = String(decoding: try reader.read(m), as: UTF8.self) }
+            let reader = try TarReader(path: shardFolder + "/" + (shard["name"] as! String))
+            while let m = try reader.nextMember() {
+                let (key, ext) = WebDatasetKey.split(m.name)
+                if ext == "txt" { captions[key] = String(decoding: reader.read(m)!, as: UTF8.self) }
                 if ext == "json" {
-                    let meta = try JSONSerialization.jsonObject(with: Data(try reader.read(m))) as! [String: Any]
+                    let meta = try JSONSerialization.jsonObject(with: Data(reader.read(m)!)) as! [String: Any]
                     tarSamples[key] = (captions[key] ?? "", meta["sha256"] as? String ?? "")
                 }
             }

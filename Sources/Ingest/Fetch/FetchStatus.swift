@@ -3,6 +3,8 @@
 public enum FetchStatus: String, Sendable, Codable, CaseIterable, Hashable {
     /// The body was an image (by its first bytes), within the size limit, and is in the store.
     case ok
+    /// As `ok`, read from a local archive (a WebDataset shard member): no transfer was made.
+    case local
     case http404 = "http_404"
     case http403 = "http_403"
     case http410 = "http_410"
@@ -45,7 +47,7 @@ public enum FetchStatus: String, Sendable, Codable, CaseIterable, Hashable {
     /// Writing the body to the store failed, or a local file could not be read.
     case ioError = "io_error"
 
-    public var isSuccess: Bool { self == .ok }
+    public var isSuccess: Bool { self == .ok || self == .local }
 
     /// The status for a final HTTP response code that is not success.
     static func forHTTPCode(_ code: Int) -> FetchStatus {

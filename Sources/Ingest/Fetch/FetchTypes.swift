@@ -9,10 +9,51 @@ public struct FetchRequest: Sendable, Equatable {
     /// Allows the file:// scheme for the first request (never for redirects). Only for samples
     /// that come from a local image root.
     public var allowFile: Bool
+    /// The image is bytes of a local archive (`archivePath`): read from the disk, never fetched.
+    public var archivePath: String?
+    public var member: ArchiveMember?
+    /// The source already failed to get this image (`status: message`); nothing is fetched and
+    /// the result reports the failure (`SourceFailure`).
+    public var sourceFailure: String?
 
     public init(key: String, url: String, expectedSHA256: String? = nil, allowFile: Bool = false) {
         self.key = key; self.url = url; self.expectedSHA256 = expectedSHA256; self.allowFile = allowFile
     }
+
+    /// A request for an image inside a local archive; `url` is the image's original address,
+    /// echoed in the result.
+    public static func archived(key: String, path: String, member: ArchiveMember, url: String?) -> FetchRequest {
+        var r = FetchRequest(key: key, url: url ?? "")
+        r.archivePath = path
+        r.member = member
+        return r
+    }
+
+    /// A request that only records the failure the source met when it tried to get the image.
+    public static func failedAtSource(key: String, url: String?, failure: String) -> FetchRequest {
+        var r = FetchRequest(key: key, url: url ?? "")
+        r.sourceFailure = failure
+        return r
+    }
+
+    /// The request for a stored sample: a source's failure is only recorded, an archive member is
+    /// read from its shard, a URL is fetched, a local file is read; a sample with none of them
+    /// gets an empty URL, which fails as `bad_url`.
+    public static func forSample(key: String, url: String?, localPath: String?, member: ArchiveMember?,
+                                 sourceFailure: String?, expectedSHA256: String? = nil) -> FetchRequest {
+        if let sourceFailure { return .failedAtSource(key: key, url: url, failure: sourceFailure) }
+        if let member, let localPath, !localPath.isEmpty {
+            var r = FetchRequest.archived(key: key, path: localPath, member: member, url: url)
+            r.expectedSHA256 = expectedSHA256
+            return r
+        }
+        if let url, !url.isEmpty { return FetchRequest(key: key, url: url, expectedSHA256: expectedSHA256) }
+        if let localPath, !localPath.isEmpty { return .localFile(key: key, path: localPath, expectedSHA256: expectedSHA256) }
+        return FetchRequest(key: key, url: "")
+    }
+
+    /// Answered from the disk or the request itself, without the network.
+    var isLocal: Bool { member != nil || sourceFailure != nil }
 
     /// A request for a local file (absolute path), as a percent-encoded file:// URL.
     public static func localFile(key: String, path: String, expectedSHA256: String? = nil) -> FetchRequest {

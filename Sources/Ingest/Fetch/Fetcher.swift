@@ -85,7 +85,16 @@ public final class Fetcher: Sendable {
         thread.name = "capfilt.fetch.loop"
         thread.start()
 
+        // Archive members and failures the source recorded are answered here, on the caller's
+        // thread, and committed on the same lanes as downloads; at most `maxInFlight` of them wait
+        // for their commit at once, so a fast disk read cannot pile bodies up in memory.
         for request in requests {
+            if request.isLocal {
+                guard shared.reserveLocal(limit: options.maxInFlight) else { break }
+                let (result, commit) = LocalAnswer.answer(request, options: options)
+                deliver(result, commit)
+                continue
+            }
             if !shared.push(request) { break }
         }
         shared.closeInput()
@@ -183,6 +192,16 @@ final class RunShared: @unchecked Sendable {
         return true
     }
 
+    /// Counts a request answered without the loop, first blocking while `limit` results are
+    /// waiting for their commit. Returns false once the run is cancelled.
+    func reserveLocal(limit: Int) -> Bool {
+        condition.lock(); defer { condition.unlock() }
+        while committing >= limit && !cancelled { condition.wait() }
+        if cancelled { return false }
+        counters.submitted += 1
+        return true
+    }
+
     func closeInput() {
         condition.lock(); defer { condition.unlock() }
         inputClosed = true
@@ -261,10 +280,11 @@ final class RunShared: @unchecked Sendable {
     func resultDelivered(_ result: FetchResult) {
         condition.lock(); defer { condition.unlock() }
         counters.finished += 1
-        if result.status == .ok { counters.succeeded += 1 }
+        if result.status.isSuccess { counters.succeeded += 1 }
         counters.bytes += result.bytes
         committing -= 1
         if committing == committingLimit - 1 { wakeLocked() }
+        condition.broadcast()   // a caller in `reserveLocal` may go on
     }
 
     private func wakeLocked() {

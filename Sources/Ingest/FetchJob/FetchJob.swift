@@ -43,7 +43,7 @@ public enum FetchJob {
         let summary = fetcher.run(samples) { result in
             tally.add(result)
             // Decoding is slow: hand it to the image threads (this blocks while they are behind).
-            if let images, result.status == .ok {
+            if let images, result.status.isSuccess {
                 images.submit(result) { writer.write(FetchResultLine(result: result, image: $0)) }
             } else {
                 writer.write(FetchResultLine(result: result))

@@ -6,7 +6,7 @@ import Foundation
 final class FetchTally: Sendable {
     private let tally = Locked((ok: 0, failed: 0))
     func add(_ result: FetchResult) {
-        tally.withLock { if result.status == .ok { $0.ok += 1 } else { $0.failed += 1 } }
+        tally.withLock { if result.status.isSuccess { $0.ok += 1 } else { $0.failed += 1 } }
     }
     var counts: (ok: Int, failed: Int) { tally.current }
 }

@@ -38,13 +38,8 @@ final class FetchSampleReader: Sequence {
                 continue
             }
             let expected = sample.metadata["sha256"].flatMap { SHA256.isHexDigest($0) ? $0 : nil }
-            if let url = sample.url, !url.isEmpty {
-                return FetchRequest(key: sample.key, url: url, expectedSHA256: expected)
-            }
-            if let path = sample.localPath, !path.isEmpty {
-                return FetchRequest.localFile(key: sample.key, path: path, expectedSHA256: expected)
-            }
-            return FetchRequest(key: sample.key, url: "")
+            return FetchRequest.forSample(key: sample.key, url: sample.url, localPath: sample.localPath, member: sample.member,
+                                          sourceFailure: sample.sourceFailure, expectedSHA256: expected)
         }
         return nil
     }

@@ -26,6 +26,9 @@ public enum ManifestFormat: String, CaseIterable, Sendable {
     case blipPretrain = "blip-pretrain"
     /// CSV / TSV / JSON Lines with named columns (img2dataset's url_col / caption_col).
     case csv, tsv, jsonl
+    /// WebDataset tar shards (img2dataset's output: `KEY.jpg`, `.txt`, `.json`, and a Parquet
+    /// sidecar per shard); `path` is one shard or their folder.
+    case webdataset
 
     /// Also accepts a few other spellings (`parquet`, `visual-genome`, `ndjson`, ...).
     public init?(name: String) {
@@ -36,6 +39,7 @@ public enum ManifestFormat: String, CaseIterable, Sendable {
             "coco-karpathy": .karpathy, "capfilt": .blipCapfilt, "blip_capfilt": .blipCapfilt,
             "pretrain": .blipPretrain, "blip_pretrain": .blipPretrain, "ndjson": .jsonl, "json-lines": .jsonl,
             "sbu_json": .sbuJSON, "cc12m-tsv": .cc12m, "cc3m-tsv": .cc3m,
+            "img2dataset": .webdataset, "wds": .webdataset, "tar": .webdataset,
         ]
         guard let f = aliases[n] else { return nil }
         self = f
@@ -69,12 +73,16 @@ public enum ManifestFormat: String, CaseIterable, Sendable {
         if isDirectory.boolValue {
             if Companions.find(in: path, names: Companions.vgRegions) != nil { return .vg }
             if Companions.find(in: path, names: Companions.sbuURLs) != nil { return .sbu }
-            throw ManifestError.undetectedFormat(file: path, reason: "a folder without region_descriptions.json or SBU text files")
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            if names.contains(where: { $0.hasSuffix(".tar") }) { return .webdataset }
+            throw ManifestError.undetectedFormat(file: path, reason: "a folder without region_descriptions.json, SBU text files or .tar shards")
         }
         var name = (path as NSString).lastPathComponent.lowercased()
         if name.hasSuffix(".gz") { name.removeLast(3) }
         let raw = try InputFile(path: path)
         if raw.size >= 4, try raw.read(count: 4, offset: 0, what: "magic") == Array("PAR1".utf8) { return .laion }
+        if raw.size >= 512, try raw.read(count: 5, offset: 257, what: "magic") == Array("ustar".utf8) { return .webdataset }
+        if name.hasSuffix(".tar") { return .webdataset }
         if name.hasSuffix(".parquet") { return .laion }
         if name.hasSuffix(".jsonl") || name.hasSuffix(".ndjson") { return .jsonl }
         if name.hasSuffix(".csv") { return .csv }
@@ -194,8 +202,8 @@ public func openManifest(path: String, format: ManifestFormat? = nil,
     if !isDirectory.boolValue, try isBlank(path) { return EmptyManifestReader() }
     let format = try format ?? ManifestFormat.detect(path: path, options: options)
     let context = { (file: String) in ReaderContext(file: file, format: format, options: options) }
-    if isDirectory.boolValue && format != .vg && format != .sbu {
-        throw ManifestError.io(file: path, reason: "is a directory (only vg and sbu read a folder)")
+    if isDirectory.boolValue && format != .vg && format != .sbu && format != .webdataset {
+        throw ManifestError.io(file: path, reason: "is a directory (only vg, sbu and webdataset read a folder)")
     }
     switch format {
     case .coco:
@@ -265,7 +273,29 @@ public func openManifest(path: String, format: ManifestFormat? = nil,
         return try DelimitedManifestReader(path: path, delimiter: 0x09, context: context(path), options: options)
     case .jsonl:
         return try JSONLinesReader(path: path, context: context(path), options: options)
+    case .webdataset:
+        return WebDatasetReader(shards: try webDatasetShards(path: path, pattern: options.shards), context: context(path))
     }
+}
+
+/// The shard files of a WebDataset source: `pattern` under the folder `path`, else `path` itself
+/// when it is a file, else every `*.tar` in it, by name.
+public func webDatasetShards(path: String, pattern: String?) throws -> [String] {
+    var isDirectory: ObjCBool = false
+    _ = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+    let folder = isDirectory.boolValue ? path : (path as NSString).deletingLastPathComponent
+    let shards: [String]
+    do {
+        if let pattern {
+            shards = try ShardPattern.expand(pattern, in: folder)
+        } else {
+            shards = isDirectory.boolValue ? try ShardPattern.expand("*.tar", in: path) : [path]
+        }
+    } catch let e as ShardPatternError {
+        throw ManifestError.io(file: path, reason: e.description)
+    }
+    guard !shards.isEmpty else { throw ManifestError.io(file: path, reason: "no .tar shards") }
+    return shards
 }
 
 /// True when the file, decompressed, holds only whitespace (or nothing).

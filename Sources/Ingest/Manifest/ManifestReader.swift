@@ -8,6 +8,15 @@ public protocol ManifestReader {
     mutating func next() throws -> ManifestRecord?
 }
 
+/// A reader that can say exactly where it stands and start again from there, so that a resumed
+/// ingest need not read again what it stored (a shard list of 100 GB is not re-read to skip it).
+public protocol ResumableManifestReader: ManifestReader {
+    /// Where the reader stands: a reader resumed here yields exactly the records not yet returned.
+    var position: String { get }
+    /// Continues from a `position` an earlier reader of the same input gave.
+    mutating func resume(at position: String) throws
+}
+
 /// One row of a manifest: a normalised sample, or why the row was skipped.
 public enum ManifestRecord: Sendable, Equatable {
     case sample(ManifestSample)
@@ -122,13 +131,17 @@ public struct ManifestOptions: Sendable, Equatable {
     /// Extra columns to carry into metadata (CSV, TSV, JSONL, Parquet); nil carries them all.
     /// With Parquet, columns not named here are not read at all.
     public var metadataColumns: [String]?
+    /// WebDataset: which tar files of the folder at `path` to read, as a `ShardPattern`
+    /// (`{00000..00127}.tar`); nil reads every `*.tar` of the folder in name order.
+    public var shards: String?
 
     public init(source: String? = nil, imageRoot: String? = nil, urlColumn: String? = nil,
                 captionColumn: String? = nil, companionPath: String? = nil, keyPrefix: String = "",
-                origin: SampleOrigin? = nil, metadataColumns: [String]? = nil) {
+                origin: SampleOrigin? = nil, metadataColumns: [String]? = nil, shards: String? = nil) {
         self.source = source; self.imageRoot = imageRoot; self.urlColumn = urlColumn
         self.captionColumn = captionColumn; self.companionPath = companionPath
         self.keyPrefix = keyPrefix; self.origin = origin; self.metadataColumns = metadataColumns
+        self.shards = shards
     }
 }
 

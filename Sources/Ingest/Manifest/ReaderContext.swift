@@ -18,9 +18,10 @@ struct ReaderContext: Sendable {
     func keeps(_ column: String) -> Bool { metadataColumns?.contains(column) ?? true }
 
     func sample(key: String, url: String? = nil, localPath: String? = nil, captions: [String],
-                metadata: [String: String] = [:]) -> ManifestRecord {
+                metadata: [String: String] = [:], member: ArchiveMember? = nil, sourceFailure: String? = nil) -> ManifestRecord {
         .sample(ManifestSample(source: source, key: keyPrefix + key, url: url, localPath: localPath,
-                               captions: captions, origin: origin, metadata: metadata))
+                               captions: captions, origin: origin, metadata: metadata, member: member,
+                               sourceFailure: sourceFailure))
     }
 
     func problem(line: Int? = nil, record: Int? = nil, rowGroup: Int? = nil, file: String? = nil,

@@ -29,6 +29,13 @@ extension ManifestSample {
             out += #","localPath":"#.utf8
             appendString(localPath, to: &out)
         }
+        if let member {
+            out += #","member":{"offset":\#(member.offset),"size":\#(member.size)}"#.utf8
+        }
+        if let sourceFailure {
+            out += #","sourceFailure":"#.utf8
+            appendString(sourceFailure, to: &out)
+        }
         out += #","captions":["#.utf8
         for (i, c) in captions.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }

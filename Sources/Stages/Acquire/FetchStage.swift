@@ -3,9 +3,10 @@ import Foundation
 import Ingest
 import Pipeline
 
-/// Downloads every sample's image (or reads its local file) into the shard's content-addressed
-/// blob store with the libcurl fetcher, hundreds in flight, and records one fetch row and one
-/// status per sample (the closed set of docs/fetch.md). Results land every 512 samples or two
+/// Downloads every sample's image (or reads its local file, or copies its member out of a
+/// WebDataset shard) into the shard's content-addressed blob store with the libcurl fetcher,
+/// hundreds in flight, and records one fetch row and one status per sample (the closed set of
+/// docs/fetch.md). Results land every 512 samples or two
 /// seconds; a kill loses only the transfers in flight, which a rerun fetches again. SIGINT or
 /// SIGTERM abandon those transfers at once, leaving their samples pending.
 final class FetchStage: StreamingSampleStage {
@@ -52,12 +53,13 @@ final class FetchStage: StreamingSampleStage {
     func run(pending: PendingSamples, context: StageContext, commit: BatchCommitter) throws {
         let store = try BlobStore(root: context.workspace.blobFolder(context.shard), durable: durable)
         let fetcher = Fetcher(options: options, store: store)
-        let requests = pending.lazy.compactMap { s -> FetchRequest? in
-            let key = String(s.id)
-            if let url = s.url, !url.isEmpty { return FetchRequest(key: key, url: url) }
-            if let path = s.localPath, !path.isEmpty { return .localFile(key: key, path: path) }
-            // Readers never yield a sample without either; a URL-less row would fail here.
-            return FetchRequest(key: key, url: "")
+        let requests = pending.lazy.map { s -> FetchRequest in
+            // Shard members are read from their shard and failures the shard's maker met are
+            // recorded: neither touches the network.
+            var member: ArchiveMember?
+            if let offset = s.memberOffset, let size = s.memberSize { member = ArchiveMember(offset: offset, size: size) }
+            return FetchRequest.forSample(key: String(s.id), url: s.url, localPath: s.localPath, member: member,
+                                          sourceFailure: s.sourceFailure)
         }
         // SIGINT / SIGTERM abandon the transfers on the wire at once (a slow server would keep
         // the run going for up to `timeout`); they get no mark, so they stay pending.
@@ -68,7 +70,9 @@ final class FetchStage: StreamingSampleStage {
                     sampleID: id, status: SampleStatus(result.status), attempts: result.attempts, bytes: result.bytes,
                     sha256: result.sha256, httpCode: result.httpCode, latencySeconds: result.latencySeconds,
                     finalURL: result.finalURL, contentType: result.contentType, error: result.error, blobPath: result.blob)
-                commit.add(mark: ProgressMark(sampleID: id, status: SampleStatus(result.status), reason: result.error)) { session in
+                // `local` is a success: the sample's mark is `ok`, what downstream stages wait for.
+                let mark = result.status.isSuccess ? SampleStatus.ok : SampleStatus(result.status)
+                commit.add(mark: ProgressMark(sampleID: id, status: mark, reason: result.error)) { session in
                     try session.recordFetch(record, runID: context.runID)
                 }
             }

@@ -24,8 +24,9 @@ final class IngestStage: SourceStage {
 
     /// The keys of one item of `manifests`, each declared once.
     enum ManifestKeys {
-        static let path = StageParameter<String>.required("path", .path(mustExist: true), help: "the manifest file (or folder, for vg / sbu)")
-        static let format = StageParameter("format", .choice(["auto"] + ManifestFormat.allCases.map(\.rawValue)), default: "auto", help: "the manifest format; auto: detected from the file")
+        static let path = StageParameter<String>.required("path", .path(mustExist: true), help: "the manifest file (or folder, for vg / sbu / webdataset)")
+        static let format = StageParameter("format", .choice(["auto"] + ManifestFormat.allCases.map(\.rawValue) + ["img2dataset"]), default: "auto",
+                                           help: "the manifest format; auto: detected from the file; img2dataset is webdataset")
         static let source = StageParameter<String?>.optional("source", .string, help: "source name (default: the format's)")
         static let imageRoot = StageParameter<String?>.optional("image_root", .path(mustExist: true), help: "folder of the images of a local manifest (COCO, Karpathy, VG)")
         static let companion = StageParameter<String?>.optional("companion", .path(mustExist: true), help: "a second file a format needs (e.g. VG's image data)")
@@ -33,9 +34,11 @@ final class IngestStage: SourceStage {
         static let captionCol = StageParameter<String?>.optional("caption_col", .string, help: "column holding the caption (csv / tsv / jsonl / parquet)")
         static let origin = StageParameter<SampleOrigin?>.optional("origin", choices: SampleOrigin.self, help: "override the format's origin (human for curated captions, web for alt-text)")
         static let keyPrefix = StageParameter("key_prefix", .string, default: "", help: "prefix of every sample key")
+        static let shards = StageParameter<String?>.optional(
+            "shards", .string, help: "webdataset: the tar files under `path` to read, e.g. `{00000..00127}.tar` (brace ranges and lists, `*` in the name); default: every .tar in name order")
 
         static let all = [path.spec, format.spec, source.spec, imageRoot.spec, companion.spec, urlCol.spec, captionCol.spec,
-                          origin.spec, keyPrefix.spec]
+                          origin.spec, keyPrefix.spec, shards.spec]
     }
 
     /// The stage's parameters, each declared once.
@@ -78,7 +81,7 @@ final class IngestStage: SourceStage {
                 source: o[ManifestKeys.source], imageRoot: o[ManifestKeys.imageRoot],
                 urlColumn: o[ManifestKeys.urlCol], captionColumn: o[ManifestKeys.captionCol],
                 companionPath: o[ManifestKeys.companion], keyPrefix: o[ManifestKeys.keyPrefix],
-                origin: o[ManifestKeys.origin])
+                origin: o[ManifestKeys.origin], shards: o[ManifestKeys.shards])
             let detected = try format ?? ManifestFormat.detect(path: path, options: options)
             let source = options.source ?? detected.defaultSource
             options.source = source
@@ -105,8 +108,15 @@ final class IngestStage: SourceStage {
         }
         var reader = try openManifest(path: m.path, format: m.format, options: m.options)
         var record = 0
-        // Skip what earlier runs stored (readers are deterministic: same file, same records).
-        while record < source.recordsDone, try reader.next() != nil { record += 1 }
+        if var r = reader as? any ResumableManifestReader, let position = source.position {
+            // Shards: start where the last batch ended, without reading anything before it.
+            try r.resume(at: position)
+            reader = r
+            record = source.recordsDone
+        } else {
+            // Skip what earlier runs stored (readers are deterministic: same file, same records).
+            while record < source.recordsDone, try reader.next() != nil { record += 1 }
+        }
 
         var samples: [NewSample] = []
         var problems: [NewProblem] = []
@@ -114,6 +124,7 @@ final class IngestStage: SourceStage {
         func flush() throws {
             guard inBatch > 0 else { return }
             let (s, p, done) = (samples, problems, record)
+            let position = (reader as? any ResumableManifestReader)?.position
             let inserted = try context.catalog.write { session -> Int in
                 var n = 0
                 for sample in s {
@@ -124,7 +135,7 @@ final class IngestStage: SourceStage {
                     }
                 }
                 for problem in p { try session.insertProblem(problem, sourceID: source.id) }
-                try session.advanceSource(source.id, recordsDone: done, newSamples: n, newProblems: p.count)
+                try session.advanceSource(source.id, recordsDone: done, position: position, newSamples: n, newProblems: p.count)
                 return n
             }
             context.progress.addDone(inserted, failed: p.count)
@@ -139,7 +150,8 @@ final class IngestStage: SourceStage {
             case .sample(let s):
                 if context.shard.owns(source: s.source, key: s.key) {
                     samples.append(NewSample(key: s.key, url: s.url, localPath: s.localPath, origin: TextOrigin(rawValue: s.origin.rawValue)!,
-                                             metadata: metadataJSON(s.metadata), captions: s.captions))
+                                             metadata: metadataJSON(s.metadata), captions: s.captions,
+                                             memberOffset: s.member?.offset, memberSize: s.member?.size, sourceFailure: s.sourceFailure))
                 }
             case .malformed(let p):
                 // Problems are kept by shard 0 only, so a scale-out run records each once.

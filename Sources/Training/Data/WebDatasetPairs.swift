@@ -1,4 +1,6 @@
+import Basics
 import Foundation
+import Ingest
 
 extension TrainingPair {
     /// Pairs from WebDataset tar shards (as the Export module writes them: `KEY.jpg` / `.png` /
@@ -13,7 +15,8 @@ extension TrainingPair {
         var pairs: [TrainingPair] = [], skipped = 0
         var ids: [String: Int] = [:]
         for shard in shards {
-            var reader = try TarReader(url: shard)
+            let reader: TarReader
+            do { reader = try TarReader(path: shard.path) } catch { throw TrainingDataError("\(shard.path): \(error)") }
             var key: String?
             var image: TarMember?, caption: String?, identity: String?, grouped: [String]?
             func flush() {
@@ -30,19 +33,27 @@ extension TrainingPair {
                     skipped += 1
                 }
             }
-            while let member = try reader.next() {
-                let (memberKey, ext) = splitKey(member.name)
+            // Training wants a sound shard: the first damage stops it with where it was found.
+            func nextMember() throws -> TarMember? {
+                do { return try reader.nextMember() } catch { throw TrainingDataError("\(shard.path): \(error)") }
+            }
+            func read(_ member: TarMember) throws -> [UInt8] {
+                guard let bytes = reader.read(member) else { throw TrainingDataError("\(shard.path): cannot read \(member.name)") }
+                return bytes
+            }
+            while let member = try nextMember() {
+                let (memberKey, ext) = WebDatasetKey.split(member.name)
                 if memberKey != key {
                     flush()
                     key = memberKey; image = nil; caption = nil; identity = nil; grouped = nil
                 }
                 switch ext.lowercased() {
-                case "jpg", "jpeg", "png", "webp":
+                case let e where WebDatasetKey.imageExtensions.contains(e):
                     if image == nil { image = member }
                 case "txt":
-                    caption = String(decoding: try reader.read(member), as: UTF8.self)
+                    caption = String(decoding: try read(member), as: UTF8.self)
                 case "json":
-                    let data = Data(try reader.read(member))
+                    let data = Data(try read(member))
                     if let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
                         identity = ["sha256", "image", "url"].lazy.compactMap { k in
                             (object[k] as? String).map { k + ":" + $0 }
@@ -58,19 +69,14 @@ extension TrainingPair {
         }
         return (pairs, skipped)
     }
-
-    /// WebDataset's split of a member name: key = the path up to the first `.` of the file name.
-    public static func splitKey(_ name: String) -> (key: String, ext: String) {
-        let slash = name.lastIndex(of: "/").map { name.index(after: $0) } ?? name.startIndex
-        guard let dot = name[slash...].firstIndex(of: ".") else { return (name, "") }
-        return (String(name[..<dot]), String(name[name.index(after: dot)...]))
-    }
 }
 
-/// The shards under a WebDataset folder (`*.tar`, sorted by name); a `.tar` file is itself.
+/// The shards under a WebDataset folder (`*.tar`, sorted by name); a `.tar` file is itself
+/// (Ingest's listing, the one the ingest stage uses).
 public func webDatasetShards(at url: URL) throws -> [URL] {
-    if url.pathExtension == "tar" { return [url] }
-    let names = try FileManager.default.contentsOfDirectory(atPath: url.path).filter { $0.hasSuffix(".tar") }.sorted()
-    guard !names.isEmpty else { throw TrainingDataError("\(url.path): no .tar shards") }
-    return names.map { url.appendingPathComponent($0) }
+    do {
+        return try webDatasetShards(path: url.path, pattern: nil).map(URL.init(fileURLWithPath:))
+    } catch {
+        throw TrainingDataError("\(error)")
+    }
 }
