@@ -86,6 +86,7 @@ bench: setup venv release
 	  --capfilt-bench .build/release/capfilt-bench
 	$(VENV)/bin/python scripts/bench_training.py --capfilt-bench .build/release/capfilt-bench
 	.build/release/capfilt-bench export --report docs/benchmarks-export.md
+	.build/release/capfilt-bench semdedup --report docs/benchmarks-semdedup.md
 	.build/release/capfilt-bench gates
 	scripts/bench_hamming.sh
 	$(MAKE) bench-shards

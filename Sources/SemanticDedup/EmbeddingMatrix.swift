@@ -40,6 +40,38 @@ public struct EmbeddingMatrix: Sendable {
         return EmbeddingMatrix(dimension: dimension, normalized: out)
     }
 
+    /// Keeps the rows `order` (distinct indices), in that order, moving them within the buffer:
+    /// row k of the result is old row order[k]; the others are dropped. O(rows) moves, one row
+    /// of scratch.
+    mutating func permuteRows(_ order: [Int]) {
+        let d = dimension, n = count
+        // source[k]: where the row that belongs at k is now; followed cycle by cycle.
+        var source = order
+        var used = [Bool](repeating: false, count: n)
+        for i in order { used[i] = true }
+        source += (0..<n).filter { !used[$0] }   // the dropped rows fill the tail, to be cut
+        var done = [Bool](repeating: false, count: n)
+        var scratch = [Float](repeating: 0, count: d)
+        values.withUnsafeMutableBufferPointer { v in
+            for start in 0..<n where !done[start] {
+                // Save the row at `start`, then pull each row into the slot that wants it.
+                for j in 0..<d { scratch[j] = v[start * d + j] }
+                var k = start
+                while true {
+                    done[k] = true
+                    let from = source[k]
+                    if from == start {
+                        for j in 0..<d { v[k * d + j] = scratch[j] }
+                        break
+                    }
+                    for j in 0..<d { v[k * d + j] = v[from * d + j] }
+                    k = from
+                }
+            }
+        }
+        values.removeSubrange((order.count * d)...)
+    }
+
     private mutating func normalize(from first: Int) {
         let d = dimension
         values.withUnsafeMutableBufferPointer { v in
@@ -57,9 +89,11 @@ public struct EmbeddingMatrix: Sendable {
 /// Cosine similarities of blocks of rows: S[i, j] = a_i . b_j for unit rows, by sgemm, with the
 /// rows of `a` split over the engine's workers (OpenBLAS single-threaded inside each).
 enum Similarity {
-    /// S [aRows.count, b.count] for the rows `aRows` of `a` against every row of `b`.
-    static func block(_ a: EmbeddingMatrix, rows aRows: Range<Int>, against b: EmbeddingMatrix) -> [Float] {
-        let m = aRows.count, n = b.count, k = a.dimension
+    /// S [aRows.count, bRows.count] for the rows `aRows` of `a` against the rows `bRows` of `b`
+    /// (all of them by default), read in place.
+    static func block(_ a: EmbeddingMatrix, rows aRows: Range<Int>, against b: EmbeddingMatrix, rows bRows: Range<Int>? = nil) -> [Float] {
+        let bRange = bRows ?? 0..<b.count
+        let m = aRows.count, n = bRange.count, k = a.dimension
         var out = [Float](repeating: 0, count: m * n)
         guard m > 0, n > 0 else { return out }
         a.values.withUnsafeBufferPointer { av in
@@ -69,7 +103,7 @@ enum Similarity {
                     Parallel.forRanges(m, costPerItem: n * k) { range in
                         let (ap, bp, op) = base.value
                         BLAS.gemm(transA: false, transB: true, m: range.count, n: n, k: k,
-                                  a: ap + (aRows.lowerBound + range.lowerBound) * k, lda: k, b: bp, ldb: k,
+                                  a: ap + (aRows.lowerBound + range.lowerBound) * k, lda: k, b: bp + bRange.lowerBound * k, ldb: k,
                                   c: op + range.lowerBound * n, ldc: n)
                     }
                 }

@@ -20,28 +20,23 @@ public struct SemanticDuplicates: Sendable {
 
     public init(epsilon: Float) { self.epsilon = epsilon }
 
-    /// The drops among `data`, given each row's cluster (negative: leave the row out, e.g. one an
-    /// earlier pass dropped) and rank (lower rank = kept first).
-    /// Only rows of `candidates` may be dropped or compared as new (nil: all rows); the other
-    /// rows are the kept rows of an earlier pass, compared against but never dropped.
-    public func find(_ data: EmbeddingMatrix, cluster: [Int32], rank: [Int], candidates: Set<Int>? = nil) -> [Drop] {
+    /// The drops among `data` (a full pass), given each row's cluster (negative: leave the row
+    /// out) and rank (lower rank = kept first). Updates go through `findUpdate`.
+    public func find(_ data: EmbeddingMatrix, cluster: [Int32], rank: [Int]) -> [Drop] {
         precondition(cluster.count == data.count && rank.count == data.count)
         var members: [Int32: [Int]] = [:]
         for (i, c) in cluster.enumerated() where c >= 0 { members[c, default: []].append(i) }
-        // An update looks only at the clusters its new rows joined.
-        let touched = candidates.map { Set($0.map { cluster[$0] }) }
         var drops: [Drop] = []
-        for c in members.keys.sorted() where touched?.contains(c) ?? true {
+        for c in members.keys.sorted() {
             let rows = members[c]!.sorted { rank[$0] < rank[$1] || (rank[$0] == rank[$1] && $0 < $1) }
-            drops += findInCluster(data, rows: rows, candidates: candidates)
+            drops += findInCluster(data, rows: rows)
         }
         return drops.sorted { $0.row < $1.row }
     }
 
-    private func findInCluster(_ data: EmbeddingMatrix, rows: [Int], candidates: Set<Int>?) -> [Drop] {
+    private func findInCluster(_ data: EmbeddingMatrix, rows: [Int]) -> [Drop] {
         guard rows.count > 1 else { return [] }
         let local = data.gather(rows)
-        if let candidates { return findNew(local, rows: rows, candidates: candidates) }
         let threshold = 1 - epsilon
         let n = rows.count
         var dropped = [Bool](repeating: false, count: n)
@@ -60,41 +55,6 @@ public struct SemanticDuplicates: Sendable {
                 }
             }
             start = end
-        }
-        return out
-    }
-
-    /// An update: only the new rows' similarities are computed (new x cluster), so its cost
-    /// follows the new rows, not the cluster. Old rows (kept by an earlier pass) are never
-    /// dropped: a new row within the threshold of one goes, whatever its rank; otherwise the
-    /// new rows are deduplicated among themselves in rank order.
-    private func findNew(_ local: EmbeddingMatrix, rows: [Int], candidates: Set<Int>) -> [Drop] {
-        let threshold = 1 - epsilon
-        let n = rows.count
-        let newPositions = (0..<n).filter { candidates.contains(rows[$0]) }
-        guard !newPositions.isEmpty else { return [] }
-        var newIndex = [Int](repeating: -1, count: n)
-        for (k, p) in newPositions.enumerated() { newIndex[p] = k }
-        let s = Similarity.block(local.gather(newPositions), rows: 0..<newPositions.count, against: local)
-        func similarity(_ i: Int, _ j: Int) -> Float {
-            newIndex[i] >= 0 ? s[newIndex[i] * n + j] : s[newIndex[j] * n + i]
-        }
-        var dropped = [Bool](repeating: false, count: n)
-        var out: [Drop] = []
-        for i in newPositions where !dropped[i] {
-            var keeper: Int?
-            for j in 0..<n where newIndex[j] < 0 && similarity(i, j) > threshold {
-                if keeper == nil || similarity(i, j) > similarity(i, keeper!) { keeper = j }
-            }
-            if let keeper {
-                dropped[i] = true
-                out.append(Drop(row: rows[i], keptRow: rows[keeper], similarity: similarity(i, keeper)))
-                continue
-            }
-            for j in newPositions where j > i && !dropped[j] && similarity(i, j) > threshold {
-                dropped[j] = true
-                out.append(Drop(row: rows[j], keptRow: rows[i], similarity: similarity(i, j)))
-            }
         }
         return out
     }

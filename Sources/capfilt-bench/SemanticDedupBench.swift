@@ -26,16 +26,16 @@ struct SemanticDedupBench: ParsableCommand {
     var copyNoise: Float = 0.01
     @Option var threads = 2
     @Option var seed: UInt64 = 1
+    @Option(help: "Also write the results as markdown here.") var report: String?
 
     func run() throws {
         setEngineThreads(threads)
         var rng = SplitMix64(seed: seed)
         let newRows = Int(Double(rows) * newShare)
         // Rows 0..<rows are the first pass; the rest the update. copies[i] = the row row i copies.
-        // Room for the update's rows from the start, so that appending them copies nothing.
-        let (values, copyOf) = generate(count: rows, base: EmbeddingMatrix(dimension: dimension), rng: &rng,
-                                        capacityRows: rows + newRows)
+        let (values, copyOf) = generate(count: rows, base: EmbeddingMatrix(dimension: dimension), rng: &rng)
         var full = EmbeddingMatrix(dimension: dimension, values: consume values)
+        let firstCount = full.count
 
         let start = monotonicSeconds()
         let kmeans = SphericalKMeans(clusters: clusters, iterations: iterations, sampleSize: sampleSize, seed: seed)
@@ -44,51 +44,85 @@ struct SemanticDedupBench: ParsableCommand {
         let (cluster, _) = kmeans.assign(full, to: centroids)
         let assigned = monotonicSeconds()
         // Rank: originals before copies (a stand-in for "higher ITM first"), then by row.
-        let rank = (0..<full.count).map { copyOf[$0] == nil ? 0 : 1 }
+        let rank = (0..<firstCount).map { copyOf[$0] == nil ? 0 : 1 }
         let drops = SemanticDuplicates(epsilon: epsilon).find(full, cluster: cluster, rank: rank)
+        let firstPass = score(drops, copyOf: copyOf, rows: 0..<firstCount)
+
+        // The layout the full pass leaves for updates: its kept rows, cluster by cluster.
+        let dropped = Set(drops.map { $0.row })
+        let kept = ClusteredRows(consume full, cluster: cluster, keep: { !dropped.contains($0) })
         let done = monotonicSeconds()
-        let firstPass = score(drops, copyOf: copyOf, rows: 0..<full.count)
 
         // The update: new rows, some copying old ones, some copying new ones.
-        let (newValues, newCopyOf) = generate(count: newRows, base: full, rng: &rng)
-        let firstCount = full.count
+        let (newValues, keptCopyOf) = generate(count: newRows, base: kept.matrix, rng: &rng)
+        // Copies of stored rows name them by their row in the first pass.
+        let newCopyOf = keptCopyOf.map { $0.map { $0 < kept.matrix.count ? kept.ids[$0] : $0 - kept.matrix.count + firstCount } }
         let updateStart = monotonicSeconds()
-        // The update appends the new rows; rows the first pass dropped are left out (cluster -1).
-        for r in 0..<newRows { full.append(newValues[(r * dimension)..<((r + 1) * dimension)]) }
-        let combined = full
-        let (newCluster, _) = kmeans.assign(combined.gather(Array(firstCount..<combined.count)), to: centroids)
-        var updateCluster = cluster
-        for d in drops { updateCluster[d.row] = -1 }
-        updateCluster += newCluster
+        let new = EmbeddingMatrix(dimension: dimension, values: consume newValues)
+        let (newCluster, _) = kmeans.assign(new, to: centroids)
+        let newRank = newCopyOf.map { $0 == nil ? 0 : 1 }
+        let updateDrops = SemanticDuplicates(epsilon: epsilon).findUpdate(kept, new: new, cluster: newCluster, rank: newRank)
+        let updateDone = monotonicSeconds()
         var allCopyOf = copyOf
         allCopyOf += newCopyOf
-        let updateRank = (0..<combined.count).map { $0 < firstCount ? 0 : (newCopyOf[$0 - firstCount] == nil ? 0 : 1) }
-        let updateDrops = SemanticDuplicates(epsilon: epsilon).find(
-            combined, cluster: updateCluster, rank: updateRank, candidates: Set(firstCount..<combined.count))
-        let updateDone = monotonicSeconds()
-        let update = score(updateDrops, copyOf: allCopyOf, rows: firstCount..<(firstCount + newRows))
+        let mapped = updateDrops.map { d -> SemanticDuplicates.Drop in
+            let keeper: Int
+            switch d.keeper {
+            case .kept(let id): keeper = id
+            case .new(let row): keeper = firstCount + row
+            }
+            return SemanticDuplicates.Drop(row: firstCount + d.newRow, keptRow: keeper, similarity: d.similarity)
+        }
+        let update = score(mapped, copyOf: allCopyOf, rows: firstCount..<(firstCount + newRows))
 
         let fullSeconds = done - start
-        Output.json(.orderedObject([
+        let result: JSONValue = .orderedObject([
             ("rows", .int(rows)), ("dimension", .int(dimension)), ("clusters", .int(centroids.count)),
             ("epsilon", .double(Double(epsilon))), ("threads", .int(threads)),
             ("planted", .int(firstPass.planted)), ("found", .int(firstPass.found)), ("dropped", .int(drops.count)),
             ("recall", .double(firstPass.recall)), ("precision", .double(firstPass.precision)),
             ("fit_seconds", .double(fitted - start)), ("assign_seconds", .double(assigned - fitted)),
-            ("pairs_seconds", .double(done - assigned)), ("full_seconds", .double(fullSeconds)),
+            ("pairs_and_layout_seconds", .double(done - assigned)), ("full_seconds", .double(fullSeconds)),
             ("update_rows", .int(newRows)), ("update_planted", .int(update.planted)), ("update_recall", .double(update.recall)),
             ("update_precision", .double(update.precision)), ("update_seconds", .double(updateDone - updateStart)),
             ("update_share_of_full", .double((updateDone - updateStart) / fullSeconds)),
             ("peak_rss_mb", .double(Double(peakResidentBytes()) / 1_048_576)),
-        ]))
+        ])
+        Output.json(result)
+        if let report { try writeReport(report, result) }
+    }
+
+    private func writeReport(_ path: String, _ result: JSONValue) throws {
+        guard case .orderedObject(let fields) = result else { return }
+        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n") ?? []
+        func field(_ name: String) -> String {
+            cpuinfo.first { $0.hasPrefix(name) }
+                .map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces) } ?? "?"
+        }
+        let rows = fields.map { "| `\($0.0)` | \($0.1.lineText) |" }.joined(separator: "\n")
+        let text = """
+        # Benchmark: semantic dedup of embeddings
+
+        Generated by `capfilt-bench semdedup --report` (`make bench`) on \(ISO8601DateFormatter().string(from: Date())), \
+        \(field("model name")) (family \(field("cpu family")), model \(field("model\t"))), \(threads) threads. \(rows) random \
+        \(dimension)-d unit vectors with \(plantedShare * 100)% planted near-copies (noise \(copyNoise) per coordinate before \
+        normalising); spherical k-means with \(clusters) clusters fitted on \(sampleSize) rows for at most \(iterations) \
+        iterations; duplicates within a cluster above cosine 1 - \(epsilon). Then an update of \(newShare * 100)% new rows \
+        (with their own planted copies) against the kept rows. Recall and precision are against the planted pairs \
+        (a copy dropped for a row of the same planted family is right).
+
+        | measure | value |
+        |---|---|
+        \(rows)
+
+        """
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
     /// `count` rows: random unit vectors, `plantedShare` of them noisy copies of an earlier row
     /// of `base` or of this batch. Returns the values and, per row, the global row it copies.
-    private func generate(count: Int, base: EmbeddingMatrix, rng: inout SplitMix64, capacityRows: Int = 0) -> ([Float], [Int?]) {
-        var values = [Float]()
-        values.reserveCapacity(max(count, capacityRows) * dimension)
-        values.append(contentsOf: repeatElement(0, count: count * dimension))
+    private func generate(count: Int, base: EmbeddingMatrix, rng: inout SplitMix64) -> ([Float], [Int?]) {
+        var values = [Float](repeating: 0, count: count * dimension)
         var copyOf = [Int?](repeating: nil, count: count)
         let offset = base.count
         for r in 0..<count {

@@ -55,22 +55,32 @@ final class SemanticDedupTests: XCTestCase {
         XCTAssertEqual(SemanticDuplicates(epsilon: 0.01).find(data, cluster: [0, 1, 2, 3, 4], rank: rank), [])
     }
 
+    /// The layout moves the kept rows in place, cluster by cluster, and drops the others.
+    func testClusteredRowsPermuteInPlace() {
+        let rows: [[Float]] = (0..<9).map { i in (0..<4).map { Float(i * 4 + $0 + 1) } }
+        let data = EmbeddingMatrix(rows: rows, dimension: 4)
+        let cluster: [Int32] = [2, 0, 1, 2, -1, 0, 1, 2, 0]
+        let kept = ClusteredRows(data, cluster: cluster, keep: { $0 != 3 })
+        XCTAssertEqual(kept.ids, [1, 5, 8, 2, 6, 0, 7])
+        XCTAssertEqual(kept.ranges, [0: 0..<3, 1: 3..<5, 2: 5..<7])
+        for (k, id) in kept.ids.enumerated() { XCTAssertEqual(Array(kept.matrix.row(k)), Array(data.row(id))) }
+    }
+
     /// An update never drops a row an earlier pass kept, even for a better-ranked new copy; new
-    /// rows are also deduplicated among themselves; rows left out (cluster -1) are ignored.
-    func testAnUpdateComparesNewRowsOnly() {
-        let data = EmbeddingMatrix(rows: [
-            [1, 0, 0], [0, 1, 0], [0, 1, 0.01],       // old: 2 was dropped as a copy of 1
-            [1, 0.01, 0], [0, 0, 1], [0.01, 0, 1],    // new: 3 copies old 0; 5 copies new 4
-        ], dimension: 3)
-        let cluster: [Int32] = [0, 0, -1, 0, 0, 0]
-        let rank = [1, 1, 1, 0, 0, 1]
-        let drops = SemanticDuplicates(epsilon: 0.01).find(data, cluster: cluster, rank: rank, candidates: [3, 4, 5])
-        XCTAssertEqual(drops, [
-            .init(row: 3, keptRow: 0, similarity: drops[0].similarity),
-            .init(row: 5, keptRow: 4, similarity: drops[1].similarity),
-        ])
-        // The same rows in a full pass: the better-ranked copy 3 is kept and old 0 dropped.
-        let full = SemanticDuplicates(epsilon: 0.01).find(data, cluster: cluster, rank: rank)
-        XCTAssertEqual(full.map(\.row), [0, 5])
+    /// rows are also deduplicated among themselves; rows left out (cluster -1) are not kept rows.
+    func testAnUpdateComparesNewRowsWithKeptOnes() {
+        let old = EmbeddingMatrix(rows: [[1, 0, 0], [0, 1, 0], [0, 1, 0.01]], dimension: 3)
+        // Old row 2 was dropped as a copy of 1: it is no keeper.
+        let kept = ClusteredRows(old, cluster: [0, 0, 0], keep: { $0 != 2 })
+        XCTAssertEqual(kept.ids, [0, 1])
+        XCTAssertEqual(kept.ranges, [0: 0..<2])
+        let new = EmbeddingMatrix(rows: [[1, 0.01, 0], [0, 0, 1], [0.01, 0, 1], [0, 0.02, 1]], dimension: 3)
+        let drops = SemanticDuplicates(epsilon: 0.01).findUpdate(kept, new: new, cluster: [0, 0, 0, 1], rank: [0, 0, 1, 0])
+        XCTAssertEqual(drops.map(\.newRow), [0, 2])
+        XCTAssertEqual(drops.map(\.keeper), [.kept(0), .new(1)])
+        // Row 3 is a copy of new row 1 too, but in another cluster: not compared.
+        let full = SemanticDuplicates(epsilon: 0.01).find(
+            EmbeddingMatrix(rows: [[1, 0, 0], [1, 0.01, 0]], dimension: 3), cluster: [0, 0], rank: [1, 0])
+        XCTAssertEqual(full.map(\.row), [0], "a full pass keeps the better-ranked copy instead")
     }
 }
