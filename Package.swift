@@ -85,7 +85,7 @@ let package = Package(
             dependencies: ["Basics", "Catalog", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Stages",
-            dependencies: ["Basics", "Pipeline", "Catalog", "Compression", "Ingest", "Imaging", "MED", "Tensor", "Export", "Report", "Training", "Evaluation", "Gates"]),
+            dependencies: ["Basics", "Pipeline", "Catalog", "Compression", "Ingest", "Imaging", "MED", "Tensor", "Export", "Report", "Training", "Evaluation", "Gates", "SemanticDedup"]),
         .executableTarget(
             name: "capfilt",
             dependencies: [

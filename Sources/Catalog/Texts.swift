@@ -113,6 +113,19 @@ extension CatalogSession {
     }
 
     /// Decisions made under `fingerprint`, by text id.
+    /// Per sample, the highest ITM probability among its texts the filter with `fingerprint`
+    /// decided on (kept or not).
+    public func bestITMBySample(fingerprint: String) throws -> [Int64: Double] {
+        var out: [Int64: Double] = [:]
+        for row in try Row.fetchAll(db, sql: """
+            SELECT t.sample_id AS sample_id, MAX(d.itm_probability) AS itm FROM decisions d
+            JOIN texts t ON t.id = d.text_id WHERE d.fingerprint = ? AND d.itm_probability IS NOT NULL GROUP BY t.sample_id
+            """, arguments: [fingerprint]) {
+            out[row["sample_id"]] = row["itm"]
+        }
+        return out
+    }
+
     public func decisions(fingerprint: String) throws -> [Int64: Decision] {
         var out: [Int64: Decision] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT * FROM decisions WHERE fingerprint = ?", arguments: [fingerprint]) {

@@ -3,6 +3,7 @@ import Foundation
 import Imaging
 import MED
 import Pipeline
+import SemanticDedup
 
 /// Finds duplicates across the whole dataset (every shard):
 /// - exact: the same image bytes (SHA-256);
@@ -11,14 +12,20 @@ import Pipeline
 ///   transitively;
 /// - texts: the same normalised text twice on one image (a synthetic caption equal to the web
 ///   text, say); the later one (human, then web, then synthetic) is dropped.
-/// In every group the first sample in (shard, id) order is the representative; the others are
-/// recorded with kind and distance and left out of the assembled set.
+/// - semantic (`semantic: true`): SemDeDup on the ITC image embeddings a filter upstream kept:
+///   spherical k-means, then within a cluster a cosine above `1 - epsilon` makes a duplicate;
+///   the sample with the highest ITM of its texts is kept (ties by key).
+/// In every group the first sample in (shard, id) order is the representative (semantic: the
+/// best by ITM); the others are recorded with kind and distance and left out of the assembled set.
 final class DedupStage: DatasetStage {
     let radius: Int
     let exact: Bool
     let near: Bool
     let urls: Bool
     let texts: Bool
+    let semantic: Bool
+    let epsilon: Double
+    let clusters: Int
 
     /// The stage's parameters, each declared once.
     enum Keys {
@@ -29,7 +36,13 @@ final class DedupStage: DatasetStage {
         static let urls = StageParameter("urls", .bool, default: true, help: "drop samples whose URL repeats an earlier one")
         static let texts = StageParameter("texts", .bool, default: true, help: "drop a text that repeats another text of the same image")
 
-        static let all = [radius.spec, exact.spec, near.spec, urls.spec, texts.spec]
+        static let semantic = StageParameter("semantic", .bool, default: false, help: "drop semantic duplicates: SemDeDup on the image embeddings a filter upstream kept (its `embeddings`)")
+        static let epsilon = StageParameter("epsilon", .double(0...2), default: 0.05, help: "semantic: within a cluster, a cosine above 1 - epsilon is a duplicate",
+                                            appliesWhen: .when(semantic, in: [true], "true"))
+        static let clusters = StageParameter("clusters", .int(0...1_000_000), default: 0, help: "semantic: k-means clusters; 0 for the square root of the sample count",
+                                             appliesWhen: .when(semantic, in: [true], "true"))
+
+        static let all = [radius.spec, exact.spec, near.spec, urls.spec, texts.spec, semantic.spec, epsilon.spec, clusters.spec]
     }
 
     static let type = StageType(
@@ -44,6 +57,9 @@ final class DedupStage: DatasetStage {
         near = p[Keys.near]
         urls = p[Keys.urls]
         texts = p[Keys.texts]
+        semantic = p[Keys.semantic]
+        epsilon = p[Keys.epsilon]
+        clusters = p[Keys.clusters]
     }
 
     struct Item {
@@ -95,6 +111,7 @@ final class DedupStage: DatasetStage {
                 }
             }
         }
+        if semantic { try findSemantic(items: items, found: &found, context: context) }
         var counts: [String: Int] = [:]
         var duplicateTexts = 0
         for (shard, catalog) in context.catalogs.enumerated() {
@@ -110,7 +127,52 @@ final class DedupStage: DatasetStage {
         }
         context.progress.addDone(items.count)
         return "{\"images\":\(items.count),\"exact\":\(counts["exact"] ?? 0),\"url\":\(counts["url"] ?? 0),"
-            + "\"near\":\(counts["near"] ?? 0),\"repeated_texts\":\(duplicateTexts)}"
+            + "\"near\":\(counts["near"] ?? 0),\"semantic\":\(counts["semantic"] ?? 0),\"repeated_texts\":\(duplicateTexts)}"
+    }
+
+    /// SemDeDup over the samples not already found, with the image embeddings of the filter
+    /// upstream (the last row of each sample in each shard's store). Distance: 1000 x (1 - cosine).
+    private func findSemantic(items: [Item], found: inout [Int: (kind: String, group: String, representative: Int, distance: Int)],
+                              context: DatasetContext) throws {
+        guard let filter = context.upstream(type: "filter") else {
+            throw StageFailure(.config, "semantic dedup needs a filter upstream (its embeddings): add it to `needs`")
+        }
+        var rows: [Int] = []            // item index of each embedding row
+        var vectors: [Float] = []
+        var dimension = 0
+        var itm: [Int: Double] = [:]
+        for (shard, catalog) in context.catalogs.enumerated() {
+            let folder = context.workspace.embeddingFolder(context.workspace.shards[shard], stage: filter.name)
+            guard FileManager.default.fileExists(atPath: folder + "/meta.json") else { continue }
+            let store = try EmbeddingStore(existing: folder)
+            dimension = store.dimension
+            let stored = try store.rows(.image)
+            var last: [Int64: Int] = [:]
+            for (k, id) in stored.ids.enumerated() { last[id] = k }
+            let best = try catalog.read { try $0.bestITMBySample(fingerprint: filter.fingerprint) }
+            for (i, item) in items.enumerated() where item.shard == shard && found[i] == nil {
+                guard let k = last[item.input.sampleID] else { continue }
+                rows.append(i)
+                vectors += stored.vectors[k]
+                itm[i] = best[item.input.sampleID] ?? 0
+            }
+        }
+        guard rows.count > 1, dimension > 0 else { return }
+        let data = EmbeddingMatrix(dimension: dimension, values: vectors)
+        let k = clusters > 0 ? clusters : max(1, Int(Double(rows.count).squareRoot()))
+        let kmeans = SphericalKMeans(clusters: k, seed: 0)
+        let (cluster, _) = kmeans.assign(data, to: kmeans.fit(data))
+        // Rank: higher ITM first, then the key.
+        let order = rows.indices.sorted { a, b in
+            let (x, y) = (itm[rows[a]]!, itm[rows[b]]!)
+            return x != y ? x > y : items[rows[a]].name < items[rows[b]].name
+        }
+        var rank = [Int](repeating: 0, count: rows.count)
+        for (position, row) in order.enumerated() { rank[row] = position }
+        for drop in SemanticDuplicates(epsilon: Float(epsilon)).find(data, cluster: cluster, rank: rank) {
+            found[rows[drop.row]] = ("semantic", "cluster \(cluster[drop.row])", rows[drop.keptRow],
+                                    Int(((1 - Double(drop.similarity)) * 1000).rounded()))
+        }
     }
 
     /// Texts that repeat an earlier text of the same sample after normalisation. Captions a gate
