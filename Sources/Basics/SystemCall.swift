@@ -55,6 +55,26 @@ public func writeAll(_ descriptor: Int32, _ bytes: [UInt8]) throws(SystemCallErr
     if let failure { throw failure }
 }
 
+/// Fills `buffer` from `descriptor` at `offset` (pread), across short reads and interruptions;
+/// false at end of file or on a failed read.
+public func readAll(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer, at offset: Int) -> Bool {
+    guard let base = buffer.baseAddress else { return true }
+    var done = 0
+    while done < buffer.count {
+        let n = retryingInterrupts { pread(descriptor, base + done, buffer.count - done, off_t(offset + done)) }
+        if n <= 0 { return false }
+        done += n
+    }
+    return true
+}
+
+/// Exactly `count` bytes of `descriptor` at `offset`, or nil (a short file, a failed read).
+public func readAll(_ descriptor: Int32, count: Int, at offset: Int) -> [UInt8]? {
+    var out = [UInt8](repeating: 0, count: count)
+    let complete = out.withUnsafeMutableBytes { readAll(descriptor, into: $0, at: offset) }
+    return complete ? out : nil
+}
+
 /// Named apart from functions called `write`, which would shadow the C function.
 @inline(__always)
 private func systemWrite(_ descriptor: Int32, _ pointer: UnsafeRawPointer, _ count: Int) -> Int {

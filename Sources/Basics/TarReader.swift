@@ -181,28 +181,11 @@ public final class TarReader {
     /// Bytes `offset..<offset+count` of the file; nil when the file is shorter or a read fails.
     public func readData(at offset: Int, count: Int) -> [UInt8]? {
         guard count >= 0, offset >= 0, count <= fileSize - offset else { return nil }
-        var out = [UInt8](repeating: 0, count: count)
-        var done = 0
-        while done < count {
-            let n = out.withUnsafeMutableBytes { raw in
-                retryingInterrupts { pread(fd, raw.baseAddress! + done, count - done, off_t(offset + done)) }
-            }
-            if n <= 0 { return nil }
-            done += n
-        }
-        return out
+        return readAll(fd, count: count, at: offset)
     }
 
     private func readBlock(at offset: Int, count: Int) -> Bool {
-        var done = 0
-        while done < count {
-            let n = block.withUnsafeMutableBytes { raw in
-                retryingInterrupts { pread(fd, raw.baseAddress! + done, count - done, off_t(offset + done)) }
-            }
-            if n <= 0 { return false }
-            done += n
-        }
-        return true
+        block.withUnsafeMutableBytes { readAll(fd, into: UnsafeMutableRawBufferPointer(rebasing: $0[0..<count]), at: offset) }
     }
 
     /// The offset of the first block after `offset` that is an intact ustar header, read in

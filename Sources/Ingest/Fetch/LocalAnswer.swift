@@ -56,15 +56,6 @@ enum LocalAnswer {
         let fd = retryingInterrupts { open(path, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else { return nil }
         defer { close(fd) }
-        var out = [UInt8](repeating: 0, count: count)
-        var done = 0
-        while done < count {
-            let n = out.withUnsafeMutableBytes { raw in
-                retryingInterrupts { pread(fd, raw.baseAddress! + done, count - done, off_t(offset + done)) }
-            }
-            if n <= 0 { return nil }
-            done += n
-        }
-        return out
+        return readAll(fd, count: count, at: offset)
     }
 }
