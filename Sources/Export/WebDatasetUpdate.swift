@@ -144,7 +144,8 @@ public final class WebDatasetUpdate {
                 indexPath: directory + "/" + indexName, generation: previousGeneration + 1)
             let indexBytes = DeterministicJSON(indent: 2).encodeBytes(summary.json) + [UInt8(ascii: "\n")]
             try writeFile(indexBytes, to: directory + "/" + indexName, durable: options.durable)
-            try removeUnlistedShards(keeping: Set(indices).union(oldShards.map(\.info.index)))
+            try ShardFiles.removeShards(in: directory, naming: options.naming, keeping: Set(indices).union(oldShards.map(\.info.index)),
+                                        durable: options.durable)
             phase = .finished
             let freshBytes = fresh.reduce(0) { total, shard in
                 total + shard.bytes + fileSize(shard.statsName) + fileSize(shard.samplesName) + fileSize(shard.sidecarName)
@@ -232,29 +233,10 @@ public final class WebDatasetUpdate {
 
     // MARK: - Files
 
-    private func listDirectory() throws -> [String] {
-        do {
-            return try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
-        } catch {
-            throw ExportError.io("list \(directory): \(error)", 0)
-        }
-    }
-
     /// The highest shard number of this naming among the files present, listed or not (a killed
     /// update's shards included), so that no file a reader may hold open is ever replaced.
     private func highestShardIndex() throws -> Int? {
-        try listDirectory().compactMap { options.naming.index(ofFileNamed: $0) }.max()
-    }
-
-    private func removeUnlistedShards(keeping: Set<Int>) throws {
-        var removed = false
-        for name in try listDirectory() {
-            guard let index = options.naming.index(ofFileNamed: name), !keeping.contains(index) else { continue }
-            let path = directory + "/" + name
-            if unlink(path) != 0 && errno != ENOENT { throw ExportError.io("remove \(path)", errno) }
-            removed = true
-        }
-        if removed && options.durable { try syncDirectory(directory) }
+        try ShardFiles.list(directory).compactMap { options.naming.index(ofFileNamed: $0) }.max()
     }
 
     private func fileSize(_ name: String?) -> Int {

@@ -239,28 +239,11 @@ public final class WebDatasetWriter {
     }
 
     private func removeStaleShards() throws {
-        let written = Set(shards.map(\.index))
-        var removed = false
-        for name in try listDirectory() {
-            if let index = options.naming.index(ofFileNamed: name), !written.contains(index) {
-                try remove(name)
-                removed = true
-            }
-        }
-        if removed && options.durable { try syncDirectory(directory) }
+        try ShardFiles.removeShards(in: directory, naming: options.naming, keeping: Set(shards.map(\.index)),
+                                    durable: options.durable)
     }
 
-    /// Sorted, so that removals happen in the same order every time.
-    private func listDirectory() throws -> [String] {
-        do {
-            return try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
-        } catch {
-            throw ExportError.io("list \(directory): \(error)", 0)
-        }
-    }
+    private func listDirectory() throws -> [String] { try ShardFiles.list(directory) }
 
-    private func remove(_ name: String) throws {
-        let path = directory + "/" + name
-        if unlink(path) != 0 && errno != ENOENT { throw ExportError.io("remove \(path)", errno) }
-    }
+    private func remove(_ name: String) throws { try ShardFiles.remove(name, in: directory) }
 }
