@@ -142,15 +142,8 @@ struct ExportBench: ParsableCommand {
     }
 
     private func writeReport(_ path: String, result: JSONValue, share: Double, differing: Int, updated: Int, rebuilt: Int) throws {
-        let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n") ?? []
-        func field(_ name: String) -> String {
-            cpuinfo.first { $0.hasPrefix(name) }
-                .map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces) } ?? "?"
-        }
-        let cpu = "\(field("model name")) (family \(field("cpu family")), model \(field("model\t")))"
+        let cpu = cpuDescription()
         let date = ISO8601DateFormatter().string(from: Date())
-        guard case .orderedObject(let fields) = result else { return }
-        let rows = fields.map { "| `\($0.0)` | \($0.1.lineText) |" }.joined(separator: "\n")
         let text = """
         # Benchmark: a nightly update of a WebDataset export
 
@@ -163,9 +156,7 @@ struct ExportBench: ParsableCommand {
         - A reader of the updated index sees \(updated) samples, the rebuild holds \(rebuilt); samples that differ \
         in keys or in any member's bytes (SHA-256): **\(differing)**.
 
-        | measure | value |
-        |---|---|
-        \(rows)
+        \(markdownTable(result))
 
         """
         try text.write(toFile: path, atomically: true, encoding: .utf8)

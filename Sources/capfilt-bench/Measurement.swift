@@ -1,6 +1,7 @@
 import Basics
 import Foundation
 import Imaging
+import Tensor
 
 /// Peak resident set size of this process (getrusage reports KiB on Linux, bytes on macOS).
 func peakResidentBytes() -> Int {
@@ -52,4 +53,16 @@ typealias SplitMix = SplitMix64
 extension SplitMix64 {
     /// Uniform in [0, 1), from the top 53 bits.
     mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}
+
+/// The CPU a report's figures come from, as CPUID names it (the same source as `capfilt doctor`).
+func cpuDescription() -> String {
+    let cpu = CPUInfo.current
+    return "\(cpu.brand) (family \(cpu.family), model \(cpu.model))"
+}
+
+/// A two-column markdown table of a result's fields, in their order.
+func markdownTable(_ result: JSONValue) -> String {
+    guard case .orderedObject(let fields) = result else { return "" }
+    return "| measure | value |\n|---|---|\n" + fields.map { "| `\($0.0)` | \($0.1.lineText) |" }.joined(separator: "\n")
 }
