@@ -44,10 +44,13 @@ public final class EmbeddingStore: @unchecked Sendable {
         let meta = "{\"dimension\":\(dimension),\"dtype\":\"\(scalar.numpyType)\",\"ids\":\"<i8\","
             + "\"kinds\":{\"image\":\"sample id\",\"text\":\"text id\"}}\n"
         let metaPath = folder + "/meta.json"
-        if let existing = FileManager.default.contents(atPath: metaPath), String(decoding: existing, as: UTF8.self) != meta {
-            throw EmbeddingStoreError("\(metaPath) holds another dtype or dimension; remove the folder to start again")
+        if let existing = FileManager.default.contents(atPath: metaPath) {
+            guard String(decoding: existing, as: UTF8.self) == meta else {
+                throw EmbeddingStoreError("\(metaPath) holds another dtype or dimension; remove the folder to start again")
+            }
+        } else {
+            try Data(meta.utf8).write(to: URL(fileURLWithPath: metaPath), options: .atomic)
         }
-        try Data(meta.utf8).write(to: URL(fileURLWithPath: metaPath), options: .atomic)
         for kind in Kind.allCases { try trimTornTail(kind) }
     }
 
