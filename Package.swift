@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "GatesTests", dependencies: ["Gates"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "DemoDataTests", dependencies: ["DemoData", "Imaging", "Ingest"]),
+        .testTarget(name: "DemoDataTests", dependencies: ["DemoData", "Evaluation", "Imaging", "Ingest"]),
         .testTarget(name: "LoopbackHTTPTests", dependencies: ["LoopbackHTTP"]),
         // The stage tests' generated dataset, shared by the Stages and Pipeline tests.
         .target(name: "TestFixtures", dependencies: ["Imaging"], path: "Tests/TestFixtures"),

@@ -29,10 +29,7 @@ public enum CaptionWriter {
     /// "two small striped red circles", "an orange diamond", "one big dotted white cross".
     static func nounPhrase(_ scene: SceneAttributes, style: CaptionStyle) -> String {
         var words: [String] = []
-        switch scene.size {
-        case .small: words.append(style.sizeSynonym ? "little" : "small")
-        case .large: words.append(style.sizeSynonym ? "big" : "large")
-        }
+        words.append(sizeWords(scene.size)[style.sizeSynonym ? 1 : 0])
         if scene.texture != .plain || style.sayPlain { words.append(scene.texture.rawValue) }
         words.append(scene.colour.rawValue)
         words.append(noun(scene.shape, plural: scene.count > 1))
@@ -52,15 +49,27 @@ public enum CaptionWriter {
     }
 
     static func positionPhrase(_ position: SceneAttributes.Position, _ variant: Int) -> String {
-        let phrases: [String]
-        switch position {
-        case .left: phrases = ["on the left", "on the left side", "at the left"]
-        case .right: phrases = ["on the right", "on the right side", "at the right"]
-        case .top: phrases = ["at the top", "near the top", "in the upper part"]
-        case .bottom: phrases = ["at the bottom", "near the bottom", "in the lower part"]
-        case .centre: phrases = ["in the centre", "in the middle", "in the center"]
-        }
+        let phrases = positionPhrases(position)
         return phrases[variant % phrases.count]
+    }
+
+    /// Every way a caption says where the objects are.
+    static func positionPhrases(_ position: SceneAttributes.Position) -> [String] {
+        switch position {
+        case .left: ["on the left", "on the left side", "at the left"]
+        case .right: ["on the right", "on the right side", "at the right"]
+        case .top: ["at the top", "near the top", "in the upper part"]
+        case .bottom: ["at the bottom", "near the bottom", "in the lower part"]
+        case .centre: ["in the centre", "in the middle", "in the center"]
+        }
+    }
+
+    /// Every way a caption says the objects' size.
+    static func sizeWords(_ size: SceneAttributes.Size) -> [String] {
+        switch size {
+        case .small: ["small", "little"]
+        case .large: ["large", "big"]
+        }
     }
 
     private static func startsWithVowel(_ s: String) -> Bool {

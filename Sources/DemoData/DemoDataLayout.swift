@@ -11,6 +11,7 @@
 ///     test/coco_karpathy_test.json              clean test split, Karpathy layout
 ///     test/images/00000.jpg ...
 ///     attributes/{human,validation,web,test}.jsonl   every image's scene
+///     attributes/web_facts.jsonl                what a caption of each web image must say (and must not)
 ///     labelled/labels.json                      [{"image": "images/00000.jpg", "label": "circle top"}, ...]
 ///     labelled/images/00000.jpg ...             images labelled with shape and position
 ///     audit/web_audit.json                      [{"image": "images/00000.jpg", "caption": ..., "match": false, ...}]
@@ -34,6 +35,8 @@ public struct DemoDataLayout: Sendable, Equatable {
     public var testImageRoot: String { path("test") }
 
     public func attributes(_ split: DemoDataset.Split) -> String { path("attributes/\(split.rawValue).jsonl") }
+    /// Per web row, the facts a caption of its image must state and must not contradict.
+    public var webFacts: String { path("attributes/web_facts.jsonl") }
     /// The labelled split's list; its `image` paths are relative to its folder.
     public var labelledList: String { path("labelled/labels.json") }
 

@@ -10,6 +10,10 @@ public struct DemoDataError: Error, CustomStringConvertible, Sendable {
 /// Renders the images and writes every file of a `DemoDataset` (layout: `DemoDataLayout`).
 /// Everything written is a function of the options alone: the same seed gives the same bytes.
 public enum DemoDataWriter {
+    /// Bumped whenever the generated files change for the same options, so that `capfilt demo`
+    /// regenerates a folder an older generator wrote.
+    public static let version = 2
+
     /// COCO image ids: training images are 1...N, validation images follow.
     public static func humanImageID(_ index: Int) -> Int { index + 1 }
     public static func validationImageID(_ index: Int, options: DemoDataOptions) -> Int { options.humanImages + index + 1 }
@@ -36,6 +40,7 @@ public enum DemoDataWriter {
         try writeText(attributesJSONL(dataset, .validation), to: layout.attributes(.validation))
         try writeText(attributesJSONL(dataset, .web), to: layout.attributes(.web))
         try writeText(attributesJSONL(dataset, .test), to: layout.attributes(.test))
+        try writeText(CaptionFactsWriter.webFactsJSONL(dataset), to: layout.webFacts)
         try writeText(labelsJSON(dataset), to: layout.labelledList)
         try writeText(auditJSON(dataset), to: layout.auditList)
         try writeText(summaryJSON(dataset), to: layout.summary)

@@ -6,7 +6,8 @@ import Foundation
 enum DemoDataFolder {
     static func prepare(options: DemoDataOptions, root: String) throws {
         let marker = root + "/.generated"
-        let signature = "\(options)"
+        // The generator's version too: a folder written by an older generator lacks files or rows.
+        let signature = "version \(DemoDataWriter.version) \(options)"
         if let existing = try? String(contentsOfFile: marker, encoding: .utf8), existing == signature { return }
         FileHandle.standardError.write(Data("generating the demo data in \(root)\n".utf8))
         try? FileManager.default.removeItem(atPath: marker)

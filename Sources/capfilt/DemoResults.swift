@@ -11,7 +11,8 @@ enum DemoResults {
         let path = workdir + "/results.json"
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
-            line.hasPrefix("  \"seconds\": ") ? String(format: "  \"seconds\": %.1f", sum) : String(line)
+            guard line.hasPrefix("  \"seconds\": ") else { return String(line) }
+            return String(format: "  \"seconds\": %.1f", sum) + (line.hasSuffix(",") ? "," : "")
         }
         try lines.joined(separator: "\n").write(toFile: path, atomically: true, encoding: .utf8)
     }
@@ -20,7 +21,7 @@ enum DemoResults {
         guard let data = FileManager.default.contents(atPath: path),
               let r = try? JSONSerialization.jsonObject(with: data) as? [String: Double] else { return "no results.json yet" }
         func v(_ k: String) -> Double { r[k] ?? .nan }
-        return String(format: """
+        let main = String(format: """
             filter: precision %.3f, recall %.3f; synthetic captions dropped %.1f%%
             captioner: BLEU-4 %.3f, CIDEr %.3f
             R@1 image-to-text: noisy %.1f -> bootstrapped %.1f; text-to-image: %.1f -> %.1f
@@ -29,5 +30,8 @@ enum DemoResults {
             """, v("filter_precision"), v("filter_recall"), 100 * v("synthetic_noise_ratio"), v("bleu4"), v("cider"),
             v("r1_i2t_noisy"), v("r1_i2t_bootstrapped"), v("r1_t2i_noisy"), v("r1_t2i_bootstrapped"),
             v("r5_i2t_noisy"), v("r5_i2t_bootstrapped"), v("r5_t2i_noisy"), v("r5_t2i_bootstrapped"), v("seconds"))
+        guard r["synthetic_kept_false_ratio"] != nil else { return main }
+        return main + String(format: "\nsynthetic captions: %.1f%% false, %.1f%% of the %.0f kept",
+                             100 * v("synthetic_false_ratio"), 100 * v("synthetic_kept_false_ratio"), v("synthetic_kept"))
     }
 }

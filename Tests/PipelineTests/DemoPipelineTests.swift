@@ -10,6 +10,8 @@ final class DemoPipelineTests: XCTestCase {
         "filter_precision", "filter_recall", "synthetic_noise_ratio", "bleu4", "cider",
         "r1_i2t_noisy", "r1_i2t_bootstrapped", "r1_t2i_noisy", "r1_t2i_bootstrapped",
         "r5_i2t_noisy", "r5_i2t_bootstrapped", "r5_t2i_noisy", "r5_t2i_bootstrapped", "seconds",
+        // From the facts of each web image (`caption_facts`).
+        "synthetic_false_ratio", "synthetic_kept_false_ratio", "synthetic_kept_false_ratio_se", "synthetic_kept",
     ]
 
     func testTinyDemoRunsEveryStageAndResumesAsANoOp() throws {
@@ -45,6 +47,7 @@ final class DemoPipelineTests: XCTestCase {
         let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: work + "/evaluation.json"))) as! [[String: Any]]
         let names = metrics.compactMap { $0["name"] as? String }
         XCTAssertTrue(names.contains("filter recall: wrong_attribute"), "\(names)")
+        XCTAssertTrue(names.contains("false synthetic captions kept"), "\(names)")
         XCTAssertTrue(names.contains { $0.hasPrefix("filter recall: wrong_attribute (") }, "\(names)")
         // The threshold the filter used, and how it was chosen.
         let threshold = metrics.first { $0["name"] as? String == "filter threshold" }

@@ -28,9 +28,12 @@ final class EvaluateStage: DatasetStage {
         static let maxLength = StageParameter("max_length", .int(2...512), default: 30, help: "caption tokens at most")
         static let minLength = StageParameter("min_length", .int(0...512), default: 5, help: "caption tokens at least")
         static let prompt = StageParameter("prompt", .string, default: "a picture of ", help: "text the captioner continues")
+        static let captionFacts = StageParameter<String?>.optional(
+            "caption_facts", .path(mustExist: true),
+            help: "per web row: {key, facts: [{accept: [...], reject: [...]}]} (JSON Lines); reports the share of synthetic captions, and of those the filter kept, that state a fact wrong or leave it out")
         static let threads = StageParameter<Int?>.optional("threads", .int(1...1024), affectsResults: false, help: "compute threads (default: the pipeline's)")
 
-        static let all = [test.spec, noiseLabels.spec, noisy.spec, bootstrapped.spec, captioner.spec, maxImages.spec, maxLength.spec, minLength.spec, prompt.spec, threads.spec]
+        static let all = [test.spec, noiseLabels.spec, noisy.spec, bootstrapped.spec, captioner.spec, maxImages.spec, maxLength.spec, minLength.spec, prompt.spec, captionFacts.spec, threads.spec]
     }
 
     static let type = StageType(
@@ -52,6 +55,8 @@ final class EvaluateStage: DatasetStage {
         "r1_i2t_noisy", "r1_i2t_bootstrapped", "r1_t2i_noisy", "r1_t2i_bootstrapped",
         "r5_i2t_noisy", "r5_i2t_bootstrapped", "r5_t2i_noisy", "r5_t2i_bootstrapped", "seconds",
     ]
+    /// Added with `caption_facts`.
+    static let captionFactKeys = ["synthetic_false_ratio", "synthetic_kept_false_ratio", "synthetic_kept_false_ratio_se", "synthetic_kept"]
 
     func run(_ context: DatasetContext) throws -> String {
         let started = Date()
@@ -70,9 +75,10 @@ final class EvaluateStage: DatasetStage {
         let bleu = BLEU.corpus(candidates: candidates, references: test.references)
         let cider = CIDEr.compute(candidates: candidates, references: test.references)
         let filter = try FilterOutcome(context, labels: p[Keys.noiseLabels])
+        let facts = try p[Keys.captionFacts].map { try CaptionFactOutcome(context, facts: $0) }
 
         let previous = context.runLog.reduce(0) { $0 + $1.seconds }
-        let values: [String: Double] = [
+        var values: [String: Double] = [
             "filter_precision": filter.detection.precision, "filter_recall": filter.detection.recall,
             "synthetic_noise_ratio": filter.syntheticNoiseRatio, "bleu4": bleu.bleu4, "cider": cider.score,
             "r1_i2t_noisy": noisyRecall.imageToText(at: 1), "r1_i2t_bootstrapped": bootRecall.imageToText(at: 1),
@@ -81,8 +87,16 @@ final class EvaluateStage: DatasetStage {
             "r5_t2i_noisy": noisyRecall.textToImage(at: 5), "r5_t2i_bootstrapped": bootRecall.textToImage(at: 5),
             "seconds": previous + Date().timeIntervalSince(started),
         ]
+        if let facts {
+            values["synthetic_false_ratio"] = facts.all.value
+            values["synthetic_kept_false_ratio"] = facts.kept.value
+            values["synthetic_kept_false_ratio_se"] = facts.kept.standardError
+            values["synthetic_kept"] = Double(facts.kept.total)
+        }
         let root = context.workspace.root
-        try EvaluationFiles.writeResults(values, keys: Self.resultKeys, to: root + "/results.json")
+        // `seconds` stays last: `capfilt demo` adds the time of its other phases to it.
+        let keys: [String] = Array(Self.resultKeys.dropLast()) + (facts == nil ? [] : Self.captionFactKeys) + ["seconds"]
+        try EvaluationFiles.writeResults(values, keys: keys, to: root + "/results.json")
 
         var metrics = [
             EvaluationMetric(name: "filter threshold", value: filter.threshold, description: filter.thresholdOrigin),
@@ -108,6 +122,18 @@ final class EvaluateStage: DatasetStage {
         ]
         metrics += [
             EvaluationMetric(name: "synthetic noise ratio", value: filter.syntheticNoiseRatio, description: "share of synthetic captions dropped"),
+        ]
+        if let facts {
+            metrics += [
+                EvaluationMetric(name: "false synthetic captions", value: facts.all.value,
+                                 description: String(format: "%d of %d contradict or leave out a fact of their image (standard error %.3f)",
+                                                     facts.all.count, facts.all.total, facts.all.standardError)),
+                EvaluationMetric(name: "false synthetic captions kept", value: facts.kept.value,
+                                 description: String(format: "%d of the %d the filter kept (standard error %.3f)",
+                                                     facts.kept.count, facts.kept.total, facts.kept.standardError)),
+            ]
+        }
+        metrics += [
             EvaluationMetric(name: "BLEU-4", value: bleu.bleu4, description: "captioner on the \(test.images.count) test images"),
             EvaluationMetric(name: "CIDEr", value: cider.score),
         ]
