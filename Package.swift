@@ -72,6 +72,9 @@ let package = Package(
         // Semantic dedup: spherical k-means and within-cluster near-duplicates of embeddings.
         .target(name: "SemanticDedup", dependencies: ["Basics", "Tensor"]),
         .target(name: "Report", dependencies: ["Basics", "Catalog"]),
+        // Evaluation-set decontamination: the index of evaluation images (SHA-256, pHash) and the
+        // exact, perceptual and embedding matches against it.
+        .target(name: "Decontamination", dependencies: ["Basics", "Imaging", "Ingest"]),
         .target(name: "Evaluation"),
         // Rule gates: sample and caption rules, blocklists of millions of entries.
         .target(name: "Gates", dependencies: ["Basics"]),
@@ -85,7 +88,7 @@ let package = Package(
             dependencies: ["Basics", "Catalog", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Stages",
-            dependencies: ["Basics", "Pipeline", "Catalog", "Compression", "Ingest", "Imaging", "MED", "Tensor", "Export", "Report", "Training", "Evaluation", "Gates", "SemanticDedup"]),
+            dependencies: ["Basics", "Pipeline", "Catalog", "Compression", "Ingest", "Imaging", "MED", "Tensor", "Export", "Report", "Training", "Evaluation", "Gates", "SemanticDedup", "Decontamination"]),
         .executableTarget(
             name: "capfilt",
             dependencies: [
@@ -113,6 +116,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "MED", "Tensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
         .testTarget(name: "SemanticDedupTests", dependencies: ["Basics", "SemanticDedup"]),
+        .testTarget(name: "DecontaminationTests", dependencies: ["Decontamination", "Imaging", "Ingest"]),
         .testTarget(name: "ExportTests", dependencies: ["Basics", "Export", "Compression", "Ingest"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "GatesTests", dependencies: ["Gates"]),

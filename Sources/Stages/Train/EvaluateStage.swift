@@ -28,9 +28,12 @@ final class EvaluateStage: DatasetStage {
         static let maxLength = StageParameter("max_length", .int(2...512), default: 30, help: "caption tokens at most")
         static let minLength = StageParameter("min_length", .int(0...512), default: 5, help: "caption tokens at least")
         static let prompt = StageParameter("prompt", .string, default: "a picture of ", help: "text the captioner continues")
+        static let contaminationLabels = StageParameter<String?>.optional(
+            "contamination_labels", .path(mustExist: true),
+            help: "web rows that are copies of test images: [{web_key, test_image}]; adds the decontaminate stages' recall and the clean samples they removed")
         static let threads = StageParameter<Int?>.optional("threads", .int(1...1024), affectsResults: false, help: "compute threads (default: the pipeline's)")
 
-        static let all = [test.spec, noiseLabels.spec, noisy.spec, bootstrapped.spec, captioner.spec, maxImages.spec, maxLength.spec, minLength.spec, prompt.spec, threads.spec]
+        static let all = [test.spec, noiseLabels.spec, noisy.spec, bootstrapped.spec, captioner.spec, maxImages.spec, maxLength.spec, minLength.spec, prompt.spec, contaminationLabels.spec, threads.spec]
     }
 
     static let type = StageType(
@@ -70,9 +73,10 @@ final class EvaluateStage: DatasetStage {
         let bleu = BLEU.corpus(candidates: candidates, references: test.references)
         let cider = CIDEr.compute(candidates: candidates, references: test.references)
         let filter = try FilterOutcome(context, labels: p[Keys.noiseLabels])
+        let contamination = try p[Keys.contaminationLabels].map { try ContaminationOutcome(context, labels: $0) }
 
         let previous = context.runLog.reduce(0) { $0 + $1.seconds }
-        let values: [String: Double] = [
+        var values: [String: Double] = [
             "filter_precision": filter.detection.precision, "filter_recall": filter.detection.recall,
             "synthetic_noise_ratio": filter.syntheticNoiseRatio, "bleu4": bleu.bleu4, "cider": cider.score,
             "r1_i2t_noisy": noisyRecall.imageToText(at: 1), "r1_i2t_bootstrapped": bootRecall.imageToText(at: 1),
@@ -81,8 +85,14 @@ final class EvaluateStage: DatasetStage {
             "r5_t2i_noisy": noisyRecall.textToImage(at: 5), "r5_t2i_bootstrapped": bootRecall.textToImage(at: 5),
             "seconds": previous + Date().timeIntervalSince(started),
         ]
+        var keys = Self.resultKeys
+        if let contamination {
+            values["decontamination_recall"] = contamination.recall
+            values["decontamination_clean_removed"] = Double(contamination.cleanRemoved)
+            keys.insert(contentsOf: ["decontamination_recall", "decontamination_clean_removed"], at: keys.count - 1)
+        }
         let root = context.workspace.root
-        try EvaluationFiles.writeResults(values, keys: Self.resultKeys, to: root + "/results.json")
+        try EvaluationFiles.writeResults(values, keys: keys, to: root + "/results.json")
 
         var metrics = [
             EvaluationMetric(name: "filter threshold", value: filter.threshold, description: filter.thresholdOrigin),
@@ -124,6 +134,12 @@ final class EvaluateStage: DatasetStage {
             metrics.append(EvaluationMetric(name: "R@1 gain \(label) (points)", value: 100 * d.difference,
                                             description: String(format: "standard error %.2f points (paired, %d queries)",
                                                                 100 * d.standardError, d.queries)))
+        }
+        if let contamination {
+            metrics.append(EvaluationMetric(name: "decontamination recall", value: contamination.recall,
+                                            description: "\(contamination.found) of \(contamination.planted) planted test-image copies removed"))
+            metrics.append(EvaluationMetric(name: "clean samples removed by decontamination", value: Double(contamination.cleanRemoved),
+                                            description: "removed samples that were no planted copy"))
         }
         try EvaluationFiles.writeMetrics(metrics, to: root + "/" + EvaluationFiles.metricsFile)
         return String(format: "{\"filter_precision\":%.4f,\"filter_recall\":%.4f,\"r1_i2t_gain\":%.2f,\"r1_t2i_gain\":%.2f,"
