@@ -116,7 +116,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "MED", "Tensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
         .testTarget(name: "SemanticDedupTests", dependencies: ["Basics", "SemanticDedup"]),
-        .testTarget(name: "DecontaminationTests", dependencies: ["Decontamination", "Imaging", "Ingest"]),
+        .testTarget(name: "DecontaminationTests", dependencies: ["Basics", "Decontamination", "Imaging", "Ingest"]),
         .testTarget(name: "ExportTests", dependencies: ["Basics", "Export", "Compression", "Ingest"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "GatesTests", dependencies: ["Gates"]),

@@ -48,7 +48,9 @@ final class DecontaminateStage: SampleStage {
         static let evalSets = StageParameter<[ParameterValue]>.required(
             "eval_sets", .list(.object(EvalSetKeys.all)), help: "the evaluation sets whose images are removed from the training data")
         static let exact = StageParameter("exact", .bool, default: true, help: "drop training images whose bytes are an evaluation image's (SHA-256)")
-        static let phash = StageParameter("phash", .bool, default: true, help: "drop training images whose perceptual hash is within `radius` bits of an evaluation image's")
+        // Off unless asked for: on the demo's renders, distinct images of one layout share a pHash
+        // (docs/pipeline.md), so a default radius would remove clean images.
+        static let phash = StageParameter("phash", .bool, default: false, help: "drop training images whose perceptual hash is within `radius` bits of an evaluation image's (images of one coarse layout can share a hash: check on your data)")
         static let radius = StageParameter("radius", .int(0...32), default: 4, help: "Hamming radius of a phash match",
                                            appliesWhen: .when(phash, in: [true], "true"))
         static let cosine = StageParameter<Double?>.optional(
