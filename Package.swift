@@ -125,7 +125,7 @@ let package = Package(
         .testTarget(name: "LoopbackHTTPTests", dependencies: ["LoopbackHTTP"]),
         // The stage tests' generated dataset, shared by the Stages and Pipeline tests.
         .target(name: "TestFixtures", dependencies: ["Imaging"], path: "Tests/TestFixtures"),
-        .testTarget(name: "StagesTests", dependencies: ["Basics", "Stages", "Pipeline", "Catalog", "Ingest", "Training", "TestFixtures"]),
+        .testTarget(name: "StagesTests", dependencies: ["Basics", "Stages", "Pipeline", "Catalog", "Imaging", "Ingest", "Training", "TestFixtures"]),
         .testTarget(
             name: "PipelineTests",
             dependencies: ["TestFixtures", "DemoData", "Pipeline", "Stages", "Catalog", "Imaging", "capfilt", .product(name: "Logging", package: "swift-log")]),
