@@ -72,6 +72,9 @@ let package = Package(
         // Semantic dedup: spherical k-means and within-cluster near-duplicates of embeddings.
         .target(name: "SemanticDedup", dependencies: ["Basics", "Tensor"]),
         .target(name: "Report", dependencies: ["Basics", "Catalog"]),
+        // Evaluation-set decontamination: the index of evaluation images (SHA-256, pHash) and the
+        // exact, perceptual and embedding matches against it.
+        .target(name: "Decontamination", dependencies: ["Basics", "Imaging", "Ingest"]),
         .target(name: "Evaluation"),
         // Rule gates: sample and caption rules, blocklists of millions of entries.
         .target(name: "Gates", dependencies: ["Basics"]),
@@ -85,7 +88,7 @@ let package = Package(
             dependencies: ["Basics", "Catalog", .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Stages",
-            dependencies: ["Basics", "Pipeline", "Catalog", "Compression", "Ingest", "Imaging", "MED", "Tensor", "Export", "Report", "Training", "Evaluation", "Gates", "SemanticDedup"]),
+            dependencies: ["Basics", "Pipeline", "Catalog", "Compression", "Ingest", "Imaging", "MED", "Tensor", "Export", "Report", "Training", "Evaluation", "Gates", "SemanticDedup", "Decontamination"]),
         .executableTarget(
             name: "capfilt",
             dependencies: [
@@ -113,6 +116,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "MED", "Tensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
         .testTarget(name: "SemanticDedupTests", dependencies: ["Basics", "SemanticDedup"]),
+        .testTarget(name: "DecontaminationTests", dependencies: ["Basics", "Decontamination", "Imaging", "Ingest"]),
         .testTarget(name: "ExportTests", dependencies: ["Basics", "Export", "Compression", "Ingest"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "GatesTests", dependencies: ["Gates"]),
@@ -121,7 +125,7 @@ let package = Package(
         .testTarget(name: "LoopbackHTTPTests", dependencies: ["LoopbackHTTP"]),
         // The stage tests' generated dataset, shared by the Stages and Pipeline tests.
         .target(name: "TestFixtures", dependencies: ["Imaging"], path: "Tests/TestFixtures"),
-        .testTarget(name: "StagesTests", dependencies: ["Basics", "Stages", "Pipeline", "Catalog", "Ingest", "Training", "TestFixtures"]),
+        .testTarget(name: "StagesTests", dependencies: ["Basics", "Stages", "Pipeline", "Catalog", "Imaging", "Ingest", "Training", "TestFixtures"]),
         .testTarget(
             name: "PipelineTests",
             dependencies: ["TestFixtures", "DemoData", "Pipeline", "Stages", "Catalog", "Imaging", "capfilt", .product(name: "Logging", package: "swift-log")]),

@@ -20,15 +20,17 @@ extension CatalogSession {
     /// Rebuilds the bootstrapped set: for every sample that passed `filter` on the image it has
     /// now and is not a duplicate, its human texts plus the web and synthetic texts the filter
     /// kept (under `decisionFingerprint`), minus repeated texts and texts any of `gates` dropped.
-    /// Returns the number of pairs.
+    /// A sample must also have passed every stage of `alsoPassing` (decontaminate stages, which
+    /// may sit downstream of the filter). Returns the number of pairs.
     @discardableResult
     public func assemble(filter: StageRequirement, syntheticFingerprint: String?, decisionFingerprint: String,
-                         gates: [StageRequirement] = []) throws -> Int {
+                         gates: [StageRequirement] = [], alsoPassing: [StageRequirement] = []) throws -> Int {
         try db.execute(sql: "DELETE FROM assembled")
         try db.execute(sql: """
             INSERT INTO assembled (sample_id, text_id)
             SELECT t.sample_id, t.id FROM texts t JOIN samples s ON s.id = t.sample_id
             \(requirementJoin("p"))
+            \(alsoPassing.indices.map { requirementJoin("ap\($0)") }.joined(separator: "\n"))
             LEFT JOIN duplicates d ON d.sample_id = t.sample_id
             LEFT JOIN duplicate_texts dt ON dt.text_id = t.id
             LEFT JOIN decisions dc ON dc.text_id = t.id AND dc.fingerprint = ?
@@ -36,7 +38,8 @@ extension CatalogSession {
               AND (t.origin != 'synthetic' OR t.fingerprint = ?)
               AND (t.origin = 'human' OR dc.kept = 1)
               AND \(notGated("t", gates))
-            """, arguments: [filter.stage, filter.fingerprint, decisionFingerprint, syntheticFingerprint] + gateArguments(gates))
+            """, arguments: [filter.stage, filter.fingerprint] + gateArguments(alsoPassing) + [decisionFingerprint, syntheticFingerprint]
+                + gateArguments(gates))
         return db.changesCount
     }
 
@@ -68,15 +71,16 @@ extension CatalogSession {
 }
 
 extension CatalogSession {
-    /// For every sample that passed `filter` (on its current image) and is not a duplicate: how
+    /// For every sample that passed `filter` and `alsoPassing` (on its current image) and is not a duplicate: how
     /// many of its texts are in the assembled set (0, 1, 2, ...), in sample order.
-    public func assembledTextCounts(filter: StageRequirement) throws -> [Int] {
+    public func assembledTextCounts(filter: StageRequirement, alsoPassing: [StageRequirement] = []) throws -> [Int] {
         try Int.fetchAll(db, sql: """
             SELECT (SELECT count(*) FROM assembled a WHERE a.sample_id = p.sample_id) FROM samples s
             \(requirementJoin("p"))
+            \(alsoPassing.indices.map { requirementJoin("ap\($0)") }.joined(separator: "\n"))
             LEFT JOIN duplicates d ON d.sample_id = p.sample_id
             WHERE d.sample_id IS NULL
             ORDER BY p.sample_id
-            """, arguments: [filter.stage, filter.fingerprint])
+            """, arguments: [filter.stage, filter.fingerprint] + gateArguments(alsoPassing))
     }
 }

@@ -22,6 +22,7 @@ extension CatalogSession {
             ("duplicates", "SELECT * FROM duplicates ORDER BY sample_id"),
             ("duplicate_texts", "SELECT * FROM duplicate_texts ORDER BY text_id"),
             ("gated_texts", "SELECT stage, text_id, sample_id, fingerprint, rule, reason FROM gated_texts ORDER BY stage, text_id"),
+            ("contamination", "SELECT stage, sample_id, fingerprint, eval_set, eval_image, method, distance FROM contamination ORDER BY stage, sample_id"),
             ("assembled", "SELECT * FROM assembled ORDER BY sample_id, text_id"),
             ("progress", "SELECT stage, sample_id, fingerprint, status, reason, image_sha256 FROM progress ORDER BY stage, sample_id"),
             ("stage_state", "SELECT stage, fingerprint, input_version, summary FROM stage_state ORDER BY stage"),

@@ -16,6 +16,7 @@ enum Schema {
         migrator.registerMigration("v5-text-changes", migrate: addTextChanges)
         migrator.registerMigration("v6-gated-texts", migrate: createGatedTexts)
         migrator.registerMigration("v7-archive-members", migrate: addArchiveMembers)
+        migrator.registerMigration("v9-contamination", migrate: createContamination)
         return migrator
     }
 
@@ -66,6 +67,25 @@ enum Schema {
                 PRIMARY KEY (stage, text_id)
             ) WITHOUT ROWID;
             CREATE INDEX gated_texts_by_sample ON gated_texts(stage, sample_id);
+            """)
+    }
+
+    /// Training samples a decontaminate stage found in an evaluation set. The sample's progress
+    /// mark (`contaminated`, with the reason) is what keeps it out of the set; this row keeps the
+    /// match in columns, so the report can count by evaluation set and method and list examples.
+    /// Rows are per stage, replaced when the stage judges the sample again.
+    private static func createContamination(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE contamination (
+                stage TEXT NOT NULL,
+                sample_id INTEGER NOT NULL REFERENCES samples(id),
+                fingerprint TEXT NOT NULL,
+                eval_set TEXT NOT NULL,
+                eval_image TEXT NOT NULL,
+                method TEXT NOT NULL,
+                distance REAL NOT NULL,
+                PRIMARY KEY (stage, sample_id)
+            ) WITHOUT ROWID;
             """)
     }
 

@@ -16,6 +16,7 @@
 ///     labelled/images/00000.jpg ...             images labelled with shape and position
 ///     audit/web_audit.json                      [{"image": "images/00000.jpg", "caption": ..., "match": false, ...}]
 ///     audit/images/00000.jpg ...                an audited sample of web-like pairs (filter threshold)
+///     contamination/planted.json                [{"web_key": "3000", "test_image": "images/00123.jpg", ...}]: test images planted in the web split
 public struct DemoDataLayout: Sendable, Equatable {
     public let root: String
 
@@ -42,6 +43,9 @@ public struct DemoDataLayout: Sendable, Equatable {
 
     /// The audit sample's list; its `image` paths are relative to its folder.
     public var auditList: String { path("audit/web_audit.json") }
+
+    /// Which web rows are edited copies of test images (`DemoDataset.planted`).
+    public var plantedCopies: String { path("contamination/planted.json") }
 
     public static func auditFileName(_ index: Int, rows: Int) -> String { "images/" + numbered(index, of: rows) + ".jpg" }
 

@@ -26,11 +26,15 @@ public struct DemoDataOptions: Sendable, Equatable {
     /// Port written into the web manifest's URLs (the loopback server's).
     public var webPort: UInt16
     public var jpegQuality: Int
+    /// Test images planted in the web split as edited copies (`DemoDataset.planted`): what a
+    /// decontaminate stage must find.
+    public var plantedTestCopies: Int
 
     public init(
         seed: UInt64 = 2022, imageSize: Int = 64, humanImages: Int = 1000, humanValidationImages: Int = 200,
         webImages: Int = 3000, testImages: Int = 1000, labelledImages: Int = 5000, auditRows: Int = 1000, captionsPerImage: Int = 5,
-        noise: NoiseShares = NoiseShares(), variety: SceneVariety = .standard, webPort: UInt16 = 8377, jpegQuality: Int = 90
+        noise: NoiseShares = NoiseShares(), variety: SceneVariety = .standard, webPort: UInt16 = 8377, jpegQuality: Int = 90,
+        plantedTestCopies: Int = 40
     ) {
         precondition(imageSize >= 16 && humanImages >= 0 && humanValidationImages >= 0 && webImages >= 0 && testImages >= 0
                      && labelledImages >= 0 && auditRows >= 0)
@@ -49,5 +53,6 @@ public struct DemoDataOptions: Sendable, Equatable {
         self.variety = variety
         self.webPort = webPort
         self.jpegQuality = jpegQuality
+        self.plantedTestCopies = plantedTestCopies
     }
 }

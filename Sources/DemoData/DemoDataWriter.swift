@@ -24,7 +24,7 @@ public enum DemoDataWriter {
         let layout = DemoDataLayout(root: root)
         let o = dataset.options
         for dir in [
-            "coco/annotations", "coco/train2017", "coco/val2017", "cc3m", "www/web", "test/images", "attributes", "labelled/images", "audit/images",
+            "coco/annotations", "coco/train2017", "coco/val2017", "cc3m", "www/web", "test/images", "attributes", "labelled/images", "audit/images", "contamination",
         ] {
             try makeDirectory(root + "/" + dir)
         }
@@ -44,6 +44,7 @@ public enum DemoDataWriter {
         try writeText(labelsJSON(dataset), to: layout.labelledList)
         try writeText(auditJSON(dataset), to: layout.auditList)
         try writeText(summaryJSON(dataset), to: layout.summary)
+        try writeText(plantedJSON(dataset), to: layout.plantedCopies)
         return layout
     }
 
@@ -68,7 +69,9 @@ public enum DemoDataWriter {
         switch split {
         case .human: scene = dataset.human[index].scene
         case .validation: scene = dataset.validation[index].scene
-        case .web: scene = dataset.web[index].scene
+        case .web:
+            if let copy = dataset.plantedCopy(webIndex: index) { return copy.apply(to: image(dataset, .test, copy.testIndex)) }
+            scene = dataset.web[index].scene
         case .test: scene = dataset.test[index].scene
         }
         var rng = DemoDataset.pixelStream(dataset.options, split, index)
@@ -119,9 +122,11 @@ public enum DemoDataWriter {
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
             for job in jobs[(c * chunk)..<min(jobs.count, (c + 1) * chunk)] {
                 let (pixels, path): (RGBImage, String)
+                var quality = dataset.options.jpegQuality
                 switch job {
                 case .split(let split, let index):
                     (pixels, path) = (image(dataset, split, index), imagePath(dataset, split, index, layout: layout))
+                    if split == .web, let copy = dataset.plantedCopy(webIndex: index) { quality = copy.jpegQuality }
                 case .labelled(let index):
                     (pixels, path) = (labelledImage(dataset, index),
                                       labelledFolder + "/" + DemoDataLayout.labelledFileName(index, images: dataset.labelled.count))
@@ -130,7 +135,7 @@ public enum DemoDataWriter {
                                       auditFolder + "/" + DemoDataLayout.auditFileName(index, rows: dataset.audit.count))
                 }
                 do {
-                    try writeBytes(try ImageEncoder.jpeg(pixels, quality: dataset.options.jpegQuality), to: path)
+                    try writeBytes(try ImageEncoder.jpeg(pixels, quality: quality), to: path)
                 } catch {
                     failures.withLock { $0.append("\(path): \(error)") }
                 }
@@ -259,6 +264,19 @@ public enum DemoDataWriter {
         }, multiline: true) + "\n"
     }
 
+    /// The planted copies: `[{"web_key", "url_path", "test_image", "edit", "jpeg_quality"}]`.
+    static func plantedJSON(_ dataset: DemoDataset) -> String {
+        JSONText.array(dataset.planted.map { copy in
+            JSONText.object([
+                ("web_key", JSONText.string(String(copy.webIndex))),
+                ("url_path", JSONText.string(DemoDataLayout.webPath(copy.webIndex, rows: dataset.web.count))),
+                ("test_image", JSONText.string(DemoDataLayout.testFileName(copy.testIndex, images: dataset.test.count))),
+                ("edit", JSONText.string(copy.edit.description)),
+                ("jpeg_quality", String(copy.jpegQuality)),
+            ])
+        }, multiline: true) + "\n"
+    }
+
     static func summaryJSON(_ dataset: DemoDataset) -> String {
         let o = dataset.options
         var kinds: [(String, String)] = []
@@ -275,6 +293,7 @@ public enum DemoDataWriter {
             ("jpeg_quality", String(o.jpegQuality)),
             ("max_objects", String(o.variety.maxObjects)), ("textures", o.variety.textures ? "true" : "false"),
             ("web_rows_by_kind", JSONText.object(kinds)),
+            ("planted_test_copies", String(dataset.planted.count)),
         ]) + "\n"
     }
 

@@ -58,6 +58,8 @@ public struct DemoDataset: Sendable {
     /// marked as matching its image or not. It stands for the few hundred web pairs a data team
     /// checks by hand to choose a filter threshold; the web split's own labels stay for judging.
     public let audit: [WebRow]
+    /// Test images planted in the web split (its last rows), with how each copy was made.
+    public let planted: [PlantedCopy]
 
     /// The random streams of the labelled split and the audit sample (the four splits use 1 to 4).
     static let labelledStream: UInt64 = 5
@@ -68,7 +70,10 @@ public struct DemoDataset: Sendable {
         human = Self.annotated(.human, count: options.humanImages, options: options)
         validation = Self.annotated(.validation, count: options.humanValidationImages, options: options)
         test = Self.annotated(.test, count: options.testImages, options: options)
-        web = Self.webRows(count: options.webImages, sceneStream: Split.web.stream, assignStream: 0x7765_6200, options: options)
+        let noisyWeb = Self.webRows(count: options.webImages, sceneStream: Split.web.stream, assignStream: 0x7765_6200, options: options)
+        let copies = Self.plantedCopies(test: test, firstIndex: noisyWeb.count, options: options)
+        web = noisyWeb + copies.rows
+        planted = copies.copies
         audit = Self.webRows(count: options.auditRows, sceneStream: Self.auditStream, assignStream: 0x7765_6201, options: options)
         labelled = (0..<options.labelledImages).map { i in
             var rng = Self.sceneStream(options, stream: Self.labelledStream, i)
@@ -95,7 +100,7 @@ public struct DemoDataset: Sendable {
     }
 
     /// Without textures every object is plain, so "plain" is never said.
-    private static func style(_ style: CaptionStyle, _ options: DemoDataOptions) -> CaptionStyle {
+    static func style(_ style: CaptionStyle, _ options: DemoDataOptions) -> CaptionStyle {
         var s = style
         if !options.variety.textures { s.sayPlain = false }
         return s

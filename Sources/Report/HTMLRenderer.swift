@@ -11,7 +11,7 @@ public func render(_ report: RunReport) -> String {
 
 /// Section anchors, in page order.
 public enum ReportSection: String, CaseIterable, Sendable {
-    case overview, stages, texts, scores, evaluation, samples
+    case overview, stages, texts, scores, contamination, evaluation, samples
 
     public var heading: String {
         switch self {
@@ -19,6 +19,7 @@ public enum ReportSection: String, CaseIterable, Sendable {
         case .stages: "Stages"
         case .texts: "Texts by origin"
         case .scores: "ITM scores"
+        case .contamination: "Decontamination"
         case .evaluation: "Evaluation"
         case .samples: "Samples"
         }
@@ -50,6 +51,7 @@ struct HTMLPage {
         stages(report.stages)
         texts(report.texts)
         scores(report.histograms)
+        contamination(report.contamination)
         evaluation(report.evaluation)
         samples(report.samples)
         add("</main>")

@@ -20,6 +20,8 @@ public struct RunReport: Sendable, Codable, Equatable {
     public var histograms: [ScoreHistogram]
     /// Optional evaluation metrics (filter precision / recall, BLEU-4, CIDEr, R@1, ...).
     public var evaluation: [EvaluationMetric]
+    /// What decontaminate stages removed; nil when the run has none.
+    public var contamination: ContaminationSummary?
     public var samples: [SampleItem]
     /// Free-form lines shown under the header (warnings, the command line, ...).
     public var notes: [String]
@@ -28,7 +30,7 @@ public struct RunReport: Sendable, Codable, Equatable {
         title: String, dataset: String, runID: String, startedAt: Date, finishedAt: Date? = nil,
         pipelineFile: String, stages: [StageSummary] = [], texts: [OriginCounts] = [],
         histograms: [ScoreHistogram] = [], evaluation: [EvaluationMetric] = [], samples: [SampleItem] = [],
-        notes: [String] = []
+        notes: [String] = [], contamination: ContaminationSummary? = nil
     ) {
         self.title = title
         self.dataset = dataset
@@ -42,6 +44,7 @@ public struct RunReport: Sendable, Codable, Equatable {
         self.evaluation = evaluation
         self.samples = samples
         self.notes = notes
+        self.contamination = contamination
     }
 }
 

@@ -4,7 +4,7 @@ import Foundation
 /// A small benchmark for tests: every split present, a few seconds to write.
 let smallOptions = DemoDataOptions(
     seed: 7, imageSize: 32, humanImages: 6, humanValidationImages: 3, webImages: 40, testImages: 12, labelledImages: 30, auditRows: 20,
-    captionsPerImage: 5, webPort: 8377)
+    captionsPerImage: 5, webPort: 8377, plantedTestCopies: 0)
 
 func temporaryFolder(_ name: String) -> String {
     let path = NSTemporaryDirectory() + "capfilt-demodata-\(name)-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"

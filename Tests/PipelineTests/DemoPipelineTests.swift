@@ -9,7 +9,7 @@ final class DemoPipelineTests: XCTestCase {
     static let resultKeys: Set<String> = [
         "filter_precision", "filter_recall", "synthetic_noise_ratio", "bleu4", "cider",
         "r1_i2t_noisy", "r1_i2t_bootstrapped", "r1_t2i_noisy", "r1_t2i_bootstrapped",
-        "r5_i2t_noisy", "r5_i2t_bootstrapped", "r5_t2i_noisy", "r5_t2i_bootstrapped", "seconds",
+        "r5_i2t_noisy", "r5_i2t_bootstrapped", "r5_t2i_noisy", "r5_t2i_bootstrapped", "decontamination_recall", "decontamination_clean_removed", "seconds",
         // From the facts of each web image (`caption_facts`).
         "synthetic_false_ratio", "synthetic_kept_false_ratio", "synthetic_kept_false_ratio_se", "synthetic_kept",
     ]
@@ -27,7 +27,7 @@ final class DemoPipelineTests: XCTestCase {
 
         let first = try Self.run(arguments)
         XCTAssertEqual(first.status, 0, first.stderr)
-        for stage in ["ingest", "fetch", "decode", "pretrain_vision", "pretrain_noisy", "finetune_captioner", "finetune_filter", "caption", "filter",
+        for stage in ["ingest", "fetch", "decode", "decontaminate", "pretrain_vision", "pretrain_noisy", "finetune_captioner", "finetune_filter", "caption", "filter",
                       "dedup", "assemble", "export", "pretrain_bootstrapped", "evaluate", "report"] {
             XCTAssertTrue(first.stderr.contains("\(stage): started"), "\(stage) did not run:\n\(first.stderr)")
         }

@@ -160,7 +160,7 @@ final class ShippedPipelinesTests: XCTestCase {
         let loader = PipelineLoader(registry: StandardStages.registry, checkPaths: false)
         let demo = try loader.load(path: folder.appendingPathComponent("demo.yaml").path)
         XCTAssertEqual(PipelineRunner.phases(demo.stages, pipeline: demo), [
-            ["ingest", "fetch", "decode"],
+            ["ingest", "fetch", "decode", "decontaminate"],
             ["pretrain_vision", "pretrain_noisy", "finetune_captioner", "finetune_filter"],
             ["caption", "filter"],
             ["dedup", "assemble", "export", "pretrain_bootstrapped", "evaluate", "report"],

@@ -22,6 +22,15 @@ public struct ITMScorer: Sendable {
         scoreWithEmbeddings(pairs, images: images).scores
     }
 
+    /// The normalised ITC embeddings of `images` (BLIP-transformed pixels), one row each: what
+    /// `scoreWithEmbeddings` returns for them, without the texts.
+    public func imageEmbeddings(_ images: [[Float]]) -> [[Float]] {
+        guard !images.isEmpty else { return [] }
+        let features = model.imageFeatures(imageStates: model.encodeImages(ImageBatch.stack(images, size: imageSize)))
+        let p = features.dim(1)
+        return (0..<images.count).map { i in (0..<p).map { features[flat: i * p + $0] } }
+    }
+
     /// Scores, and the normalised ITC embeddings they came from: one per image, one per pair's
     /// text (`embedDim` values each).
     public func scoreWithEmbeddings(_ pairs: [(image: Int, text: String)], images: [[Float]])

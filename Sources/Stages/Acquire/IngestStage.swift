@@ -69,19 +69,25 @@ final class IngestStage: SourceStage {
         }
     }
 
+    /// One item of a `manifests` list (or of any list declared with `ManifestKeys`): its path,
+    /// the format it names (nil: auto, detected from the file) and the readers' options.
+    static func manifestEntry(_ item: ParameterValue) -> (path: String, format: ManifestFormat?, options: ManifestOptions) {
+        let o = StageParameters(values: item.objectValue ?? [:], specs: ManifestKeys.all)
+        let formatName = o[ManifestKeys.format]
+        let options = ManifestOptions(
+            source: o[ManifestKeys.source], imageRoot: o[ManifestKeys.imageRoot],
+            urlColumn: o[ManifestKeys.urlCol], captionColumn: o[ManifestKeys.captionCol],
+            companionPath: o[ManifestKeys.companion], keyPrefix: o[ManifestKeys.keyPrefix],
+            origin: o[ManifestKeys.origin], shards: o[ManifestKeys.shards])
+        return (o[ManifestKeys.path], formatName == "auto" ? nil : ManifestFormat(name: formatName), options)
+    }
+
     init(_ setup: StageSetup) throws {
         var list: [Manifest] = []
         var names: Set<String> = []
         for item in setup.parameters[Keys.manifests] {
-            let o = StageParameters(values: item.objectValue ?? [:], specs: ManifestKeys.all)
-            let path = o[ManifestKeys.path]
-            let formatName = o[ManifestKeys.format]
-            let format = formatName == "auto" ? nil : ManifestFormat(name: formatName)
-            var options = ManifestOptions(
-                source: o[ManifestKeys.source], imageRoot: o[ManifestKeys.imageRoot],
-                urlColumn: o[ManifestKeys.urlCol], captionColumn: o[ManifestKeys.captionCol],
-                companionPath: o[ManifestKeys.companion], keyPrefix: o[ManifestKeys.keyPrefix],
-                origin: o[ManifestKeys.origin], shards: o[ManifestKeys.shards])
+            let (path, format, declared) = Self.manifestEntry(item)
+            var options = declared
             let detected = try format ?? ManifestFormat.detect(path: path, options: options)
             let source = options.source ?? detected.defaultSource
             options.source = source

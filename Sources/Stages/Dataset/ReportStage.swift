@@ -101,6 +101,7 @@ final class ReportStage: DatasetStage {
                                              reason: p.reason).description)
             }
         }
+        let contamination = try contaminationSummary(context)
         // The whole invocation (`capfilt run`, `capfilt demo`), not just its last phase.
         let started = context.runStartedAt
         let report = RunReport(
@@ -108,7 +109,7 @@ final class ReportStage: DatasetStage {
             startedAt: started, finishedAt: Date(), pipelineFile: pipeline.file, stages: stages, texts: texts,
             histograms: histograms,
             evaluation: context.upstream(type: "evaluate") == nil ? [] : EvaluationFiles.readMetrics(workdir: context.workspace.root),
-            samples: grid, notes: notes)
+            samples: grid, notes: notes, contamination: contamination)
         let folder = context.workspace.reportFolder
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         _ = try ReportWriter.write(report, to: URL(fileURLWithPath: folder + "/report.html"))
@@ -117,6 +118,39 @@ final class ReportStage: DatasetStage {
         context.logger.info("report: \(folder)/report.html")
         return "{\"path\":\"report/report.html\",\"samples\":\(grid.count)}"
     }
+
+    /// What the decontaminate stages upstream removed: counts per evaluation set and method
+    /// over every shard, and the first `contaminationExamples` samples with thumbnails.
+    private func contaminationSummary(_ context: DatasetContext) throws -> ContaminationSummary? {
+        let stages = context.allUpstream.filter { $0.type == "decontaminate" }
+        guard !stages.isEmpty else { return nil }
+        var counts: [String: [String: Int]] = [:]
+        var order: [String] = []
+        var examples: [ContaminationSummary.Example] = []
+        for c in context.catalogs {
+            for stage in stages {
+                for found in try c.read({ try $0.contaminatedSamples(stage: stage.name, fingerprint: stage.fingerprint) }) {
+                    let r = found.record
+                    if counts[r.evalSet] == nil { order.append(r.evalSet) }
+                    counts[r.evalSet, default: [:]][r.method, default: 0] += 1
+                    if examples.count < Self.contaminationExamples {
+                        examples.append(.init(key: found.source + "/" + found.key,
+                                              thumbnail: found.image.flatMap { Self.thumbnail(path: $0.resizedPath ?? $0.blobPath) },
+                                              evalSet: r.evalSet, evalImage: r.evalImage, method: r.method, distance: r.distance))
+                    }
+                }
+            }
+        }
+        let methods = ["exact", "phash", "cosine"]
+        return ContaminationSummary(
+            counts: order.flatMap { set in
+                methods.compactMap { m in counts[set]?[m].map { ContaminationSummary.Count(evalSet: set, method: m, count: $0) } }
+            },
+            examples: examples)
+    }
+
+    /// Removed samples the report shows with their match.
+    static let contaminationExamples = 24
 
     /// Manifest problems listed in the report's notes.
     static let listedProblems = 5

@@ -70,11 +70,13 @@ final class DedupStage: DatasetStage {
 
     func run(_ context: DatasetContext) throws -> String {
         guard let decode = context.upstream(type: "decode") else { return "{}" }
-        // Samples a gate upstream dropped are not in the dataset, so they represent no group.
+        // Samples a gate or decontaminate stage upstream dropped are not in the dataset, so they
+        // represent no group.
         let gates = context.allUpstream.filter { $0.type == "gate" }.map(\.requirement)
+        let dropping = gates + context.allUpstream.filter { $0.type == "decontaminate" }.map(\.requirement)
         var items: [Item] = []
         for (shard, catalog) in context.catalogs.enumerated() {
-            items += try catalog.read { try $0.dedupInputs(passing: decode.requirement, gates: gates) }.map { Item(shard: shard, input: $0) }
+            items += try catalog.read { try $0.dedupInputs(passing: decode.requirement, gates: dropping) }.map { Item(shard: shard, input: $0) }
         }
         context.progress.setTotal(items.count)
         // Decided duplicates: item index -> record fields.

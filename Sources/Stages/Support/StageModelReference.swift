@@ -26,6 +26,11 @@ enum StageModelReference {
 
     /// The folder `reference` names, after checking that its stage is upstream of `setup`'s stage.
     static func resolve(_ reference: String, key: String, setup: StageSetup) throws -> String {
+        try resolve(reference, key: key, definition: setup.definition, pipeline: setup.pipeline)
+    }
+
+    static func resolve(_ reference: String, key: String, definition: StageDefinition, pipeline: PipelineDefinition) throws -> String {
+        let setup = (definition: definition, pipeline: pipeline)
         let parts = reference.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         guard let stage = parts.first, !parts.contains("..") else {
             throw PipelineError(file: setup.pipeline.file, line: setup.definition.line,
@@ -41,10 +46,17 @@ enum StageModelReference {
 
     /// A stage's model folder from exactly one of `model` (a path) and `model_from` (a stage's output).
     static func modelFolder(_ setup: StageSetup) throws -> String {
-        let p = setup.parameters
+        try modelFolder(of: setup.definition, pipeline: setup.pipeline)
+    }
+
+    /// The model folder of stage `definition` of `pipeline` (another stage's, as decontaminate
+    /// reads its filter's).
+    static func modelFolder(of definition: StageDefinition, pipeline: PipelineDefinition) throws -> String {
+        let setup = (definition: definition, pipeline: pipeline)
+        let p = definition.parameters
         switch (p[modelPath], p[modelFrom]) {
         case (let path?, nil): return path
-        case (nil, let reference?): return try resolve(reference, key: "model_from", setup: setup)
+        case (nil, let reference?): return try resolve(reference, key: "model_from", definition: definition, pipeline: pipeline)
         default:
             throw PipelineError(file: setup.pipeline.file, line: setup.definition.line, key: "stages.\(setup.definition.name)",
                                 "give exactly one of `model` (a folder) and `model_from` (a stage that trains one)")

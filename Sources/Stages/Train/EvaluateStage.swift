@@ -31,9 +31,12 @@ final class EvaluateStage: DatasetStage {
         static let captionFacts = StageParameter<String?>.optional(
             "caption_facts", .path(mustExist: true),
             help: "per web row: {key, facts: [{accept: [...], reject: [...]}]} (JSON Lines); reports the share of synthetic captions, and of those the filter kept, that state a fact wrong or leave it out")
+        static let contaminationLabels = StageParameter<String?>.optional(
+            "contamination_labels", .path(mustExist: true),
+            help: "web rows that are copies of test images: [{web_key, test_image}]; adds the decontaminate stages' recall and the clean samples they removed")
         static let threads = StageParameter<Int?>.optional("threads", .int(1...1024), affectsResults: false, help: "compute threads (default: the pipeline's)")
 
-        static let all = [test.spec, noiseLabels.spec, noisy.spec, bootstrapped.spec, captioner.spec, maxImages.spec, maxLength.spec, minLength.spec, prompt.spec, captionFacts.spec, threads.spec]
+        static let all = [test.spec, noiseLabels.spec, noisy.spec, bootstrapped.spec, captioner.spec, maxImages.spec, maxLength.spec, minLength.spec, prompt.spec, captionFacts.spec, contaminationLabels.spec, threads.spec]
     }
 
     static let type = StageType(
@@ -76,6 +79,7 @@ final class EvaluateStage: DatasetStage {
         let cider = CIDEr.compute(candidates: candidates, references: test.references)
         let filter = try FilterOutcome(context, labels: p[Keys.noiseLabels])
         let facts = try p[Keys.captionFacts].map { try CaptionFactOutcome(context, facts: $0) }
+        let contamination = try p[Keys.contaminationLabels].map { try ContaminationOutcome(context, labels: $0) }
 
         let previous = context.runLog.reduce(0) { $0 + $1.seconds }
         var values: [String: Double] = [
@@ -93,9 +97,14 @@ final class EvaluateStage: DatasetStage {
             values["synthetic_kept_false_ratio_se"] = facts.kept.standardError
             values["synthetic_kept"] = Double(facts.kept.total)
         }
+        if let contamination {
+            values["decontamination_recall"] = contamination.recall
+            values["decontamination_clean_removed"] = Double(contamination.cleanRemoved)
+        }
         let root = context.workspace.root
         // `seconds` stays last: `capfilt demo` adds the time of its other phases to it.
-        let keys: [String] = Array(Self.resultKeys.dropLast()) + (facts == nil ? [] : Self.captionFactKeys) + ["seconds"]
+        let keys: [String] = Array(Self.resultKeys.dropLast()) + (facts == nil ? [] : Self.captionFactKeys)
+            + (contamination == nil ? [] : ["decontamination_recall", "decontamination_clean_removed"]) + ["seconds"]
         try EvaluationFiles.writeResults(values, keys: keys, to: root + "/results.json")
 
         var metrics = [
@@ -150,6 +159,12 @@ final class EvaluateStage: DatasetStage {
             metrics.append(EvaluationMetric(name: "R@1 gain \(label) (points)", value: 100 * d.difference,
                                             description: String(format: "standard error %.2f points (paired, %d queries)",
                                                                 100 * d.standardError, d.queries)))
+        }
+        if let contamination {
+            metrics.append(EvaluationMetric(name: "decontamination recall", value: contamination.recall,
+                                            description: "\(contamination.found) of \(contamination.planted) planted test-image copies removed"))
+            metrics.append(EvaluationMetric(name: "clean samples removed by decontamination", value: Double(contamination.cleanRemoved),
+                                            description: "removed samples that were no planted copy"))
         }
         try EvaluationFiles.writeMetrics(metrics, to: root + "/" + EvaluationFiles.metricsFile)
         return String(format: "{\"filter_precision\":%.4f,\"filter_recall\":%.4f,\"r1_i2t_gain\":%.2f,\"r1_t2i_gain\":%.2f,"
