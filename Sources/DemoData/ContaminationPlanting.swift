@@ -2,13 +2,15 @@ import Imaging
 
 /// Test images planted in the web split, as a web crawl picks up copies of a benchmark's images:
 /// each a clean web row (its alt-text the true caption of the scene, in web style) whose image is
-/// a test image re-encoded at another JPEG quality and, for most, slightly cropped, rescaled or
-/// brightened. A decontaminate stage should find every one and nothing else; the truth is
+/// a test image, byte for byte (one in five) or re-encoded at another JPEG quality and, for most of
+/// those, slightly cropped, rescaled or brightened. A decontaminate stage should find every one and nothing else; the truth is
 /// `contamination/planted.json`. The rows come after the noisy web rows, so every other row keeps
 /// its index and bytes.
 public struct PlantedCopy: Sendable, Equatable {
     /// What was done to the test image besides re-encoding.
     public enum Edit: Sendable, Equatable {
+        /// The test image's file as it is (a re-hosted copy: the same bytes).
+        case identical
         case none
         /// `pixels` columns cut off the left and rows off the top.
         case cropped(pixels: Int)
@@ -19,6 +21,7 @@ public struct PlantedCopy: Sendable, Equatable {
 
         public var description: String {
             switch self {
+            case .identical: return "byte-identical"
             case .none: return "re-encoded"
             case .cropped(let n): return "cropped \(n) px left and top"
             case .rescaled(let side): return "rescaled to \(side) px"
@@ -36,7 +39,7 @@ public struct PlantedCopy: Sendable, Equatable {
     /// The copy's pixels from the test image's.
     public func apply(to image: RGBImage) -> RGBImage {
         switch edit {
-        case .none: return image
+        case .identical, .none: return image
         case .cropped(let n):
             let (w, h) = (image.width - n, image.height - n)
             var pixels = [UInt8](repeating: 0, count: w * h * 3)
@@ -69,15 +72,18 @@ extension DemoDataset {
         var copies: [PlantedCopy] = []
         for (k, t) in order.prefix(max(0, options.plantedTestCopies)).enumerated() {
             let edit: PlantedCopy.Edit
-            switch k % 4 {
-            case 0: edit = .none
-            case 1: edit = .cropped(pixels: rng.int(in: 1...2))
-            case 2: edit = .rescaled(side: options.imageSize + 8 * (rng.chance(1, in: 2) ? 1 : -1))
+            switch k % 5 {
+            case 0: edit = .identical
+            case 1: edit = .none
+            case 2: edit = .cropped(pixels: rng.int(in: 1...2))
+            case 3: edit = .rescaled(side: options.imageSize + 8 * (rng.chance(1, in: 2) ? 1 : -1))
             default: edit = .brightened(delta: rng.int(in: 8...16) * (rng.chance(1, in: 2) ? 1 : -1))
             }
-            // Another quality than the test image's (the demo writes 90).
+            // Edited copies get another quality than the test image's (the demo writes 90); an
+            // identical one is the test file's bytes (the writer is deterministic).
             var quality = rng.int(in: 60...85)
             if quality == options.jpegQuality { quality -= 1 }
+            if edit == .identical { quality = options.jpegQuality }
             let scene = test[t].scene
             let caption = CaptionWriter.caption(scene, style: style(.random(&rng, sentenceCase: false), options))
             let index = firstIndex + k
