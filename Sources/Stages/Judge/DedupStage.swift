@@ -120,7 +120,7 @@ final class DedupStage: DatasetStage {
                 }
             }
         }
-        if semantic { try findSemantic(items: items, found: &found, context: context) }
+        let semanticPass = semantic ? try findSemantic(items: items, found: &found, context: context) : nil
         var counts: [String: Int] = [:]
         var duplicateTexts = 0
         for (shard, catalog) in context.catalogs.enumerated() {
@@ -136,14 +136,16 @@ final class DedupStage: DatasetStage {
         }
         context.progress.addDone(items.count)
         return "{\"images\":\(items.count),\"exact\":\(counts["exact"] ?? 0),\"url\":\(counts["url"] ?? 0),"
-            + "\"near\":\(counts["near"] ?? 0),\"semantic\":\(counts["semantic"] ?? 0),\"repeated_texts\":\(duplicateTexts)}"
+            + "\"near\":\(counts["near"] ?? 0),\"semantic\":\(counts["semantic"] ?? 0),\"repeated_texts\":\(duplicateTexts)"
+            + (semanticPass.map { ",\"semantic_pass\":\"\($0)\"" } ?? "") + "}"
     }
 
     /// SemDeDup over the samples not already found, with the image embeddings of the filter
     /// upstream (the last row of each sample in each shard's store), updating the clustering the
-    /// previous run stored. Distance: 1000 x (1 - cosine).
+    /// previous run stored. Distance: 1000 x (1 - cosine). Returns the kind of pass: `full`
+    /// (clustered again) or `update`.
     private func findSemantic(items: [Item], found: inout [Int: (kind: String, group: String, representative: Int, distance: Int)],
-                              context: DatasetContext) throws {
+                              context: DatasetContext) throws -> String {
         guard let filter = context.upstream(type: "filter") else {
             throw StageFailure(.config, "semantic dedup needs a filter upstream (its embeddings): add it to `needs`")
         }
@@ -171,7 +173,7 @@ final class DedupStage: DatasetStage {
             }
             vectors += stored.values
         }
-        guard dimension > 0 else { return }
+        guard dimension > 0 else { return "none" }
         let statePath = context.workspace.semanticDedupState(stage: context.name)
         let previous = loadState(statePath, context: context)
         let settings = SemanticDedupState.Settings(dimension: dimension, clusters: clusters, epsilon: epsilon,
@@ -185,15 +187,18 @@ final class DedupStage: DatasetStage {
         let data = EmbeddingMatrix(dimension: dimension, values: consume vectors)
         let (state, drops, mode) = SemanticDedupUpdate(settings: settings)
             .run(previous: previous, recluster: recluster, keys: keys, data: data, rank: rank)
-        switch mode {
-        case .full(let reason): context.logger.info("\(context.name): semantic clustering built from \(keys.count) samples (\(reason))")
-        case .incremental(let new, let removed):
-            context.logger.info("\(context.name): semantic clustering updated: \(new) new samples, \(removed) gone")
-        }
         try saveState(state, to: statePath)
         for drop in drops {
             found[rows[drop.row]] = ("semantic", "cluster \(drop.cluster)", rows[drop.keeper],
                                     Int(((1 - Double(drop.similarity)) * 1000).rounded()))
+        }
+        switch mode {
+        case .full(let reason):
+            context.logger.info("\(context.name): semantic clustering built from \(keys.count) samples (\(reason))")
+            return "full"
+        case .incremental(let new, let removed):
+            context.logger.info("\(context.name): semantic clustering updated: \(new) new samples, \(removed) gone")
+            return "update"
         }
     }
 
