@@ -20,7 +20,7 @@ public enum DemoDataWriter {
         let layout = DemoDataLayout(root: root)
         let o = dataset.options
         for dir in [
-            "coco/annotations", "coco/train2017", "coco/val2017", "cc3m", "www/web", "test/images", "attributes", "labelled/images", "audit/images",
+            "coco/annotations", "coco/train2017", "coco/val2017", "cc3m", "www/web", "test/images", "attributes", "labelled/images", "audit/images", "semantic",
         ] {
             try makeDirectory(root + "/" + dir)
         }
@@ -31,6 +31,7 @@ public enum DemoDataWriter {
             to: layout.validationManifest)
         try writeWebManifest(dataset, port: o.webPort, layout: layout)
         try writeText(noiseLabelsJSON(dataset), to: layout.noiseLabels)
+        try writeText(semanticPairsJSON(dataset), to: layout.semanticPairs)
         try writeText(karpathyJSON(dataset.test, options: o), to: layout.testManifest)
         try writeText(attributesJSONL(dataset, .human), to: layout.attributes(.human))
         try writeText(attributesJSONL(dataset, .validation), to: layout.attributes(.validation))
@@ -65,6 +66,10 @@ public enum DemoDataWriter {
         case .validation: scene = dataset.validation[index].scene
         case .web: scene = dataset.web[index].scene
         case .test: scene = dataset.test[index].scene
+        }
+        if split == .web, let pair = dataset.semanticPairs.first(where: { $0.variant == index }) {
+            return SemanticDuplicatePlanting.image(pair, original: image(dataset, .web, pair.original), scene: scene,
+                                                   options: dataset.options)
         }
         var rng = DemoDataset.pixelStream(dataset.options, split, index)
         return SceneRenderer.render(scene, size: dataset.options.imageSize, rng: &rng)
@@ -189,6 +194,15 @@ public enum DemoDataWriter {
                 ("swapped_with", row.swappedWith.map { String($0) } ?? "null"),
                 ("alt_text", JSONText.string(row.altText)),
                 ("true_caption", JSONText.string(row.trueCaption)),
+            ])
+        }, multiline: true) + "\n"
+    }
+
+    static func semanticPairsJSON(_ dataset: DemoDataset) -> String {
+        JSONText.array(dataset.semanticPairs.map { pair in
+            JSONText.object([
+                ("original", JSONText.string(String(pair.original))), ("variant", JSONText.string(String(pair.variant))),
+                ("changes", JSONText.array(pair.changes.map { JSONText.string($0.rawValue) })),
             ])
         }, multiline: true) + "\n"
     }

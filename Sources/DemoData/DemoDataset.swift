@@ -58,6 +58,9 @@ public struct DemoDataset: Sendable {
     /// marked as matching its image or not. It stands for the few hundred web pairs a data team
     /// checks by hand to choose a filter threshold; the web split's own labels stay for judging.
     public let audit: [WebRow]
+    /// Web rows planted as semantic duplicates of earlier web rows (`SemanticDuplicatePlanting`):
+    /// the variants are the last rows of `web`.
+    public let semanticPairs: [SemanticDuplicatePlanting.Pair]
 
     /// The random streams of the labelled split and the audit sample (the four splits use 1 to 4).
     static let labelledStream: UInt64 = 5
@@ -68,7 +71,10 @@ public struct DemoDataset: Sendable {
         human = Self.annotated(.human, count: options.humanImages, options: options)
         validation = Self.annotated(.validation, count: options.humanValidationImages, options: options)
         test = Self.annotated(.test, count: options.testImages, options: options)
-        web = Self.webRows(count: options.webImages, sceneStream: Split.web.stream, assignStream: 0x7765_6200, options: options)
+        let webRows = Self.webRows(count: options.webImages, sceneStream: Split.web.stream, assignStream: 0x7765_6200, options: options)
+        let planted = SemanticDuplicatePlanting.plant(after: webRows, options: options, style: { Self.style($0, options) })
+        web = webRows + planted.rows
+        semanticPairs = planted.pairs
         audit = Self.webRows(count: options.auditRows, sceneStream: Self.auditStream, assignStream: 0x7765_6201, options: options)
         labelled = (0..<options.labelledImages).map { i in
             var rng = Self.sceneStream(options, stream: Self.labelledStream, i)
