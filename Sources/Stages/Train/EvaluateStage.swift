@@ -21,6 +21,9 @@ final class EvaluateStage: DatasetStage {
     enum Keys {
         static let test = StageParameter<String>.required("test", .path(mustExist: true), help: "Karpathy-style json: [{image, caption: [...]}], paths relative to it")
         static let noiseLabels = StageParameter<String>.required("noise_labels", .path(mustExist: true), help: "per web row: {key, kind}; kind clean or a noise kind")
+        static let semanticDuplicateLabels = StageParameter<String?>.optional(
+            "semantic_duplicate_labels", .path(mustExist: true),
+            help: "planted semantic duplicates: [{original, variant}] web sample keys; adds the semantic dedup's recall and precision")
         static let noisy = StageParameter<String>.required("noisy", .string, help: "the retrieval model trained on noisy data (STAGE/SUBFOLDER)")
         static let bootstrapped = StageParameter<String>.required("bootstrapped", .string, help: "the retrieval model trained on the bootstrapped data")
         static let captioner = StageParameter<String>.required("captioner", .string, help: "the captioner whose test captions are scored")
@@ -30,7 +33,7 @@ final class EvaluateStage: DatasetStage {
         static let prompt = StageParameter("prompt", .string, default: "a picture of ", help: "text the captioner continues")
         static let threads = StageParameter<Int?>.optional("threads", .int(1...1024), affectsResults: false, help: "compute threads (default: the pipeline's)")
 
-        static let all = [test.spec, noiseLabels.spec, noisy.spec, bootstrapped.spec, captioner.spec, maxImages.spec, maxLength.spec, minLength.spec, prompt.spec, threads.spec]
+        static let all = [test.spec, noiseLabels.spec, semanticDuplicateLabels.spec, noisy.spec, bootstrapped.spec, captioner.spec, maxImages.spec, maxLength.spec, minLength.spec, prompt.spec, threads.spec]
     }
 
     static let type = StageType(
@@ -52,6 +55,8 @@ final class EvaluateStage: DatasetStage {
         "r1_i2t_noisy", "r1_i2t_bootstrapped", "r1_t2i_noisy", "r1_t2i_bootstrapped",
         "r5_i2t_noisy", "r5_i2t_bootstrapped", "r5_t2i_noisy", "r5_t2i_bootstrapped", "seconds",
     ]
+    /// Added before `seconds` when `semantic_duplicate_labels` is given.
+    static let semanticResultKeys = ["semantic_dedup_recall", "semantic_dedup_precision"]
 
     func run(_ context: DatasetContext) throws -> String {
         let started = Date()
@@ -70,9 +75,10 @@ final class EvaluateStage: DatasetStage {
         let bleu = BLEU.corpus(candidates: candidates, references: test.references)
         let cider = CIDEr.compute(candidates: candidates, references: test.references)
         let filter = try FilterOutcome(context, labels: p[Keys.noiseLabels])
+        let semantic = try p[Keys.semanticDuplicateLabels].map { try SemanticDedupOutcome(context, labels: $0) }
 
         let previous = context.runLog.reduce(0) { $0 + $1.seconds }
-        let values: [String: Double] = [
+        var values: [String: Double] = [
             "filter_precision": filter.detection.precision, "filter_recall": filter.detection.recall,
             "synthetic_noise_ratio": filter.syntheticNoiseRatio, "bleu4": bleu.bleu4, "cider": cider.score,
             "r1_i2t_noisy": noisyRecall.imageToText(at: 1), "r1_i2t_bootstrapped": bootRecall.imageToText(at: 1),
@@ -81,8 +87,14 @@ final class EvaluateStage: DatasetStage {
             "r5_t2i_noisy": noisyRecall.textToImage(at: 5), "r5_t2i_bootstrapped": bootRecall.textToImage(at: 5),
             "seconds": previous + Date().timeIntervalSince(started),
         ]
+        var keys = Self.resultKeys
+        if let semantic {
+            values["semantic_dedup_recall"] = semantic.recall
+            values["semantic_dedup_precision"] = semantic.precision
+            keys.insert(contentsOf: Self.semanticResultKeys, at: keys.count - 1)
+        }
         let root = context.workspace.root
-        try EvaluationFiles.writeResults(values, keys: Self.resultKeys, to: root + "/results.json")
+        try EvaluationFiles.writeResults(values, keys: keys, to: root + "/results.json")
 
         var metrics = [
             EvaluationMetric(name: "filter threshold", value: filter.threshold, description: filter.thresholdOrigin),
@@ -106,6 +118,14 @@ final class EvaluateStage: DatasetStage {
             EvaluationMetric(name: "filter recall \(at)", value: blip.recall, description: "BLIP's fixed threshold"),
             EvaluationMetric(name: "false-drop rate \(at)", value: blip.falseDropRate, description: "BLIP's fixed threshold"),
         ]
+        if let semantic {
+            metrics += [
+                EvaluationMetric(name: "semantic dedup recall", value: semantic.recall,
+                                 description: "\(semantic.found) of \(semantic.planted) planted semantic duplicates found"),
+                EvaluationMetric(name: "semantic dedup precision", value: semantic.precision,
+                                 description: "\(semantic.found) planted pairs among \(semantic.records) semantic-duplicate records"),
+            ]
+        }
         metrics += [
             EvaluationMetric(name: "synthetic noise ratio", value: filter.syntheticNoiseRatio, description: "share of synthetic captions dropped"),
             EvaluationMetric(name: "BLEU-4", value: bleu.bleu4, description: "captioner on the \(test.images.count) test images"),
