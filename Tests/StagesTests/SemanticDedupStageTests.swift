@@ -20,8 +20,8 @@ final class SemanticDedupStageTests: XCTestCase {
 
     override func tearDown() { try? FileManager.default.removeItem(at: folder) }
 
-    private func run(_ dedup: String) throws -> PipelineRunner {
-        let yaml = dataset.pipelineYAML(workdir: folder.appendingPathComponent("work"))
+    private func run(_ dedup: String, shards: Int = 1) throws -> PipelineRunner {
+        let yaml = dataset.pipelineYAML(workdir: folder.appendingPathComponent("work"), shards: shards)
             .replacingOccurrences(of: "    needs: [decode, caption]\n    radius: 6", with: "    needs: [decode, caption, filter]\n    radius: 6\n" + dedup)
         let path = folder.appendingPathComponent("pipeline.yaml").path
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
@@ -118,6 +118,38 @@ final class SemanticDedupStageTests: XCTestCase {
         let originalName = "\(originalSample.source)/\(originalSample.key)"
         XCTAssertTrue([originalName, before[originalSample.id]?.representative].contains(copy.representative),
                       "\(copy.representative) is not \(originalName) or its keeper")
+
+        // Run again from the saved state with the same samples (as after a kill between saving
+        // the state and replacing the records; `texts: false` only makes the stage run): the
+        // same semantic records.
+        let resumed = try run(incremental + "\n    texts: false")
+        XCTAssertEqual(try semanticPass(resumed), "update")
+        XCTAssertEqual(try semanticRecords(resumed), after)
+        XCTAssertEqual(try state(resumed), stateAfter)
+    }
+
+    /// Two shards: one clustering for both, rows named by shard, the update found in either.
+    func testTheClusteringSpansShards() throws {
+        let first = try run(incremental, shards: 2)
+        let firstState = try state(first)
+        XCTAssertEqual(Set(firstState.rows.map(\.key.shard)), [0, 1])
+        let original = try ImageDecoder.decode(contentsOf: folder.appendingPathComponent("images/img-007.jpg").path)
+        try Data(try ImageEncoder.jpeg(original, quality: 70)).write(to: folder.appendingPathComponent("images/again-7.jpg"))
+        try addWebRows([("again-7.jpg", "the same picture once more")])
+        let second = try run(incremental, shards: 2)
+        XCTAssertEqual(try state(second).rows.count, firstState.rows.count + 1)
+        var records: [DuplicateRecord] = []
+        for shard in second.workspace.shards {
+            let catalog = try Catalog(path: second.workspace.catalogPath(shard))
+            let summary = try XCTUnwrap(try catalog.read { try $0.stageState("dedup") }).summary
+            XCTAssertTrue(summary.contains("\"semantic_pass\":\"update\""), summary)
+            records += try catalog.read { try $0.duplicates() }.filter { $0.kind == "semantic" }
+        }
+        let added = try XCTUnwrap(try state(second).rows.first { row in !firstState.rows.contains { $0.key == row.key } })
+        let catalog = try Catalog(path: second.workspace.catalogPath(ShardSpec(index: Int(added.key.shard), count: 2)))
+        XCTAssertTrue(try XCTUnwrap(try catalog.read { try $0.sample(id: added.key.id) }).key.contains("again-7"))
+        XCTAssertNotNil(added.keeper, "the copy is a semantic duplicate")
+        XCTAssertTrue(records.contains { $0.sampleID == added.key.id }, "and recorded in its shard's catalog")
     }
 
     /// `recluster: true` and another epsilon build the clustering again; a damaged state file is
