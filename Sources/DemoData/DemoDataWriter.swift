@@ -10,6 +10,10 @@ public struct DemoDataError: Error, CustomStringConvertible, Sendable {
 /// Renders the images and writes every file of a `DemoDataset` (layout: `DemoDataLayout`).
 /// Everything written is a function of the options alone: the same seed gives the same bytes.
 public enum DemoDataWriter {
+    /// Names what this generator writes; a folder written by an earlier one is written again
+    /// (3: planted semantic duplicates).
+    public static let generator = "capfilt DemoData 3"
+
     /// COCO image ids: training images are 1...N, validation images follow.
     public static func humanImageID(_ index: Int) -> Int { index + 1 }
     public static func validationImageID(_ index: Int, options: DemoDataOptions) -> Int { options.humanImages + index + 1 }
@@ -275,7 +279,7 @@ public enum DemoDataWriter {
             kinds.append((kind.rawValue, String(dataset.web.filter { $0.kind == kind }.count)))
         }
         return JSONText.object([
-            ("generator", JSONText.string("capfilt DemoData 2")),
+            ("generator", JSONText.string(generator)),
             ("seed", String(o.seed)), ("image_size", String(o.imageSize)),
             ("human_images", String(o.humanImages)), ("validation_images", String(o.humanValidationImages)),
             ("web_images", String(o.webImages)), ("test_images", String(o.testImages)),

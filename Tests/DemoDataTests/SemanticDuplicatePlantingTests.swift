@@ -52,4 +52,18 @@ final class SemanticDuplicatePlantingTests: XCTestCase {
         }
         XCTAssertEqual(seenChanges, ["shift", "background", "rescale", "reencode"])
     }
+
+    /// The variants' pixels and the truth file are pinned: the same seed plants the same rows.
+    /// (The re-encoding goes through libjpeg-turbo, whose default integer DCT gives the same
+    /// pixels on every SIMD path.)
+    func testPinnedDigest() {
+        var options = smallOptions
+        options.webImages = 100
+        let dataset = DemoDataset(options: options)
+        XCTAssertEqual(dataset.semanticPairs.count, 2)
+        var digest = FNV1a()
+        for pair in dataset.semanticPairs { digest.add(DemoDataWriter.image(dataset, .web, pair.variant).pixels) }
+        digest.add(DemoDataWriter.semanticPairsJSON(dataset))
+        XCTAssertEqual(String(digest.value, radix: 16), "4e48967be3c290ef")
+    }
 }
