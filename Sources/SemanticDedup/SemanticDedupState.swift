@@ -64,6 +64,7 @@ public struct SemanticDedupState: Sendable, Equatable {
     /// The file's bytes.
     public func encoded() -> [UInt8] {
         var out = LittleEndianWriter()
+        out.bytes.reserveCapacity(Self.magic.count + 64 + settings.model.utf8.count + centroids.values.count * 4 + rows.count * 32 + 32)
         out.bytes += Self.magic
         out.int(settings.dimension)
         out.int(settings.clusters)
@@ -155,11 +156,11 @@ private struct LittleEndianReader {
     }
 
     mutating func uint64() throws(SemanticDedupStateError) -> UInt64 {
-        try take(8).reversed().reduce(0) { $0 << 8 | UInt64($1) }
+        UInt64(littleEndian: try take(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
     }
 
     mutating func uint32() throws(SemanticDedupStateError) -> UInt32 {
-        try take(4).reversed().reduce(0) { $0 << 8 | UInt32($1) }
+        UInt32(littleEndian: try take(4).withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) })
     }
 
     mutating func int() throws(SemanticDedupStateError) -> Int {
