@@ -171,7 +171,8 @@ final class DedupStage: DatasetStage {
                 keys.append(SemanticDedupState.RowKey(shard: Int32(shard), id: id))
                 itm.append(best[id] ?? 0)
             }
-            vectors += stored.values
+            // One shard's rows are moved, not copied; further shards are appended.
+            if vectors.isEmpty { vectors = stored.values } else { vectors += stored.values }
         }
         guard dimension > 0 else { return "none" }
         let statePath = context.workspace.semanticDedupState(stage: context.name)
