@@ -90,24 +90,51 @@ public final class EmbeddingStore: @unchecked Sendable {
         try appendDurably(idBytes, to: idsPath(kind))
     }
 
-    /// Every stored row of a kind, in order (an id may repeat; the last row counts).
-    public func rows(_ kind: Kind) throws -> (ids: [Int64], vectors: [[Float]]) {
-        let ids = (FileManager.default.contents(atPath: idsPath(kind)) ?? Data()).withUnsafeBytes { raw in
+    /// Every stored row's id of a kind, in file order (an id repeats where a batch was run again).
+    public func ids(_ kind: Kind) throws -> [Int64] {
+        let data = try mapped(idsPath(kind))
+        return data.withUnsafeBytes { raw in
             (0..<raw.count / 8).map { Int64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) }
         }
-        let data = FileManager.default.contents(atPath: dataPath(kind)) ?? Data()
-        let vectors: [[Float]] = data.withUnsafeBytes { raw in
-            (0..<ids.count).map { row in
-                (0..<dimension).map { j in
-                    let offset = (row * dimension + j) * scalar.bytes
-                    switch scalar {
-                    case .float16: return Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt16.self))))
-                    case .float32: return Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+    }
+
+    /// The last row of each id that `keep` accepts, in id order, decoded into one contiguous
+    /// buffer (a million rows are one allocation, not a million arrays). The data file is
+    /// mapped, not read whole.
+    public func latestRows(_ kind: Kind, where keep: (Int64) -> Bool = { _ in true }) throws -> EmbeddingRows {
+        let stored = try ids(kind)
+        var last: [Int64: Int] = [:]
+        for (row, id) in stored.enumerated() where keep(id) { last[id] = row }
+        let ids = last.keys.sorted()
+        var values = [Float](repeating: 0, count: ids.count * dimension)
+        let data = try mapped(dataPath(kind))
+        guard data.count >= stored.count * dimension * scalar.bytes else {
+            throw EmbeddingStoreError("\(dataPath(kind)) is shorter than its ids")
+        }
+        data.withUnsafeBytes { raw in
+            values.withUnsafeMutableBufferPointer { out in
+                for (k, id) in ids.enumerated() {
+                    let source = last[id]! * dimension * scalar.bytes
+                    for j in 0..<dimension {
+                        let offset = source + j * scalar.bytes
+                        out[k * dimension + j] = switch scalar {
+                        case .float16: Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt16.self))))
+                        case .float32: Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+                        }
                     }
                 }
             }
         }
-        return (ids, vectors)
+        return EmbeddingRows(dimension: dimension, ids: ids, values: values)
+    }
+
+    private func mapped(_ path: String) throws -> Data {
+        guard FileManager.default.fileExists(atPath: path) else { return Data() }
+        do {
+            return try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        } catch {
+            throw EmbeddingStoreError("read \(path): \(error)")
+        }
     }
 
     private func trimTornTail(_ kind: Kind) throws {
@@ -147,6 +174,16 @@ public final class EmbeddingStore: @unchecked Sendable {
         }
         guard fsync(fd) == 0 else { throw EmbeddingStoreError("fsync \(path): errno \(errno)") }
     }
+}
+
+/// Rows read from an `EmbeddingStore`: `ids[i]`'s vector is `values[i * dimension ..< (i + 1) * dimension]`.
+public struct EmbeddingRows: Sendable {
+    public let dimension: Int
+    public let ids: [Int64]
+    public var values: [Float]
+
+    public var count: Int { ids.count }
+    public func vector(_ i: Int) -> ArraySlice<Float> { values[(i * dimension)..<((i + 1) * dimension)] }
 }
 
 public struct EmbeddingStoreError: Error, CustomStringConvertible, Sendable {

@@ -29,6 +29,8 @@ public struct DemoDataLayout: Sendable, Equatable {
     public var validationImageRoot: String { path("coco/val2017") }
     public var webManifest: String { path("cc3m/Train_GCC-training.tsv") }
     public var noiseLabels: String { path("cc3m/noise_labels.json") }
+    /// The planted semantic duplicates: `[{original, variant, changes}]`, CC3M row keys.
+    public var semanticPairs: String { path("semantic/planted_pairs.json") }
     /// The folder the loopback server serves; web image URLs are `/web/NNNNN.jpg` under it.
     public var servedRoot: String { path("www") }
     public var testManifest: String { path("test/coco_karpathy_test.json") }

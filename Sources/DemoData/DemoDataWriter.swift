@@ -10,9 +10,9 @@ public struct DemoDataError: Error, CustomStringConvertible, Sendable {
 /// Renders the images and writes every file of a `DemoDataset` (layout: `DemoDataLayout`).
 /// Everything written is a function of the options alone: the same seed gives the same bytes.
 public enum DemoDataWriter {
-    /// Bumped whenever the generated files change for the same options, so that `capfilt demo`
-    /// regenerates a folder an older generator wrote.
-    public static let version = 2
+    /// Names what this generator writes; a folder written by an earlier one is written again
+    /// (3: planted semantic duplicates and test-image copies, each web image's caption facts).
+    public static let generator = "capfilt DemoData 3"
 
     /// COCO image ids: training images are 1...N, validation images follow.
     public static func humanImageID(_ index: Int) -> Int { index + 1 }
@@ -24,7 +24,7 @@ public enum DemoDataWriter {
         let layout = DemoDataLayout(root: root)
         let o = dataset.options
         for dir in [
-            "coco/annotations", "coco/train2017", "coco/val2017", "cc3m", "www/web", "test/images", "attributes", "labelled/images", "audit/images", "contamination",
+            "coco/annotations", "coco/train2017", "coco/val2017", "cc3m", "www/web", "test/images", "attributes", "labelled/images", "audit/images", "contamination", "semantic",
         ] {
             try makeDirectory(root + "/" + dir)
         }
@@ -35,6 +35,7 @@ public enum DemoDataWriter {
             to: layout.validationManifest)
         try writeWebManifest(dataset, port: o.webPort, layout: layout)
         try writeText(noiseLabelsJSON(dataset), to: layout.noiseLabels)
+        try writeText(semanticPairsJSON(dataset), to: layout.semanticPairs)
         try writeText(karpathyJSON(dataset.test, options: o), to: layout.testManifest)
         try writeText(attributesJSONL(dataset, .human), to: layout.attributes(.human))
         try writeText(attributesJSONL(dataset, .validation), to: layout.attributes(.validation))
@@ -73,6 +74,10 @@ public enum DemoDataWriter {
             if let copy = dataset.plantedCopy(webIndex: index) { return copy.apply(to: image(dataset, .test, copy.testIndex)) }
             scene = dataset.web[index].scene
         case .test: scene = dataset.test[index].scene
+        }
+        if split == .web, let pair = dataset.semanticPairs.first(where: { $0.variant == index }) {
+            return SemanticDuplicatePlanting.image(pair, original: image(dataset, .web, pair.original), scene: scene,
+                                                   options: dataset.options)
         }
         var rng = DemoDataset.pixelStream(dataset.options, split, index)
         return SceneRenderer.render(scene, size: dataset.options.imageSize, rng: &rng)
@@ -203,6 +208,15 @@ public enum DemoDataWriter {
         }, multiline: true) + "\n"
     }
 
+    static func semanticPairsJSON(_ dataset: DemoDataset) -> String {
+        JSONText.array(dataset.semanticPairs.map { pair in
+            JSONText.object([
+                ("original", JSONText.string(String(pair.original))), ("variant", JSONText.string(String(pair.variant))),
+                ("changes", JSONText.array(pair.changes.map { JSONText.string($0.rawValue) })),
+            ])
+        }, multiline: true) + "\n"
+    }
+
     static func attributesJSONL(_ dataset: DemoDataset, _ split: DemoDataset.Split) -> String {
         func line(key: String, file: String, scene: SceneAttributes, captions: [String]) -> String {
             JSONText.object([
@@ -284,7 +298,7 @@ public enum DemoDataWriter {
             kinds.append((kind.rawValue, String(dataset.web.filter { $0.kind == kind }.count)))
         }
         return JSONText.object([
-            ("generator", JSONText.string("capfilt DemoData 2")),
+            ("generator", JSONText.string(generator)),
             ("seed", String(o.seed)), ("image_size", String(o.imageSize)),
             ("human_images", String(o.humanImages)), ("validation_images", String(o.humanValidationImages)),
             ("web_images", String(o.webImages)), ("test_images", String(o.testImages)),

@@ -60,6 +60,9 @@ public struct DemoDataset: Sendable {
     public let audit: [WebRow]
     /// Test images planted in the web split (its last rows), with how each copy was made.
     public let planted: [PlantedCopy]
+    /// Web rows planted as semantic duplicates of earlier web rows (`SemanticDuplicatePlanting`):
+    /// the variants are the last rows of `web`.
+    public let semanticPairs: [SemanticDuplicatePlanting.Pair]
 
     /// The random streams of the labelled split and the audit sample (the four splits use 1 to 4).
     static let labelledStream: UInt64 = 5
@@ -71,8 +74,12 @@ public struct DemoDataset: Sendable {
         validation = Self.annotated(.validation, count: options.humanValidationImages, options: options)
         test = Self.annotated(.test, count: options.testImages, options: options)
         let noisyWeb = Self.webRows(count: options.webImages, sceneStream: Split.web.stream, assignStream: 0x7765_6200, options: options)
-        let copies = Self.plantedCopies(test: test, firstIndex: noisyWeb.count, options: options)
-        web = noisyWeb + copies.rows
+        // Planted after the noisy rows, so those keep their indices and bytes: semantic
+        // duplicates of web rows first, then copies of test images.
+        let semantic = SemanticDuplicatePlanting.plant(after: noisyWeb, options: options, style: { Self.style($0, options) })
+        let copies = Self.plantedCopies(test: test, firstIndex: noisyWeb.count + semantic.rows.count, options: options)
+        web = noisyWeb + semantic.rows + copies.rows
+        semanticPairs = semantic.pairs
         planted = copies.copies
         audit = Self.webRows(count: options.auditRows, sceneStream: Self.auditStream, assignStream: 0x7765_6201, options: options)
         labelled = (0..<options.labelledImages).map { i in

@@ -41,6 +41,7 @@ public struct ShardSpec: Sendable, Equatable, CustomStringConvertible {
 ///     <workdir>/export/                                  shards and json for researchers
 ///     <workdir>/report/                                  HTML reports
 ///     <workdir>/runs/                                    one JSON summary per run
+///     <workdir>/semantic/<stage>/state.bin               a dedup stage's semantic clustering
 public struct Workspace: Sendable {
     public var root: String
     public var shardCount: Int
@@ -53,6 +54,8 @@ public struct Workspace: Sendable {
     public func lockPath(_ shard: ShardSpec) -> String { shardFolder(shard) + "/lock" }
     /// A stage's embedding store in one shard (Catalog's `EmbeddingStore`).
     public func embeddingFolder(_ shard: ShardSpec, stage: String) -> String { shardFolder(shard) + "/embeddings/" + stage }
+    /// A dedup stage's semantic dedup state: one file for all shards (its centroids are global).
+    public func semanticDedupState(stage: String) -> String { root + "/semantic/" + stage + "/state.bin" }
     public var exportFolder: String { root + "/export" }
     public var reportFolder: String { root + "/report" }
     public var runsFolder: String { root + "/runs" }

@@ -31,6 +31,7 @@ struct SemanticDedupBench: ParsableCommand {
     func run() throws {
         setEngineThreads(threads)
         var rng = SplitMix64(seed: seed)
+        let firstRng = rng   // to draw the first rows again for the stored-state pass
         let newRows = Int(Double(rows) * newShare)
         // Rows 0..<rows are the first pass; the rest the update. copies[i] = the row row i copies.
         let (values, copyOf) = generate(count: rows, base: EmbeddingMatrix(dimension: dimension), rng: &rng)
@@ -74,6 +75,36 @@ struct SemanticDedupBench: ParsableCommand {
             return SemanticDuplicates.Drop(row: firstCount + d.newRow, keptRow: keeper, similarity: d.similarity)
         }
         let update = score(mapped, copyOf: allCopyOf, rows: firstCount..<(firstCount + newRows))
+        let peakBeforeStored = peakResidentBytes()
+
+        // The dedup stage's path: the state the full pass leaves (SemanticDedupState), written and
+        // read back, then the same update through SemanticDedupUpdate on every row, old and new
+        // (finding the new rows, assigning them, laying out the kept rows, findUpdate).
+        typealias Key = SemanticDedupState.RowKey
+        let keys = (0..<(firstCount + newRows)).map { Key(shard: 0, id: Int64($0)) }
+        var keeperOf: [Int: SemanticDuplicates.Drop] = [:]
+        for d in drops { keeperOf[d.row] = d }
+        let settings = SemanticDedupState.Settings(dimension: dimension, clusters: clusters, epsilon: Double(epsilon), model: "bench")
+        let state = SemanticDedupState(settings: settings, centroids: centroids, rows: (0..<firstCount).map {
+            SemanticDedupState.Row(key: keys[$0], cluster: cluster[$0], keeper: keeperOf[$0].map { keys[$0.keptRow] },
+                                   similarity: keeperOf[$0]?.similarity ?? 1)
+        })
+        let encodeStart = monotonicSeconds()
+        let bytes = state.encoded()
+        let encoded = monotonicSeconds()
+        let decoded = try SemanticDedupState(decoding: bytes)
+        let decodedAt = monotonicSeconds()
+        var again = firstRng
+        var (allValues, _) = generate(count: rows, base: EmbeddingMatrix(dimension: dimension), rng: &again)
+        allValues += new.values
+        let allRank = rank + newRank
+        let storedStart = monotonicSeconds()
+        let stored = SemanticDedupUpdate(settings: settings)
+            .run(previous: decoded, recluster: false, keys: keys, data: EmbeddingMatrix(dimension: dimension, values: consume allValues), rank: allRank)
+        let storedDone = monotonicSeconds()
+        let storedNewDrops = stored.drops.filter { $0.row >= firstCount }.map { [$0.row, $0.keeper] }
+        let sameAsUpdate = stored.mode == .incremental(new: newRows, removed: 0)
+            && storedNewDrops == mapped.map { [$0.row, $0.keptRow] }
 
         let fullSeconds = done - start
         let result: JSONValue = .orderedObject([
@@ -86,7 +117,11 @@ struct SemanticDedupBench: ParsableCommand {
             ("update_rows", .int(newRows)), ("update_planted", .int(update.planted)), ("update_recall", .double(update.recall)),
             ("update_precision", .double(update.precision)), ("update_seconds", .double(updateDone - updateStart)),
             ("update_share_of_full", .double((updateDone - updateStart) / fullSeconds)),
-            ("peak_rss_mb", .double(Double(peakResidentBytes()) / 1_048_576)),
+            ("peak_rss_mb", .double(Double(peakBeforeStored) / 1_048_576)),
+            ("state_mb", .double(Double(bytes.count) / 1_048_576)), ("state_encode_seconds", .double(encoded - encodeStart)),
+            ("state_decode_seconds", .double(decodedAt - encoded)),
+            ("stored_update_seconds", .double(storedDone - storedStart)), ("stored_update_same_drops", .bool(sameAsUpdate)),
+            ("stored_peak_rss_mb", .double(Double(peakResidentBytes()) / 1_048_576)),
         ])
         Output.json(result)
         if let report { try writeReport(report, result) }
@@ -102,7 +137,10 @@ struct SemanticDedupBench: ParsableCommand {
         normalising); spherical k-means with \(clusters) clusters fitted on \(sampleSize) rows for at most \(iterations) \
         iterations; duplicates within a cluster above cosine 1 - \(epsilon). Then an update of \(newShare * 100)% new rows \
         (with their own planted copies) against the kept rows. Recall and precision are against the planted pairs \
-        (a copy dropped for a row of the same planted family is right).
+        (a copy dropped for a row of the same planted family is right). Then the dedup stage's path for the same \
+        update: the full pass's state (`SemanticDedupState`) encoded and decoded, and `SemanticDedupUpdate` on every \
+        row (finding the new ones, assigning them, laying out the kept rows, `findUpdate`); `stored_update_same_drops` \
+        says it drops what the bare update dropped. `peak_rss_mb` is measured before this part.
 
         \(markdownTable(result))
 

@@ -2,12 +2,11 @@ import DemoData
 import Foundation
 
 /// Writes the demo's data once: a marker with the options says the folder is complete and
-/// made with the same sizes, so a rerun (a resume) does not rewrite 5,000 images.
+/// made with the same sizes by the same generator, so a rerun (a resume) does not rewrite 5,000 images.
 enum DemoDataFolder {
     static func prepare(options: DemoDataOptions, root: String) throws {
         let marker = root + "/.generated"
-        // The generator's version too: a folder written by an older generator lacks files or rows.
-        let signature = "version \(DemoDataWriter.version) \(options)"
+        let signature = "\(options) \(DemoDataWriter.generator)"
         if let existing = try? String(contentsOfFile: marker, encoding: .utf8), existing == signature { return }
         FileHandle.standardError.write(Data("generating the demo data in \(root)\n".utf8))
         try? FileManager.default.removeItem(atPath: marker)

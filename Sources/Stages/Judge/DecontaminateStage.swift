@@ -186,9 +186,10 @@ final class DecontaminateStage: SampleStage {
         let folder = context.workspace.embeddingFolder(context.shard, stage: filter.name)
         var out: [Int64: [Float]] = [:]
         if FileManager.default.fileExists(atPath: folder + "/meta.json") {
-            let stored = try EmbeddingStore(existing: folder).rows(.image)
-            // A batch the filter ran again appended its rows again: the last row of a sample is its image's.
-            for (k, id) in stored.ids.enumerated() { out[id] = stored.vectors[k] }
+            // The last row of each sample: a batch the filter ran again appended its rows again.
+            let stored = try EmbeddingStore(existing: folder).latestRows(.image)
+            let d = stored.dimension
+            for (k, id) in stored.ids.enumerated() { out[id] = Array(stored.values[(k * d)..<((k + 1) * d)]) }
         } else {
             context.logger.warning("\(context.name): the filter `\(filter.name)` kept no embeddings (its `embeddings: none`?): cosine matches nothing")
         }

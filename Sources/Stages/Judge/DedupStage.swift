@@ -1,3 +1,4 @@
+import Basics
 import Catalog
 import Foundation
 import Imaging
@@ -15,6 +16,8 @@ import SemanticDedup
 /// - semantic (`semantic: true`): SemDeDup on the ITC image embeddings a filter upstream kept:
 ///   spherical k-means, then within a cluster a cosine above `1 - epsilon` makes a duplicate;
 ///   the sample with the highest ITM of its texts is kept (ties by key).
+///   The clustering is kept between runs (`SemanticDedupUpdate`): new samples are assigned to
+///   the stored centroids and compared within their cluster, earlier decisions stay.
 /// In every group the first sample in (shard, id) order is the representative (semantic: the
 /// best by ITM); the others are recorded with kind and distance and left out of the assembled set.
 final class DedupStage: DatasetStage {
@@ -26,6 +29,7 @@ final class DedupStage: DatasetStage {
     let semantic: Bool
     let epsilon: Double
     let clusters: Int
+    let recluster: Bool
 
     /// The stage's parameters, each declared once.
     enum Keys {
@@ -42,7 +46,11 @@ final class DedupStage: DatasetStage {
         static let clusters = StageParameter("clusters", .int(0...1_000_000), default: 0, help: "semantic: k-means clusters; 0 for the square root of the sample count",
                                              appliesWhen: .when(semantic, in: [true], "true"))
 
-        static let all = [radius.spec, exact.spec, near.spec, urls.spec, texts.spec, semantic.spec, epsilon.spec, clusters.spec]
+        static let recluster = StageParameter("recluster", .bool, default: false,
+                                              help: "semantic: cluster every sample again instead of updating the stored clustering (it is rebuilt anyway when the embedding model, `clusters` or `epsilon` changed)",
+                                              appliesWhen: .when(semantic, in: [true], "true"))
+
+        static let all = [radius.spec, exact.spec, near.spec, urls.spec, texts.spec, semantic.spec, epsilon.spec, clusters.spec, recluster.spec]
     }
 
     static let type = StageType(
@@ -60,6 +68,7 @@ final class DedupStage: DatasetStage {
         semantic = p[Keys.semantic]
         epsilon = p[Keys.epsilon]
         clusters = p[Keys.clusters]
+        recluster = p[Keys.recluster]
     }
 
     struct Item {
@@ -113,7 +122,7 @@ final class DedupStage: DatasetStage {
                 }
             }
         }
-        if semantic { try findSemantic(items: items, found: &found, context: context) }
+        let semanticPass = semantic ? try findSemantic(items: items, found: &found, context: context) : nil
         var counts: [String: Int] = [:]
         var duplicateTexts = 0
         for (shard, catalog) in context.catalogs.enumerated() {
@@ -129,52 +138,104 @@ final class DedupStage: DatasetStage {
         }
         context.progress.addDone(items.count)
         return "{\"images\":\(items.count),\"exact\":\(counts["exact"] ?? 0),\"url\":\(counts["url"] ?? 0),"
-            + "\"near\":\(counts["near"] ?? 0),\"semantic\":\(counts["semantic"] ?? 0),\"repeated_texts\":\(duplicateTexts)}"
+            + "\"near\":\(counts["near"] ?? 0),\"semantic\":\(counts["semantic"] ?? 0),\"repeated_texts\":\(duplicateTexts)"
+            + (semanticPass.map { ",\"semantic_pass\":\"\($0)\"" } ?? "") + "}"
     }
 
     /// SemDeDup over the samples not already found, with the image embeddings of the filter
-    /// upstream (the last row of each sample in each shard's store). Distance: 1000 x (1 - cosine).
+    /// upstream (the last row of each sample in each shard's store), updating the clustering the
+    /// previous run stored. Distance: 1000 x (1 - cosine). Returns the kind of pass: `full`
+    /// (clustered again) or `update`.
     private func findSemantic(items: [Item], found: inout [Int: (kind: String, group: String, representative: Int, distance: Int)],
-                              context: DatasetContext) throws {
+                              context: DatasetContext) throws -> String {
         guard let filter = context.upstream(type: "filter") else {
             throw StageFailure(.config, "semantic dedup needs a filter upstream (its embeddings): add it to `needs`")
         }
         var rows: [Int] = []            // item index of each embedding row
+        var keys: [SemanticDedupState.RowKey] = []
         var vectors: [Float] = []
         var dimension = 0
-        var itm: [Int: Double] = [:]
+        var itm: [Double] = []
         for (shard, catalog) in context.catalogs.enumerated() {
             let folder = context.workspace.embeddingFolder(context.workspace.shards[shard], stage: filter.name)
             guard FileManager.default.fileExists(atPath: folder + "/meta.json") else { continue }
             let store = try EmbeddingStore(existing: folder)
-            dimension = store.dimension
-            let stored = try store.rows(.image)
-            var last: [Int64: Int] = [:]
-            for (k, id) in stored.ids.enumerated() { last[id] = k }
-            let best = try catalog.read { try $0.bestITMBySample(fingerprint: filter.fingerprint) }
-            for (i, item) in items.enumerated() where item.shard == shard && found[i] == nil {
-                guard let k = last[item.input.sampleID] else { continue }
-                rows.append(i)
-                vectors += stored.vectors[k]
-                itm[i] = best[item.input.sampleID] ?? 0
+            guard dimension == 0 || dimension == store.dimension else {
+                throw StageFailure(.config, "\(folder) holds \(store.dimension)-d embeddings, another shard \(dimension)-d")
             }
+            dimension = store.dimension
+            var itemOf: [Int64: Int] = [:]
+            for (i, item) in items.enumerated() where item.shard == shard && found[i] == nil { itemOf[item.input.sampleID] = i }
+            let stored = try store.latestRows(.image, where: { itemOf[$0] != nil })
+            let best = try catalog.read { try $0.bestITMBySample(fingerprint: filter.fingerprint) }
+            for id in stored.ids {
+                rows.append(itemOf[id]!)
+                keys.append(SemanticDedupState.RowKey(shard: Int32(shard), id: id))
+                itm.append(best[id] ?? 0)
+            }
+            // One shard's rows are moved, not copied; further shards are appended.
+            if vectors.isEmpty { vectors = stored.values } else { vectors += stored.values }
         }
-        guard rows.count > 1, dimension > 0 else { return }
-        let data = EmbeddingMatrix(dimension: dimension, values: vectors)
-        let k = clusters > 0 ? clusters : max(1, Int(Double(rows.count).squareRoot()))
-        let kmeans = SphericalKMeans(clusters: k, seed: 0)
-        let (cluster, _) = kmeans.assign(data, to: kmeans.fit(data))
+        guard dimension > 0 else { return "none" }
+        let statePath = context.workspace.semanticDedupState(stage: context.name)
+        let previous = loadState(statePath, context: context)
+        let settings = SemanticDedupState.Settings(dimension: dimension, clusters: clusters, epsilon: epsilon,
+                                                   model: try embeddingModel(filter, context: context))
         // Rank: higher ITM first, then the key.
         let order = rows.indices.sorted { a, b in
-            let (x, y) = (itm[rows[a]]!, itm[rows[b]]!)
-            return x != y ? x > y : items[rows[a]].name < items[rows[b]].name
+            itm[a] != itm[b] ? itm[a] > itm[b] : items[rows[a]].name < items[rows[b]].name
         }
         var rank = [Int](repeating: 0, count: rows.count)
         for (position, row) in order.enumerated() { rank[row] = position }
-        for drop in SemanticDuplicates(epsilon: Float(epsilon)).find(data, cluster: cluster, rank: rank) {
-            found[rows[drop.row]] = ("semantic", "cluster \(cluster[drop.row])", rows[drop.keptRow],
+        let data = EmbeddingMatrix(dimension: dimension, values: consume vectors)
+        let (state, drops, mode) = SemanticDedupUpdate(settings: settings)
+            .run(previous: previous, recluster: recluster, keys: keys, data: data, rank: rank)
+        try saveState(state, to: statePath)
+        for drop in drops {
+            found[rows[drop.row]] = ("semantic", "cluster \(drop.cluster)", rows[drop.keeper],
                                     Int(((1 - Double(drop.similarity)) * 1000).rounded()))
         }
+        switch mode {
+        case .full(let reason):
+            context.logger.info("\(context.name): semantic clustering built from \(keys.count) samples (\(reason))")
+            return "full"
+        case .incremental(let new, let removed):
+            context.logger.info("\(context.name): semantic clustering updated: \(new) new samples, \(removed) gone")
+            return "update"
+        }
+    }
+
+    /// The stored state, or nil (a full pass follows) when there is none or it cannot be read.
+    private func loadState(_ path: String, context: DatasetContext) -> SemanticDedupState? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        do {
+            return try SemanticDedupState(decoding: Array(data))
+        } catch {
+            context.logger.warning("\(path): \(error); clustering again")
+            return nil
+        }
+    }
+
+    /// Written under a temporary name and renamed (DurableFile): a kill leaves the old state or
+    /// the new one. Temporaries a killed write left behind are removed first.
+    private func saveState(_ state: SemanticDedupState, to path: String) throws {
+        let folder = DurableFile.folder(of: path)
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for name in try FileManager.default.contentsOfDirectory(atPath: folder) where name.hasPrefix(".") && name.hasSuffix(".tmp") {
+            try? FileManager.default.removeItem(atPath: folder + "/" + name)
+        }
+        try DurableFile.write(state.encoded(), to: path)
+    }
+
+    /// Names the model behind the filter's embeddings: its files' digests for a `model` folder,
+    /// the training stage's fingerprint for `model_from`.
+    private func embeddingModel(_ filter: StageHandle, context: DatasetContext) throws -> String {
+        guard let definition = context.pipeline.stage(filter.name) else { return filter.fingerprint }
+        if let reference = definition.parameters[StageModelReference.modelFrom] {
+            let stage = String(reference.split(separator: "/").first ?? "")
+            return reference + "@" + (context.allUpstream.first { $0.name == stage }?.fingerprint ?? "")
+        }
+        return try StageModelReference.fingerprintInputs(definition.parameters).joined(separator: ";")
     }
 
     /// Texts that repeat an earlier text of the same sample after normalisation. Captions a gate

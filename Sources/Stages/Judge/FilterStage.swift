@@ -206,9 +206,10 @@ final class FilterStage: SampleStage {
 
     private func embeddingStore(_ context: StageContext, dimension: Int?) throws -> EmbeddingStore? {
         guard let scalar = embeddingScalar, let dimension else { return nil }
-        if let store { return store }
-        let opened = try EmbeddingStore(folder: context.workspace.embeddingFolder(context.shard, stage: context.name),
-                                        dimension: dimension, scalar: scalar)
+        // One stage object serves every shard of a run: the store is the current shard's.
+        let folder = context.workspace.embeddingFolder(context.shard, stage: context.name)
+        if let store, store.folder == folder { return store }
+        let opened = try EmbeddingStore(folder: folder, dimension: dimension, scalar: scalar)
         store = opened
         return opened
     }

@@ -21,6 +21,9 @@ final class EvaluateStage: DatasetStage {
     enum Keys {
         static let test = StageParameter<String>.required("test", .path(mustExist: true), help: "Karpathy-style json: [{image, caption: [...]}], paths relative to it")
         static let noiseLabels = StageParameter<String>.required("noise_labels", .path(mustExist: true), help: "per web row: {key, kind}; kind clean or a noise kind")
+        static let semanticDuplicateLabels = StageParameter<String?>.optional(
+            "semantic_duplicate_labels", .path(mustExist: true),
+            help: "planted semantic duplicates: [{original, variant}] web sample keys; adds the semantic dedup's recall and precision")
         static let noisy = StageParameter<String>.required("noisy", .string, help: "the retrieval model trained on noisy data (STAGE/SUBFOLDER)")
         static let bootstrapped = StageParameter<String>.required("bootstrapped", .string, help: "the retrieval model trained on the bootstrapped data")
         static let captioner = StageParameter<String>.required("captioner", .string, help: "the captioner whose test captions are scored")
@@ -36,7 +39,7 @@ final class EvaluateStage: DatasetStage {
             help: "web rows that are copies of test images: [{web_key, test_image}]; adds the decontaminate stages' recall and the clean samples they removed")
         static let threads = StageParameter<Int?>.optional("threads", .int(1...1024), affectsResults: false, help: "compute threads (default: the pipeline's)")
 
-        static let all = [test.spec, noiseLabels.spec, noisy.spec, bootstrapped.spec, captioner.spec, maxImages.spec, maxLength.spec, minLength.spec, prompt.spec, captionFacts.spec, contaminationLabels.spec, threads.spec]
+        static let all = [test.spec, noiseLabels.spec, semanticDuplicateLabels.spec, noisy.spec, bootstrapped.spec, captioner.spec, maxImages.spec, maxLength.spec, minLength.spec, prompt.spec, captionFacts.spec, contaminationLabels.spec, threads.spec]
     }
 
     static let type = StageType(
@@ -60,6 +63,8 @@ final class EvaluateStage: DatasetStage {
     ]
     /// Added with `caption_facts`.
     static let captionFactKeys = ["synthetic_false_ratio", "synthetic_kept_false_ratio", "synthetic_kept_false_ratio_se", "synthetic_kept"]
+    /// Added before `seconds` when `semantic_duplicate_labels` is given.
+    static let semanticResultKeys = ["semantic_dedup_recall", "semantic_dedup_precision"]
 
     func run(_ context: DatasetContext) throws -> String {
         let started = Date()
@@ -80,6 +85,7 @@ final class EvaluateStage: DatasetStage {
         let filter = try FilterOutcome(context, labels: p[Keys.noiseLabels])
         let facts = try p[Keys.captionFacts].map { try CaptionFactOutcome(context, facts: $0) }
         let contamination = try p[Keys.contaminationLabels].map { try ContaminationOutcome(context, labels: $0) }
+        let semantic = try p[Keys.semanticDuplicateLabels].map { try SemanticDedupOutcome(context, labels: $0) }
 
         let previous = context.runLog.reduce(0) { $0 + $1.seconds }
         var values: [String: Double] = [
@@ -101,10 +107,15 @@ final class EvaluateStage: DatasetStage {
             values["decontamination_recall"] = contamination.recall
             values["decontamination_clean_removed"] = Double(contamination.cleanRemoved)
         }
+        if let semantic {
+            values["semantic_dedup_recall"] = semantic.recall
+            values["semantic_dedup_precision"] = semantic.precision
+        }
         let root = context.workspace.root
         // `seconds` stays last: `capfilt demo` adds the time of its other phases to it.
         let keys: [String] = Array(Self.resultKeys.dropLast()) + (facts == nil ? [] : Self.captionFactKeys)
-            + (contamination == nil ? [] : ["decontamination_recall", "decontamination_clean_removed"]) + ["seconds"]
+            + (contamination == nil ? [] : ["decontamination_recall", "decontamination_clean_removed"])
+            + (semantic == nil ? [] : Self.semanticResultKeys) + ["seconds"]
         try EvaluationFiles.writeResults(values, keys: keys, to: root + "/results.json")
 
         var metrics = [
@@ -129,6 +140,14 @@ final class EvaluateStage: DatasetStage {
             EvaluationMetric(name: "filter recall \(at)", value: blip.recall, description: "BLIP's fixed threshold"),
             EvaluationMetric(name: "false-drop rate \(at)", value: blip.falseDropRate, description: "BLIP's fixed threshold"),
         ]
+        if let semantic {
+            metrics += [
+                EvaluationMetric(name: "semantic dedup recall", value: semantic.recall,
+                                 description: "\(semantic.found) of \(semantic.planted) planted semantic duplicates found"),
+                EvaluationMetric(name: "semantic dedup precision", value: semantic.precision,
+                                 description: "\(semantic.found) planted pairs among \(semantic.records) semantic-duplicate records"),
+            ]
+        }
         metrics += [
             EvaluationMetric(name: "synthetic noise ratio", value: filter.syntheticNoiseRatio, description: "share of synthetic captions dropped"),
         ]
