@@ -21,6 +21,9 @@ public struct RunReport: Sendable, Codable, Equatable {
     /// Optional evaluation metrics (filter precision / recall, BLEU-4, CIDEr, R@1, ...).
     public var evaluation: [EvaluationMetric]
     public var samples: [SampleItem]
+    /// Best-of-N: a few images with every synthetic caption the filter ranked, best first.
+    /// Empty when no sample had more than one.
+    public var candidates: [SampleItem]
     /// Free-form lines shown under the header (warnings, the command line, ...).
     public var notes: [String]
 
@@ -28,7 +31,7 @@ public struct RunReport: Sendable, Codable, Equatable {
         title: String, dataset: String, runID: String, startedAt: Date, finishedAt: Date? = nil,
         pipelineFile: String, stages: [StageSummary] = [], texts: [OriginCounts] = [],
         histograms: [ScoreHistogram] = [], evaluation: [EvaluationMetric] = [], samples: [SampleItem] = [],
-        notes: [String] = []
+        candidates: [SampleItem] = [], notes: [String] = []
     ) {
         self.title = title
         self.dataset = dataset
@@ -41,6 +44,7 @@ public struct RunReport: Sendable, Codable, Equatable {
         self.histograms = histograms
         self.evaluation = evaluation
         self.samples = samples
+        self.candidates = candidates
         self.notes = notes
     }
 }
@@ -165,13 +169,23 @@ public struct SampleText: Sendable, Codable, Equatable {
     public var decision: TextDecision?
     /// Why it was kept or dropped (e.g. "itm 0.12 < 0.30", "duplicate caption").
     public var reason: String?
+    /// Synthetic captions: 1 for the best of the sample's synthetic captions by `rankBy`.
+    public var rank: Int?
+    /// The score the caption was ranked by.
+    public var rankScore: Double?
+    /// What ranked it: itm, itc or product.
+    public var rankBy: String?
 
-    public init(origin: TextOrigin, text: String, itm: Double? = nil, itc: Double? = nil, decision: TextDecision? = nil, reason: String? = nil) {
+    public init(origin: TextOrigin, text: String, itm: Double? = nil, itc: Double? = nil, decision: TextDecision? = nil, reason: String? = nil,
+                rank: Int? = nil, rankScore: Double? = nil, rankBy: String? = nil) {
         self.origin = origin
         self.text = text
         self.itm = itm
         self.itc = itc
         self.decision = decision
         self.reason = reason
+        self.rank = rank
+        self.rankScore = rankScore
+        self.rankBy = rankBy
     }
 }
