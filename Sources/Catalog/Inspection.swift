@@ -17,6 +17,8 @@ public struct DroppedText: Sendable, Equatable {
     /// before thresholds were recorded.
     public var threshold: Double?
     public var reason: String
+    /// Synthetic captions: their place among the sample's synthetic captions.
+    public var rank: TextRank?
 }
 
 /// A sample that ended a per-sample stage with a status other than ok.
@@ -104,7 +106,7 @@ extension CatalogSession {
     public func droppedTexts(filter: StageRequirement, syntheticFingerprint: String?) throws -> [DroppedText] {
         try Row.fetchAll(db, sql: """
             SELECT s.id, src.name AS source, s.key, t.origin, t.text, dc.itm_probability, dc.itc_similarity,
-                   dc.reason, ft.threshold
+                   dc.reason, ft.threshold, dc.rank, dc.rank_score, dc.rank_by
             FROM decisions dc
             JOIN texts t ON t.id = dc.text_id
             JOIN samples s ON s.id = t.sample_id
@@ -117,7 +119,7 @@ extension CatalogSession {
             """, arguments: [filter.stage, filter.fingerprint, filter.fingerprint, syntheticFingerprint]).map {
             DroppedText(sampleID: $0["id"], source: $0["source"], key: $0["key"], origin: $0["origin"], text: $0["text"],
                         itmProbability: $0["itm_probability"], itcSimilarity: $0["itc_similarity"],
-                        threshold: $0["threshold"], reason: $0["reason"])
+                        threshold: $0["threshold"], reason: $0["reason"], rank: TextRank(row: $0))
         }
     }
 

@@ -16,6 +16,7 @@ enum Schema {
         migrator.registerMigration("v5-text-changes", migrate: addTextChanges)
         migrator.registerMigration("v6-gated-texts", migrate: createGatedTexts)
         migrator.registerMigration("v7-archive-members", migrate: addArchiveMembers)
+        migrator.registerMigration("v8-text-ranks", migrate: addTextRanks)
         migrator.registerMigration("v9-contamination", migrate: createContamination)
         return migrator
     }
@@ -101,6 +102,18 @@ enum Schema {
             ALTER TABLE samples ADD COLUMN source_failure TEXT;
             -- Where the source's reader stands, in its own words (shard, offset, records to skip).
             ALTER TABLE sources ADD COLUMN position TEXT;
+            """)
+    }
+
+    /// Where each synthetic caption stands among its sample's synthetic captions: the filter
+    /// ranks them (best-of-N) by `rank_by` (itm, itc or product) and may keep only the best few.
+    /// NULL for web texts and for decisions made before ranks were recorded.
+    private static func addTextRanks(_ db: Database) throws {
+        try db.execute(sql: """
+            -- 1 = the best of the sample's synthetic captions by rank_score.
+            ALTER TABLE decisions ADD COLUMN rank INTEGER;
+            ALTER TABLE decisions ADD COLUMN rank_score REAL;
+            ALTER TABLE decisions ADD COLUMN rank_by TEXT;
             """)
     }
 

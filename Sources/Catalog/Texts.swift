@@ -30,9 +30,36 @@ public struct Decision: Sendable, Equatable {
     public var reason: String
     public var itmProbability: Double?
     public var itcSimilarity: Double?
-    public init(textID: Int64, kept: Bool, reason: String, itmProbability: Double?, itcSimilarity: Double?) {
+    /// Synthetic captions only: where the text stands among its sample's synthetic captions.
+    public var rank: TextRank?
+    public init(textID: Int64, kept: Bool, reason: String, itmProbability: Double?, itcSimilarity: Double?,
+                rank: TextRank? = nil) {
         self.textID = textID; self.kept = kept; self.reason = reason
-        self.itmProbability = itmProbability; self.itcSimilarity = itcSimilarity
+        self.itmProbability = itmProbability; self.itcSimilarity = itcSimilarity; self.rank = rank
+    }
+
+    init(row: Row) {
+        self.init(textID: row["text_id"], kept: row["kept"], reason: row["reason"], itmProbability: row["itm_probability"],
+                  itcSimilarity: row["itc_similarity"], rank: TextRank(row: row))
+    }
+}
+
+/// A synthetic caption's place among its sample's synthetic captions: `position` 1 is the best
+/// by `score`, the ranking score named by `by` (itm, itc or product).
+public struct TextRank: Sendable, Equatable {
+    public var position: Int
+    public var score: Double
+    public var by: String
+    public init(position: Int, score: Double, by: String) {
+        self.position = position; self.score = score; self.by = by
+    }
+
+    /// The `rank`, `rank_score` and `rank_by` columns of a decision row; nil when it has none.
+    init?(row: Row) {
+        guard let position: Int = row["rank"], let score: Double = row["rank_score"], let by: String = row["rank_by"] else {
+            return nil
+        }
+        self.init(position: position, score: score, by: by)
     }
 }
 
@@ -107,9 +134,11 @@ extension CatalogSession {
 
     public func recordDecision(_ d: Decision, fingerprint: String) throws {
         try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO decisions (text_id, kept, reason, itm_probability, itc_similarity, fingerprint)
-            VALUES (?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [d.textID, d.kept, d.reason, d.itmProbability, d.itcSimilarity, fingerprint])
+            INSERT OR REPLACE INTO decisions (text_id, kept, reason, itm_probability, itc_similarity, fingerprint,
+                                              rank, rank_score, rank_by)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [d.textID, d.kept, d.reason, d.itmProbability, d.itcSimilarity, fingerprint,
+                                     d.rank?.position, d.rank?.score, d.rank?.by])
     }
 
     /// Decisions made under `fingerprint`, by text id.
@@ -129,8 +158,7 @@ extension CatalogSession {
     public func decisions(fingerprint: String) throws -> [Int64: Decision] {
         var out: [Int64: Decision] = [:]
         for row in try Row.fetchAll(db, sql: "SELECT * FROM decisions WHERE fingerprint = ?", arguments: [fingerprint]) {
-            let d = Decision(textID: row["text_id"], kept: row["kept"], reason: row["reason"],
-                             itmProbability: row["itm_probability"], itcSimilarity: row["itc_similarity"])
+            let d = Decision(row: row)
             out[d.textID] = d
         }
         return out
@@ -156,6 +184,8 @@ public struct JudgedText: Sendable, Equatable {
     public var reason: String?
     public var itmProbability: Double?
     public var itcSimilarity: Double?
+    /// Synthetic captions the filter ranked: their place among the sample's synthetic captions.
+    public var rank: TextRank?
 }
 
 extension CatalogSession {
@@ -178,12 +208,42 @@ extension CatalogSession {
         return try ids.compactMap { id in
             guard let sample = try sample(id: id) else { return nil }
             let texts = try Row.fetchAll(db, sql: """
-                SELECT t.sample_id, t.origin, t.text, d.kept, d.reason, d.itm_probability, d.itc_similarity FROM texts t
+                SELECT t.sample_id, t.origin, t.text, d.kept, d.reason, d.itm_probability, d.itc_similarity,
+                       d.rank, d.rank_score, d.rank_by FROM texts t
                 LEFT JOIN decisions d ON d.text_id = t.id AND d.fingerprint = ?
                 WHERE t.sample_id = ? AND (t.origin != 'synthetic' OR t.fingerprint = ?) ORDER BY t.origin, t.position
                 """, arguments: [fingerprint, id, syntheticFingerprint]).map {
                 JudgedText(sampleID: $0["sample_id"], origin: $0["origin"], text: $0["text"], kept: $0["kept"],
-                           reason: $0["reason"], itmProbability: $0["itm_probability"], itcSimilarity: $0["itc_similarity"])
+                           reason: $0["reason"], itmProbability: $0["itm_probability"], itcSimilarity: $0["itc_similarity"],
+                           rank: TextRank(row: $0))
+            }
+            return (sample, texts)
+        }
+    }
+}
+
+extension CatalogSession {
+    /// The first `limit` samples (in id order) with more than one synthetic caption of
+    /// `syntheticFingerprint` judged under `fingerprint`, each with those captions best first
+    /// (by rank; unranked ones after, in caption order): best-of-N candidates for reports.
+    public func captionCandidates(fingerprint: String, syntheticFingerprint: String?, limit: Int) throws -> [(SampleRecord, [JudgedText])] {
+        let ids = try Int64.fetchAll(db, sql: """
+            SELECT t.sample_id FROM decisions d JOIN texts t ON t.id = d.text_id
+            WHERE d.fingerprint = ? AND t.origin = 'synthetic' AND t.fingerprint = ?
+            GROUP BY t.sample_id HAVING COUNT(*) > 1 ORDER BY t.sample_id LIMIT ?
+            """, arguments: [fingerprint, syntheticFingerprint, limit])
+        return try ids.compactMap { id in
+            guard let sample = try sample(id: id) else { return nil }
+            let texts = try Row.fetchAll(db, sql: """
+                SELECT t.sample_id, t.origin, t.text, d.kept, d.reason, d.itm_probability, d.itc_similarity,
+                       d.rank, d.rank_score, d.rank_by FROM texts t
+                JOIN decisions d ON d.text_id = t.id AND d.fingerprint = ?
+                WHERE t.sample_id = ? AND t.origin = 'synthetic' AND t.fingerprint = ?
+                ORDER BY d.rank IS NULL, d.rank, t.position
+                """, arguments: [fingerprint, id, syntheticFingerprint]).map {
+                JudgedText(sampleID: $0["sample_id"], origin: $0["origin"], text: $0["text"], kept: $0["kept"],
+                           reason: $0["reason"], itmProbability: $0["itm_probability"], itcSimilarity: $0["itc_similarity"],
+                           rank: TextRank(row: $0))
             }
             return (sample, texts)
         }

@@ -4,7 +4,8 @@ import Foundation
 
 /// What `capfilt inspect` can list, over every shard catalog.
 public enum InspectView: String, CaseIterable, Sendable {
-    /// Texts a gate or the filter dropped: key, origin, text, ITM score, threshold, reason.
+    /// Texts a gate or the filter dropped: key, origin, text, ITM score, threshold, reason, and a
+    /// synthetic caption's rank among its sample's captions with its ranking score.
     case dropped
     /// Samples that failed a per-sample stage: stage, status, error, URL, key.
     case failures
@@ -99,7 +100,7 @@ extension PipelineRunner {
         var rows: [InspectRow] = []
         switch view {
         case .dropped:
-            columns = ["stage", "source", "key", "origin", "text", "itm", "threshold", "reason"]
+            columns = ["stage", "source", "key", "origin", "text", "itm", "threshold", "reason", "rank", "rank_score"]
             // Gates and filters in pipeline order: a caption a gate dropped never reaches a filter.
             for f in try stages(ofTypes: ["gate", "filter"], named: filter.stage, view: view) {
                 if f.type.name == "gate" {
@@ -107,7 +108,7 @@ extension PipelineRunner {
                     for c in catalogs {
                         for d in try c.read({ try $0.gatedTextRows(stage: f.name, fingerprint: fp) }) {
                             rows.append(InspectRow(stage: f.name, status: "dropped", source: d.source, reason: d.reason, cells: [
-                                .text(f.name), .text(d.source), .text(d.key), .text(d.origin), .text(d.text), .null, .null, .text(d.reason),
+                                .text(f.name), .text(d.source), .text(d.key), .text(d.origin), .text(d.text), .null, .null, .text(d.reason), .null, .null,
                             ]))
                         }
                     }
@@ -119,7 +120,7 @@ extension PipelineRunner {
                         rows.append(InspectRow(stage: f.name, status: "dropped", source: d.source, reason: d.reason, cells: [
                             .text(f.name), .text(d.source), .text(d.key), .text(d.origin), .text(d.text),
                             d.itmProbability.map(InspectCell.score) ?? .null, d.threshold.map(InspectCell.score) ?? .null,
-                            .text(d.reason),
+                            .text(d.reason), d.rank.map { .int($0.position) } ?? .null, d.rank.map { .score($0.score) } ?? .null,
                         ]))
                     }
                 }

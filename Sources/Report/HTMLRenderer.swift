@@ -11,7 +11,7 @@ public func render(_ report: RunReport) -> String {
 
 /// Section anchors, in page order.
 public enum ReportSection: String, CaseIterable, Sendable {
-    case overview, stages, texts, scores, contamination, evaluation, samples
+    case overview, stages, texts, scores, contamination, evaluation, candidates, samples
 
     public var heading: String {
         switch self {
@@ -21,8 +21,15 @@ public enum ReportSection: String, CaseIterable, Sendable {
         case .scores: "ITM scores"
         case .contamination: "Decontamination"
         case .evaluation: "Evaluation"
+        case .candidates: "Best-of-N captions"
         case .samples: "Samples"
         }
+    }
+
+    /// The sections `report` shows: best-of-N candidates only when a sample had several
+    /// synthetic captions.
+    public static func shown(in report: RunReport) -> [ReportSection] {
+        allCases.filter { $0 != .candidates || !report.candidates.isEmpty }
     }
 }
 
@@ -53,6 +60,7 @@ struct HTMLPage {
         scores(report.histograms)
         contamination(report.contamination)
         evaluation(report.evaluation)
+        if !report.candidates.isEmpty { candidates(report.candidates) }
         samples(report.samples)
         add("</main>")
         add("<footer>capfilt run report · run <span class=\"mono\">\(e(report.runID))</span> · \(e(report.dataset))</footer>")
@@ -85,7 +93,7 @@ struct HTMLPage {
         for (label, value) in fields { add("<dt>\(label)</dt><dd>\(value)</dd>") }
         add("</dl>")
         add("<nav aria-label=\"Sections\">")
-        for section in ReportSection.allCases { add("<a href=\"#\(section.rawValue)\">\(section.heading)</a>") }
+        for section in ReportSection.shown(in: report) { add("<a href=\"#\(section.rawValue)\">\(section.heading)</a>") }
         add("</nav>")
         if !report.notes.isEmpty {
             add("<ul class=\"notes\">")

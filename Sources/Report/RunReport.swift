@@ -23,6 +23,9 @@ public struct RunReport: Sendable, Codable, Equatable {
     /// What decontaminate stages removed; nil when the run has none.
     public var contamination: ContaminationSummary?
     public var samples: [SampleItem]
+    /// Best-of-N: a few images with every synthetic caption the filter ranked, best first.
+    /// Empty when no sample had more than one.
+    public var candidates: [SampleItem]
     /// Free-form lines shown under the header (warnings, the command line, ...).
     public var notes: [String]
 
@@ -30,7 +33,7 @@ public struct RunReport: Sendable, Codable, Equatable {
         title: String, dataset: String, runID: String, startedAt: Date, finishedAt: Date? = nil,
         pipelineFile: String, stages: [StageSummary] = [], texts: [OriginCounts] = [],
         histograms: [ScoreHistogram] = [], evaluation: [EvaluationMetric] = [], samples: [SampleItem] = [],
-        notes: [String] = [], contamination: ContaminationSummary? = nil
+        candidates: [SampleItem] = [], notes: [String] = [], contamination: ContaminationSummary? = nil
     ) {
         self.title = title
         self.dataset = dataset
@@ -43,6 +46,7 @@ public struct RunReport: Sendable, Codable, Equatable {
         self.histograms = histograms
         self.evaluation = evaluation
         self.samples = samples
+        self.candidates = candidates
         self.notes = notes
         self.contamination = contamination
     }
@@ -168,13 +172,23 @@ public struct SampleText: Sendable, Codable, Equatable {
     public var decision: TextDecision?
     /// Why it was kept or dropped (e.g. "itm 0.12 < 0.30", "duplicate caption").
     public var reason: String?
+    /// Synthetic captions: 1 for the best of the sample's synthetic captions by `rankBy`.
+    public var rank: Int?
+    /// The score the caption was ranked by.
+    public var rankScore: Double?
+    /// What ranked it: itm, itc or product.
+    public var rankBy: String?
 
-    public init(origin: TextOrigin, text: String, itm: Double? = nil, itc: Double? = nil, decision: TextDecision? = nil, reason: String? = nil) {
+    public init(origin: TextOrigin, text: String, itm: Double? = nil, itc: Double? = nil, decision: TextDecision? = nil, reason: String? = nil,
+                rank: Int? = nil, rankScore: Double? = nil, rankBy: String? = nil) {
         self.origin = origin
         self.text = text
         self.itm = itm
         self.itc = itc
         self.decision = decision
         self.reason = reason
+        self.rank = rank
+        self.rankScore = rankScore
+        self.rankBy = rankBy
     }
 }

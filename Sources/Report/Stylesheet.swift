@@ -63,6 +63,7 @@ svg .bar-below { fill: var(--dropped); opacity: 0.75; }
 .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 .legend { display: flex; gap: 16px; color: var(--muted); font-size: 0.85rem; margin-top: 4px; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 5px; vertical-align: -1px; }
+.hint { color: var(--muted); font-size: 0.88rem; margin: 0 0 12px; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(370px, 1fr)); gap: 16px; }
 .card { border: 1px solid var(--line); border-radius: 8px; overflow: hidden; background: var(--page); break-inside: avoid; min-width: 0; }
 .card-head { display: flex; gap: 12px; padding: 10px; background: var(--panel); border-bottom: 1px solid var(--line); }

@@ -7,8 +7,8 @@ import Tensor
 struct CapfiltBench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "capfilt-bench",
-        abstract: "Time capfilt's model, image, pipeline, training, gate, shard, export and semantic-dedup paths (used by `make bench`).",
-        subcommands: [MEDBench.self, ImagesBench.self, PipelineBench.self, TrainBench.self, GatesBench.self, ShardsBench.self,
+        abstract: "Time capfilt's model, best-of-N captioning, image, pipeline, training, gate, shard, export and semantic-dedup paths (used by `make bench`).",
+        subcommands: [MEDBench.self, CaptionCountBench.self, ImagesBench.self, PipelineBench.self, TrainBench.self, GatesBench.self, ShardsBench.self,
                       ExportBench.self, SemanticDedupBench.self])
 }
 

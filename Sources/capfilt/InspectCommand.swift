@@ -11,7 +11,7 @@ struct InspectCommand: ParsableCommand {
         abstract: "What was dropped, what failed and why: dropped texts, failures, duplicates, manifest problems.",
         discussion: """
             Views: dropped (texts the filter dropped: key, origin, text, ITM score, threshold, \
-            reason), failures (samples that failed a stage: stage, status, error, URL, key), \
+            reason, a synthetic caption's rank among its image's captions and ranking score), failures (samples that failed a stage: stage, status, error, URL, key), \
             duplicates (with the sample kept in their place, kind, distance), problems (malformed \
             manifest rows: file, line, reason). Without a view, how many rows each view has. \
             Reads every shard catalog; safe while a run writes. See docs/pipeline.md.

@@ -20,10 +20,10 @@ final class CatalogTests: XCTestCase {
 
     func testMigrationsApplyOnceAndReopen() throws {
         XCTAssertEqual(try catalog.appliedMigrations(), ["v1-core", "v2-filter-thresholds", "v3-content-keys", "v4-manifest-problem-rows", "v5-text-changes", "v6-gated-texts",
-                                                             "v7-archive-members", "v9-contamination"])
+                                                             "v7-archive-members", "v8-text-ranks", "v9-contamination"])
         let again = try Catalog(path: catalog.path)
         XCTAssertEqual(try again.appliedMigrations(), ["v1-core", "v2-filter-thresholds", "v3-content-keys", "v4-manifest-problem-rows", "v5-text-changes", "v6-gated-texts",
-                                                             "v7-archive-members", "v9-contamination"])
+                                                             "v7-archive-members", "v8-text-ranks", "v9-contamination"])
     }
 
     /// A shard sample keeps its member's byte range or its source's failure; a source keeps its

@@ -44,7 +44,9 @@ final class ReportRenderingTests: XCTestCase {
         for report in [SampleReports.realistic(), RunReport(title: "t", dataset: "d", runID: "r", startedAt: Date(timeIntervalSince1970: 0), pipelineFile: "p")] {
             let page = render(report)
             var previous = page.startIndex
-            for section in ReportSection.allCases {
+            XCTAssertEqual(page.contains("<section id=\"candidates\""), !report.candidates.isEmpty)
+            XCTAssertEqual(page.contains("<a href=\"#candidates\">"), !report.candidates.isEmpty, "no link to a section not shown")
+            for section in ReportSection.shown(in: report) {
                 guard let range = page.range(of: "<section id=\"\(section.rawValue)\"") else {
                     XCTFail("missing section \(section)")
                     continue
@@ -65,6 +67,31 @@ final class ReportRenderingTests: XCTestCase {
         XCTAssertTrue(empty.contains("<dt>Finished</dt><dd>not finished</dd>"))
     }
 
+    /// Best-of-N candidates: one row per caption with rank, ranking score and decision; every
+    /// caption and reason escaped.
+    func testCandidatesShowRankScoreAndDecisionEscaped() throws {
+        let report = SampleReports.realistic()
+        XCTAssertEqual(report.candidates.count, 2)
+        let page = render(report)
+        let start = try XCTUnwrap(page.range(of: "<section id=\"candidates\"")).upperBound
+        let section = String(page[start...]).components(separatedBy: "</section>")[0]
+        XCTAssertEqual(section.components(separatedBy: "<article class=\"card\">").count - 1, 2)
+        XCTAssertTrue(section.contains("<th scope=\"col\" class=\"num\">Score (itm)</th>"))
+        XCTAssertTrue(section.contains("a dog &lt;and&gt; a ball &amp; the sea"))
+        XCTAssertFalse(section.contains("<and>"))
+        XCTAssertTrue(section.contains("<tr class=\"kept\"><td class=\"num\">1</td>"))
+        XCTAssertTrue(section.contains("<tr class=\"dropped\"><td class=\"num\">3</td>"))
+        XCTAssertTrue(section.contains("rank 3 of 5 by itm (keep_top 2)"))
+        XCTAssertTrue(section.contains("<td class=\"num\">0.610</td>"), "the ranking score")
+        XCTAssertTrue(section.contains("src=\"data:image/jpeg;base64,"))
+        var escaped = report
+        escaped.candidates[0].key = "<script>alert(1)</script>"
+        escaped.candidates[0].texts[0].reason = "\"quoted\" & <b>"
+        let html = render(escaped)
+        XCTAssertFalse(html.contains("<script>alert(1)</script>"))
+        XCTAssertTrue(html.contains("&quot;quoted&quot; &amp; &lt;b&gt;"))
+    }
+
     func testDeterministic() throws {
         let report = SampleReports.realistic()
         let page = render(report)
@@ -83,7 +110,8 @@ final class ReportRenderingTests: XCTestCase {
             XCTAssertFalse(offline.contains(needle), needle)
         }
         // With URL sources, the URLs are text only: every src is a data URI, every href an anchor.
-        let page = render(SampleReports.realistic(sourcesAreURLs: true))
+        let report = SampleReports.realistic(sourcesAreURLs: true)
+        let page = render(report)
         XCTAssertTrue(page.contains("https://images.example.org/photos/0/full.jpg?w=1024&amp;sig=a1b2"))
         for attribute in ["src=\"", "href=\"", "xlink:href=\"", "action=\""] {
             for piece in page.components(separatedBy: attribute).dropFirst() {
@@ -96,7 +124,7 @@ final class ReportRenderingTests: XCTestCase {
             }
         }
         let external = page.components(separatedBy: "https:").count - 1
-        XCTAssertEqual(external, 12, "URLs outside the sample sources")
+        XCTAssertEqual(external, 12 + report.candidates.count, "URLs outside the sample and candidate sources")
     }
 
     /// Texts left out as duplicates have their own column; they are not counted as kept.
@@ -154,7 +182,8 @@ final class ReportRenderingTests: XCTestCase {
         var report = SampleReports.realistic(sampleCount: 3)
         report.samples[1].thumbnail = nil
         let page = render(report)
-        XCTAssertEqual(page.components(separatedBy: "src=\"data:image/jpeg;base64,").count - 1, 2)
+        XCTAssertEqual(page.components(separatedBy: "src=\"data:image/jpeg;base64,").count - 1,
+                       2 + report.candidates.filter { $0.thumbnail != nil }.count, "two sample cards and the candidates")
         XCTAssertTrue(page.contains("<div class=\"thumb nothumb\">no thumbnail</div>"))
     }
 

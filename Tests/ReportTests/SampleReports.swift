@@ -65,6 +65,20 @@ enum SampleReports {
             if i == 6 { texts.append(SampleText(origin: .synthetic, text: "a shoe", itm: nil, itc: nil)) }
             samples.append(SampleItem(key: key, source: source, thumbnail: thumbnails[i % thumbnails.count], texts: texts))
         }
+        // Best-of-N: five nucleus-sampled captions of the first two images, ranked by ITM, keep_top 2.
+        let candidateCaptions = [
+            ("a dog running on the beach with a ball", 0.97), ("a golden dog on the sand at sunset", 0.93),
+            ("a dog <and> a ball & the sea", 0.61), ("a brown animal near water", 0.55), ("a picture of a beach", 0.31),
+        ]
+        let candidates = samples.prefix(2).map { item in
+            SampleItem(key: item.key, source: item.source, thumbnail: item.thumbnail, texts: candidateCaptions.enumerated().map { i, c in
+                let passes = c.1 >= threshold, kept = passes && i < 2
+                let reason = String(format: "itm %.3f %@ %g, rank %d of 5 by itm", c.1, passes ? ">=" : "<", threshold, i + 1)
+                    + (passes && !kept ? " (keep_top 2)" : "")
+                return SampleText(origin: .synthetic, text: c.0, itm: c.1, itc: 0.2 + c.1 * 0.28, decision: kept ? .kept : .dropped,
+                                  reason: reason, rank: i + 1, rankScore: c.1, rankBy: "itm")
+            })
+        }
         let webScores = scores(count: 48_000, low: 0.12, high: 0.8, lowShare: 0.42, seed: 1)
         let syntheticScores = scores(count: 48_000, low: 0.2, high: 0.88, lowShare: 0.12, seed: 2)
         let webDropped = webScores.filter { $0 < threshold }.count
@@ -106,6 +120,7 @@ enum SampleReports {
                 EvaluationMetric(name: "R@1 (text→image)", value: nil, description: "not computed in this run"),
             ],
             samples: samples,
+            candidates: candidates,
             notes: ["Filter threshold: ITM ≥ 0.5 keeps a text.", "Synthetic captions: nucleus sampling, p = 0.9, one per image."])
     }
 }

@@ -105,7 +105,7 @@ final class InspectionTests: XCTestCase {
 
     func testDroppedTextsCarryScoreThresholdAndReason() throws {
         let table = try runner.inspect(.dropped)
-        XCTAssertEqual(table.columns, ["stage", "source", "key", "origin", "text", "itm", "threshold", "reason"])
+        XCTAssertEqual(table.columns, ["stage", "source", "key", "origin", "text", "itm", "threshold", "reason", "rank", "rank_score"])
         let status = try runner.status()
         XCTAssertEqual(table.rows.count, status.texts.map(\.dropped).reduce(0, +))
         XCTAssertFalse(table.rows.isEmpty, "the tiny random model drops some texts at 0.5")
@@ -117,6 +117,14 @@ final class InspectionTests: XCTestCase {
             XCTAssertLessThan(itm, threshold)
             XCTAssertTrue(reason.contains("< 0.5"), reason)
             XCTAssertNotEqual(row[3], .text("human"))
+            // One caption per image: each synthetic caption is the first of one, ranked by ITM.
+            if row[3] == .text("synthetic") {
+                XCTAssertEqual(row[8], .int(1))
+                XCTAssertEqual(row[9], .score(itm))
+            } else {
+                XCTAssertEqual(row[8], .null, "web texts are never ranked")
+                XCTAssertEqual(row[9], .null)
+            }
         }
     }
 

@@ -92,9 +92,11 @@ public struct TestDataset {
     }
 
     /// The test pipeline over this dataset; `threshold` and `workdir` vary between tests, and the
-    /// caption and filter batch sizes and captions per image where a test needs them to.
+    /// caption and filter batch sizes, captions per image and the filter's best-of-N settings
+    /// (`keepTop`, `rankBy`; left out of the file when nil) where a test needs them to.
     public func pipelineYAML(workdir: URL, threshold: Double = 0.5, shards: Int = 1, captionStrategy: String = "nucleus",
-                      captionBatchSize: Int = 3, filterBatchSize: Int = 4, captionsPerImage: Int = 1) -> String {
+                      captionBatchSize: Int = 3, filterBatchSize: Int = 4, captionsPerImage: Int = 1,
+                      keepTop: Int? = nil, rankBy: String? = nil) -> String {
         """
         dataset: pipeline-test
         workdir: \(workdir.path)
@@ -125,7 +127,7 @@ public struct TestDataset {
             needs: [caption]
             model: \(Self.models.appendingPathComponent("itm").path)
             batch_size: \(filterBatchSize)
-            threshold: \(threshold)
+            threshold: \(threshold)\(keepTop.map { "\n    keep_top: \($0)" } ?? "")\(rankBy.map { "\n    rank_by: \($0)" } ?? "")
           dedup:
             needs: [decode, caption]
             radius: 6
@@ -143,10 +145,11 @@ public struct TestDataset {
 
     public func writePipeline(workdir: URL, threshold: Double = 0.5, shards: Int = 1, captionStrategy: String = "nucleus",
                        captionBatchSize: Int = 3, filterBatchSize: Int = 4, captionsPerImage: Int = 1,
-                       name: String = "pipeline.yaml") throws -> String {
+                       keepTop: Int? = nil, rankBy: String? = nil, name: String = "pipeline.yaml") throws -> String {
         let path = folder.appendingPathComponent(name).path
         try pipelineYAML(workdir: workdir, threshold: threshold, shards: shards, captionStrategy: captionStrategy,
-                         captionBatchSize: captionBatchSize, filterBatchSize: filterBatchSize, captionsPerImage: captionsPerImage)
+                         captionBatchSize: captionBatchSize, filterBatchSize: filterBatchSize, captionsPerImage: captionsPerImage,
+                         keepTop: keepTop, rankBy: rankBy)
             .write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }

@@ -7,7 +7,8 @@ import Report
 
 /// Writes the run's self-contained HTML page (`<workdir>/report/report.html`, and one per run):
 /// counts per stage and status, the noise ratio of web and synthetic texts, ITM histograms with
-/// the threshold, and a grid of samples with their texts, scores and decisions.
+/// the threshold, the best-of-N candidates of a few images when samples have several synthetic
+/// captions, and a grid of samples with their texts, scores and decisions.
 final class ReportStage: DatasetStage {
     let gridSize: Int
     let title: String?
@@ -47,6 +48,7 @@ final class ReportStage: DatasetStage {
         var texts: [OriginCounts] = []
         var histograms: [ScoreHistogram] = []
         var grid: [SampleItem] = []
+        var candidates: [SampleItem] = []
         var threshold: Double?
         if let filter = context.upstream(type: "filter") {
             let synthetic = context.upstream(type: "caption")?.fingerprint
@@ -61,15 +63,19 @@ final class ReportStage: DatasetStage {
             for c in context.catalogs where remaining > 0 {
                 for (sample, judged) in try c.read({ try $0.judgedSamples(fingerprint: filter.fingerprint,
                                                                           syntheticFingerprint: synthetic, limit: remaining) }) {
-                    let image = try c.read { s in try sample.imageSHA256.flatMap { try s.image(sha256: $0) } }
-                    grid.append(SampleItem(
-                        key: sample.source + "/" + sample.key, source: sample.source,
-                        thumbnail: image.flatMap { Self.thumbnail(path: $0.resizedPath ?? $0.blobPath) },
-                        texts: judged.map {
-                            SampleText(origin: $0.origin, text: $0.text, itm: $0.itmProbability,
-                                       itc: $0.itcSimilarity, decision: $0.kept.map { $0 ? .kept : .dropped }, reason: $0.reason)
-                        }))
+                    grid.append(SampleItem(key: sample.source + "/" + sample.key, source: sample.source,
+                                           thumbnail: try thumbnail(sample, catalog: c), texts: judged.map(Self.sampleText)))
                     remaining -= 1
+                }
+            }
+            // Best-of-N: a few images whose synthetic captions the filter ranked against each other.
+            var candidatesLeft = Self.candidateImages
+            for c in context.catalogs where candidatesLeft > 0 {
+                for (sample, ranked) in try c.read({ try $0.captionCandidates(fingerprint: filter.fingerprint,
+                                                                             syntheticFingerprint: synthetic, limit: candidatesLeft) }) {
+                    candidates.append(SampleItem(key: sample.source + "/" + sample.key, source: sample.source,
+                                                 thumbnail: try thumbnail(sample, catalog: c), texts: ranked.map(Self.sampleText)))
+                    candidatesLeft -= 1
                 }
             }
             // Kept: in the bootstrapped set; duplicates (kept by the filter, left out by dedup) apart.
@@ -109,7 +115,7 @@ final class ReportStage: DatasetStage {
             startedAt: started, finishedAt: Date(), pipelineFile: pipeline.file, stages: stages, texts: texts,
             histograms: histograms,
             evaluation: context.upstream(type: "evaluate") == nil ? [] : EvaluationFiles.readMetrics(workdir: context.workspace.root),
-            samples: grid, notes: notes, contamination: contamination)
+            samples: grid, candidates: candidates, notes: notes, contamination: contamination)
         let folder = context.workspace.reportFolder
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         _ = try ReportWriter.write(report, to: URL(fileURLWithPath: folder + "/report.html"))
@@ -154,6 +160,21 @@ final class ReportStage: DatasetStage {
 
     /// Manifest problems listed in the report's notes.
     static let listedProblems = 5
+
+    /// Images shown with their best-of-N candidates.
+    static let candidateImages = 6
+
+    static func sampleText(_ t: JudgedText) -> SampleText {
+        SampleText(origin: t.origin, text: t.text, itm: t.itmProbability, itc: t.itcSimilarity,
+                   decision: t.kept.map { $0 ? .kept : .dropped }, reason: t.reason,
+                   rank: t.rank?.position, rankScore: t.rank?.score, rankBy: t.rank?.by)
+    }
+
+    /// The sample's thumbnail for the page, from its resized copy when decode kept one.
+    private func thumbnail(_ sample: SampleRecord, catalog: Catalog) throws -> [UInt8]? {
+        let image = try catalog.read { s in try sample.imageSHA256.flatMap { try s.image(sha256: $0) } }
+        return image.flatMap { Self.thumbnail(path: $0.resizedPath ?? $0.blobPath) }
+    }
 
     /// A small JPEG of the image for the grid (longest side 160 px), or nil if it cannot be read.
     static func thumbnail(path: String) -> [UInt8]? {

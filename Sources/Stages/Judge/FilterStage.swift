@@ -10,9 +10,13 @@ import Tensor
 /// synthetic texts are judged independently; human texts are kept as they are. Every score is
 /// kept (with ITC similarity), and every decision carries its reason.
 ///
+/// With `keep_top` above 0 the filter is also a best-of-N selector: among one sample's synthetic
+/// captions that pass, only the best `keep_top` by `rank_by` are kept (`CaptionRanking`). Every
+/// synthetic caption's rank and ranking score are stored with its decision.
+///
 /// Scores are cached under a scoring fingerprint (model, text cleaning, first token), which
-/// leaves out the threshold: a new threshold re-decides from the stored scores without running
-/// the model again.
+/// leaves out the threshold, `keep_top` and `rank_by`: a new decision setting re-decides from the
+/// stored scores without running the model again.
 final class FilterStage: SampleStage {
     let folder: String
     let batchSize: Int
@@ -30,6 +34,7 @@ final class FilterStage: SampleStage {
     private var loaded: ITMScorer?
     let embeddingScalar: EmbeddingStore.Scalar?
     private var store: EmbeddingStore?
+    let ranking: CaptionRanking
 
     /// BLIP's threshold: a text whose ITM match probability is below it is dropped.
     static let blipThreshold = 0.5
@@ -66,13 +71,25 @@ final class FilterStage: SampleStage {
         static let precision = StageParameter<Precision?>.optional(
             "precision", choices: Precision.self, help: "weight format, fp32 when absent; bf16 halves the model's memory")
 
+        static let keepTop: StageParameter<Int> = StageParameter(
+            "keep_top", .int(0...64), default: 0,
+            help: "best-of-N: keep only the best this many of a sample's synthetic captions that pass the threshold, by `rank_by` (with caption's `captions_per_image`); 0 keeps every passing caption. Web texts are never ranked",
+            appliesWhen: ranking)
+        static let rankBy: StageParameter<CaptionRanking.Score> = StageParameter(
+            "rank_by", default: CaptionRanking.Score.itm,
+            help: "what ranks a sample's synthetic captions: itm (ITM probability), itc (ITC cosine) or product (the two multiplied)",
+            appliesWhen: ranking)
+        /// Without keep_top every passing caption is kept, so pipelines that do not rank keep
+        /// their fingerprints.
+        private static let ranking: ParameterCondition = ParameterCondition("when `keep_top` is above 0") { $0[keepTop] > 0 }
+
         static let embeddings = StageParameter("embeddings", .choice(["float16", "float32", "none"]), default: "float16",
                                                affectsResults: false,
                                                help: "keep the normalised ITC image and text embeddings of what is scored, in shards/<shard>/embeddings/<stage>/ (numpy-readable columns; docs/pipeline.md)")
 
         static let all = [model.spec, modelFrom.spec, threshold.spec, calibrateOn.spec, calibrateImageRoot.spec,
                           calibrateRule.spec, calibrateKeep.spec, firstToken.spec, preCaption.spec, maxWords.spec,
-                          maxTokens.spec, batchSize.spec, precision.spec, embeddings.spec]
+                          maxTokens.spec, keepTop.spec, rankBy.spec, batchSize.spec, precision.spec, embeddings.spec]
     }
 
     static let type = StageType(
@@ -99,6 +116,9 @@ final class FilterStage: SampleStage {
         embeddingScalar = EmbeddingStore.Scalar(rawValue: p[Keys.embeddings])
         // Scores from fp32 weights keep their old fingerprint; bf16 scores are their own.
         scoreSettings = ["\(firstToken)", "\(clean)", "\(maxWords)", "\(maxTokens)"] + (precision == .fp32 ? [] : [precision.rawValue])
+        let keepTop = p[Keys.keepTop]
+        // Without keep_top, ranks are recorded by ITM (rank_by is not in the fingerprint then).
+        ranking = CaptionRanking(by: keepTop > 0 ? p[Keys.rankBy] : .itm, keepTop: keepTop)
         calibration = p[Keys.calibrateOn].map { ($0, p[Keys.calibrateImageRoot], p[Keys.calibrateRule], p[Keys.calibrateKeep]) }
     }
 
@@ -182,13 +202,25 @@ final class FilterStage: SampleStage {
         let threshold = chosen.value
         let calibrated = chosen.origin == .calibrated ? " (calibrated)" : ""
         var decisions: [Decision] = []
+        let ranking = self.ranking, by = ranking.by.rawValue
         for s in samples where marks[s.id] == nil {
+            // Synthetic captions are ranked against each other only; web texts are judged alone.
+            let candidates = texts[s.id]!.filter { $0.origin == .synthetic }.compactMap { all[$0.id] }
+            let places = ranking.places(candidates) { $0.itmProbability >= threshold }
             for t in texts[s.id]! {
                 guard let score = all[t.id] else { continue }
-                let kept = score.itmProbability >= threshold
-                let reason = String(format: "itm %.3f %@ %g", score.itmProbability, kept ? ">=" : "<", threshold) + calibrated
+                let passes = score.itmProbability >= threshold
+                var kept = passes
+                var reason = String(format: "itm %.3f %@ %g", score.itmProbability, passes ? ">=" : "<", threshold) + calibrated
+                let place = places[t.id]
+                if let place, ranking.keepTop > 0 {
+                    kept = passes && place.withinTop
+                    reason += ", rank \(place.position) of \(candidates.count) by \(by)"
+                    if passes && !kept { reason += " (keep_top \(ranking.keepTop))" }
+                }
                 decisions.append(Decision(textID: t.id, kept: kept, reason: reason, itmProbability: score.itmProbability,
-                                          itcSimilarity: score.itcSimilarity))
+                                          itcSimilarity: score.itcSimilarity,
+                                          rank: place.map { TextRank(position: $0.position, score: $0.score, by: by) }))
             }
             marks[s.id] = .ok(s.id)
         }
