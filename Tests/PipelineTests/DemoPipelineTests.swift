@@ -12,6 +12,8 @@ final class DemoPipelineTests: XCTestCase {
         "r5_i2t_noisy", "r5_i2t_bootstrapped", "r5_t2i_noisy", "r5_t2i_bootstrapped", "decontamination_recall", "decontamination_clean_removed", "seconds",
         // From the facts of each web image (`caption_facts`).
         "synthetic_false_ratio", "synthetic_kept_false_ratio", "synthetic_kept_false_ratio_se", "synthetic_kept",
+        // Against the planted semantic duplicates (`semantic_duplicate_labels`).
+        "semantic_dedup_recall", "semantic_dedup_precision",
     ]
 
     func testTinyDemoRunsEveryStageAndResumesAsANoOp() throws {
