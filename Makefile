@@ -88,6 +88,7 @@ bench: setup venv release
 	.build/release/capfilt-bench export --report docs/benchmarks-export.md
 	.build/release/capfilt-bench semdedup --report docs/benchmarks-semdedup.md
 	.build/release/capfilt-bench gates
+	.build/release/capfilt-bench caption-n --captions 1,5 --images 4 --repeat 3
 	scripts/bench_hamming.sh
 	$(MAKE) bench-shards
 

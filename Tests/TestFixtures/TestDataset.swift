@@ -94,10 +94,23 @@ public struct TestDataset {
     /// The test pipeline over this dataset; `threshold` and `workdir` vary between tests, and the
     /// caption and filter batch sizes, captions per image and the filter's best-of-N settings
     /// (`keepTop`, `rankBy`; left out of the file when nil) where a test needs them to.
+    /// `semantic`: dedup also runs SemDeDup on the filter's embeddings. `evaluationFolder`: a
+    /// decontaminate stage after decode matches the dataset's images against that folder's.
     public func pipelineYAML(workdir: URL, threshold: Double = 0.5, shards: Int = 1, captionStrategy: String = "nucleus",
                       captionBatchSize: Int = 3, filterBatchSize: Int = 4, captionsPerImage: Int = 1,
-                      keepTop: Int? = nil, rankBy: String? = nil) -> String {
-        """
+                      keepTop: Int? = nil, rankBy: String? = nil, semantic: Bool = false, evaluationFolder: String? = nil) -> String {
+        let decontaminate = evaluationFolder.map {
+            """
+
+              decontaminate:
+                needs: [decode]
+                eval_sets:
+                  - {path: \($0), name: held-out}
+                phash: true
+                radius: 2
+            """
+        } ?? ""
+        return """
         dataset: pipeline-test
         workdir: \(workdir.path)
         shards: \(shards)
@@ -115,9 +128,9 @@ public struct TestDataset {
           decode:
             needs: [fetch]
             batch_size: 5
-            resize: 24
+            resize: 24\(decontaminate)
           caption:
-            needs: [decode]
+            needs: [\(evaluationFolder == nil ? "decode" : "decontaminate")]
             model: \(Self.models.appendingPathComponent("captioner").path)
             batch_size: \(captionBatchSize)
             strategy: \(captionStrategy)
@@ -129,8 +142,8 @@ public struct TestDataset {
             batch_size: \(filterBatchSize)
             threshold: \(threshold)\(keepTop.map { "\n    keep_top: \($0)" } ?? "")\(rankBy.map { "\n    rank_by: \($0)" } ?? "")
           dedup:
-            needs: [decode, caption]
-            radius: 6
+            needs: [decode, caption\(semantic ? ", filter" : "")]
+            radius: 6\(semantic ? "\n    semantic: true\n    clusters: 4\n    epsilon: 0.1" : "")
           assemble:
             needs: [filter, dedup]
           export:
@@ -145,11 +158,12 @@ public struct TestDataset {
 
     public func writePipeline(workdir: URL, threshold: Double = 0.5, shards: Int = 1, captionStrategy: String = "nucleus",
                        captionBatchSize: Int = 3, filterBatchSize: Int = 4, captionsPerImage: Int = 1,
-                       keepTop: Int? = nil, rankBy: String? = nil, name: String = "pipeline.yaml") throws -> String {
+                       keepTop: Int? = nil, rankBy: String? = nil, semantic: Bool = false, evaluationFolder: String? = nil,
+                       name: String = "pipeline.yaml") throws -> String {
         let path = folder.appendingPathComponent(name).path
         try pipelineYAML(workdir: workdir, threshold: threshold, shards: shards, captionStrategy: captionStrategy,
                          captionBatchSize: captionBatchSize, filterBatchSize: filterBatchSize, captionsPerImage: captionsPerImage,
-                         keepTop: keepTop, rankBy: rankBy)
+                         keepTop: keepTop, rankBy: rankBy, semantic: semantic, evaluationFolder: evaluationFolder)
             .write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }

@@ -4,28 +4,39 @@ import Pipeline
 
 /// The semantic dedup's records judged against planted semantic duplicates (the demo's
 /// `semantic/planted_pairs.json`: `[{original, variant}]`, web sample keys). A pair is found when
-/// one of the two is recorded as a semantic duplicate of the other. Recall: found pairs over
-/// planted pairs; precision: found pairs over all semantic-duplicate records.
+/// its two samples end in one group: one is recorded as a duplicate of the other, or both of the
+/// same kept sample (SemDeDup keeps the best of a cluster's near-identical images, which may be a
+/// third one). Recall: found pairs over planted pairs; precision: the dropped samples whose
+/// planted partner is in their group, over all semantic-duplicate records.
 struct SemanticDedupOutcome {
     var planted: Int
     var found: Int
     var records: Int
+    var correctDrops: Int
 
     var recall: Double { planted == 0 ? 0 : Double(found) / Double(planted) }
-    var precision: Double { records == 0 ? 0 : Double(found) / Double(records) }
+    var precision: Double { records == 0 ? 0 : Double(correctDrops) / Double(records) }
 
-    /// `planted` pairs of keys against `recorded` semantic duplicates, each as the web keys of the
-    /// duplicate and its representative (nil where one is not a web sample).
-    init(planted: [(original: String, variant: String)], recorded: [(duplicate: String?, representative: String?)]) {
-        let pairs = Set(planted.map { [$0.original, $0.variant].sorted() })
-        var found = Set<[String]>()
-        for r in recorded {
-            guard let a = r.duplicate, let b = r.representative else { continue }
-            if pairs.contains([a, b].sorted()) { found.insert([a, b].sorted()) }
+    /// `planted` pairs of web keys against `recorded` semantic duplicates, each as the name
+    /// ("source/key") of the duplicate and of the sample kept for it; `webSource` names the web
+    /// samples' source.
+    init(planted: [(original: String, variant: String)], recorded: [(duplicate: String, representative: String)], webSource: String?) {
+        var keptFor: [String: String] = [:]
+        for r in recorded { keptFor[r.duplicate] = r.representative }
+        func group(_ name: String) -> String { keptFor[name] ?? name }
+        var found = 0, correct = 0
+        for pair in planted {
+            guard let source = webSource else { break }
+            let (a, b) = (source + "/" + pair.original, source + "/" + pair.variant)
+            guard group(a) == group(b) else { continue }
+            found += 1
+            if keptFor[a] != nil { correct += 1 }
+            if keptFor[b] != nil { correct += 1 }
         }
-        self.planted = pairs.count
-        self.found = found.count
+        self.planted = planted.count
+        self.found = found
         records = recorded.count
+        correctDrops = correct
     }
 
     /// The labels file and the semantic-duplicate records of every shard.
@@ -43,20 +54,18 @@ struct SemanticDedupOutcome {
             }
             return ("\(original)", "\(variant)")
         }
-        var recorded: [(duplicate: String?, representative: String?)] = []
+        var recorded: [(duplicate: String, representative: String)] = []
+        var webSource: String?
         for catalog in context.catalogs {
             try catalog.read { session in
                 for record in try session.duplicates() where record.kind == "semantic" {
+                    guard let sample = try session.sample(id: record.sampleID) else { continue }
                     // Only web samples carry the planted keys (a human sample's key may be the same number).
-                    guard let sample = try session.sample(id: record.sampleID), sample.origin == .web,
-                          record.representative.hasPrefix(sample.source + "/") else {
-                        recorded.append((nil, nil))
-                        continue
-                    }
-                    recorded.append((sample.key, String(record.representative.dropFirst(sample.source.count + 1))))
+                    if sample.origin == .web { webSource = sample.source }
+                    recorded.append((sample.source + "/" + sample.key, record.representative))
                 }
             }
         }
-        self.init(planted: planted, recorded: recorded)
+        self.init(planted: planted, recorded: recorded, webSource: webSource)
     }
 }
