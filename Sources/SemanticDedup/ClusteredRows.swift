@@ -14,15 +14,24 @@ public struct ClusteredRows: Sendable {
     /// which at a million rows is a gigabyte), so pass the matrix with `consume` where it is not
     /// needed after.
     public init(_ data: consuming EmbeddingMatrix, cluster: [Int32], keep: (Int) -> Bool) {
-        let order = (0..<data.count).filter { cluster[$0] >= 0 && keep($0) }
-            .sorted { cluster[$0] < cluster[$1] || (cluster[$0] == cluster[$1] && $0 < $1) }
+        // A counting sort by cluster, rows in ascending order within each: the order of a sort
+        // by (cluster, row) in one pass over a million rows instead of n log n comparisons.
+        let clusters = Int(cluster.max() ?? -1) + 1
+        var counts = [Int](repeating: 0, count: clusters + 1)
+        var chosen = [Bool](repeating: false, count: data.count)
+        for i in 0..<data.count where cluster[i] >= 0 && keep(i) {
+            chosen[i] = true
+            counts[Int(cluster[i]) + 1] += 1
+        }
+        for c in 0..<clusters { counts[c + 1] += counts[c] }
         var ranges: [Int32: Range<Int>] = [:]
-        var start = 0
-        while start < order.count {
-            var end = start + 1
-            while end < order.count && cluster[order[end]] == cluster[order[start]] { end += 1 }
-            ranges[cluster[order[start]]] = start..<end
-            start = end
+        for c in 0..<clusters where counts[c + 1] > counts[c] { ranges[Int32(c)] = counts[c]..<counts[c + 1] }
+        var order = [Int](repeating: 0, count: counts[clusters])
+        var next = counts
+        for i in 0..<data.count where chosen[i] {
+            let c = Int(cluster[i])
+            order[next[c]] = i
+            next[c] += 1
         }
         data.permuteRows(order)
         matrix = data
