@@ -14,14 +14,7 @@ extension HTMLPage {
 
     mutating func candidateCard(_ item: SampleItem) {
         add("<article class=\"card\">")
-        add("<div class=\"card-head\">")
-        if let thumbnail = item.thumbnail, !thumbnail.isEmpty {
-            add("<img class=\"thumb\" alt=\"image \(e(item.key))\" src=\"\(dataURI(thumbnail))\">")
-        } else {
-            add("<div class=\"thumb nothumb\">no thumbnail</div>")
-        }
-        add("<div class=\"card-id\"><h3 class=\"mono\">\(e(item.key))</h3><p class=\"source\">\(e(item.source))</p><p class=\"source\">\(item.texts.count) candidates</p></div>")
-        add("</div>")
+        cardHead(item, notes: ["\(item.texts.count) candidates"])
         let by = item.texts.lazy.compactMap(\.rankBy).first ?? "rank"
         add("<table class=\"texts\">")
         add("<thead><tr><th scope=\"col\" class=\"num\">Rank</th><th scope=\"col\">Caption</th><th scope=\"col\" class=\"num\">ITM</th><th scope=\"col\" class=\"num\">ITC</th><th scope=\"col\" class=\"num\">Score (\(e(by)))</th><th scope=\"col\">Decision</th></tr></thead>")

@@ -17,14 +17,7 @@ extension HTMLPage {
 
     mutating func card(_ item: SampleItem) {
         add("<article class=\"card\">")
-        add("<div class=\"card-head\">")
-        if let thumbnail = item.thumbnail, !thumbnail.isEmpty {
-            add("<img class=\"thumb\" alt=\"image \(e(item.key))\" src=\"\(dataURI(thumbnail))\">")
-        } else {
-            add("<div class=\"thumb nothumb\">no thumbnail</div>")
-        }
-        add("<div class=\"card-id\"><h3 class=\"mono\">\(e(item.key))</h3><p class=\"source\">\(e(item.source))</p></div>")
-        add("</div>")
+        cardHead(item)
         if item.texts.isEmpty {
             add("<p class=\"empty\" style=\"padding: 0 10px\">No texts.</p>")
         } else {
@@ -40,6 +33,20 @@ extension HTMLPage {
             add("</table>")
         }
         add("</article>")
+    }
+
+    /// A card's head: the thumbnail (or its absence), the key and the source, then `notes`
+    /// (already escaped) as more lines under them.
+    mutating func cardHead(_ item: SampleItem, notes: [String] = []) {
+        add("<div class=\"card-head\">")
+        if let thumbnail = item.thumbnail, !thumbnail.isEmpty {
+            add("<img class=\"thumb\" alt=\"image \(e(item.key))\" src=\"\(dataURI(thumbnail))\">")
+        } else {
+            add("<div class=\"thumb nothumb\">no thumbnail</div>")
+        }
+        let lines = notes.map { "<p class=\"source\">\($0)</p>" }.joined()
+        add("<div class=\"card-id\"><h3 class=\"mono\">\(e(item.key))</h3><p class=\"source\">\(e(item.source))</p>\(lines)</div>")
+        add("</div>")
     }
 }
 
