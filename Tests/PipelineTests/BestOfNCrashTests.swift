@@ -2,9 +2,6 @@ import Foundation
 import Pipeline
 import TestFixtures
 import XCTest
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// kill -9 while the filter ranks three captions per image and keeps the best two, resume: the
 /// catalog (ranks included) and the export must be the ones an uninterrupted run leaves.
@@ -26,20 +23,8 @@ final class BestOfNCrashTests: XCTestCase {
 
         // Kill the filter at random moments until three kills landed inside it.
         var rng = SplitMix(seed: 20261207)
-        var killed = 0
-        for _ in 0..<20 where killed < 3 {
-            let process = try CapfiltProcess(["run", "--plain", pipeline])
-            guard process.waitFor(["filter: started"], timeout: 300) != nil else {
-                XCTAssertEqual(process.wait(), 0, process.stderr)
-                break
-            }
-            usleep(useconds_t(Double(rng.next() % 1000) / 1000 * filterSeconds / 3 * 1_000_000))
-            let wasRunning = process.kill()
-            usleep(20_000)  // the last lines it wrote
-            if wasRunning, process.stderr.range(of: #"filter: \d+ ok, \d+ failed in"#, options: .regularExpression) == nil {
-                killed += 1
-            }
-        }
+        let killed = try CapfiltProcess.killInside("filter", endPattern: #"filter: \d+ ok, \d+ failed in"#, arguments: ["run", "--plain", pipeline],
+                                                   window: filterSeconds / 3, timeout: 300, rng: &rng)
         XCTAssertGreaterThan(killed, 0, "no kill landed inside the filter")
         let final = try CapfiltProcess.run(["run", "--plain", pipeline])
         XCTAssertEqual(final.status, 0, final.stderr)

@@ -2,9 +2,6 @@ import Foundation
 import Pipeline
 import TestFixtures
 import XCTest
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// kill -9 while a gate judges a LAION-like manifest, resume: the catalog must be the one an
 /// uninterrupted run leaves (every sample judged once, every caption drop recorded once).
@@ -61,21 +58,9 @@ final class GateCrashTests: XCTestCase {
 
         // Ingest once, then kill the gate at random moments until three kills landed inside it.
         XCTAssertEqual(try CapfiltProcess.run(["run", "--plain", "--only", "ingest", pipeline]).status, 0)
-        var killed = 0
-        for _ in 0..<20 where killed < 3 {
-            let process = try CapfiltProcess(["run", "--plain", pipeline])
-            guard process.waitFor(["gate: started"], timeout: 120) != nil else {
-                XCTAssertEqual(process.wait(), 0, process.stderr)
-                break
-            }
-            usleep(useconds_t(Double(rng.next() % 1000) / 1000 * gateSeconds / 3 * 1_000_000))
-            // Inside the gate when it had not logged its end (`gate: N ok, M failed in S s`).
-            let wasRunning = process.kill()
-            usleep(20_000)  // the last lines it wrote
-            if wasRunning, process.stderr.range(of: #"gate: \d+ ok, \d+ failed in"#, options: .regularExpression) == nil {
-                killed += 1
-            }
-        }
+        // Inside the gate when it had not logged its end (`gate: N ok, M failed in S s`).
+        let killed = try CapfiltProcess.killInside("gate", endPattern: #"gate: \d+ ok, \d+ failed in"#, arguments: ["run", "--plain", pipeline],
+                                                   window: gateSeconds / 3, timeout: 120, rng: &rng)
         XCTAssertGreaterThan(killed, 0, "no kill landed inside the gate")
         let final = try CapfiltProcess.run(["run", "--plain", pipeline])
         XCTAssertEqual(final.status, 0, final.stderr)

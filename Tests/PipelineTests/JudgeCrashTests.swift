@@ -2,9 +2,6 @@ import Foundation
 import Pipeline
 import TestFixtures
 import XCTest
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// kill -9 inside the decontaminate stage and inside dedup's semantic pass (which rewrites its
 /// stored clustering), resume: the catalog (contamination and duplicate records included) and the
@@ -34,20 +31,8 @@ final class JudgeCrashTests: XCTestCase {
         var rng = SplitMix(seed: 20261207)
         for stage in ["decontaminate", "dedup"] {
             let seconds = max(summary.stages.first { $0.stage == stage }?.seconds ?? 0, 0.02)
-            var killed = 0
-            for _ in 0..<20 where killed < 3 {
-                let process = try CapfiltProcess(["run", "--plain", pipeline])
-                guard process.waitFor(["\(stage): started"], timeout: 300) != nil else {
-                    XCTAssertEqual(process.wait(), 0, process.stderr)
-                    break
-                }
-                usleep(useconds_t(Double(rng.next() % 1000) / 1000 * seconds * 1_000_000))
-                let wasRunning = process.kill()
-                usleep(20_000)  // the last lines it wrote
-                if wasRunning, process.stderr.range(of: "\(stage): done|\(stage): \\d+ ok", options: .regularExpression) == nil {
-                    killed += 1
-                }
-            }
+            let killed = try CapfiltProcess.killInside(stage, endPattern: "\(stage): done|\(stage): \\d+ ok", arguments: ["run", "--plain", pipeline],
+                                                       window: seconds, timeout: 300, rng: &rng)
             // A stage that finishes before any kill lands is still resumed correctly below.
             print("\(stage): \(killed) kills inside the stage")
         }
