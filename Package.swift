@@ -74,7 +74,7 @@ let package = Package(
         .target(name: "Report", dependencies: ["Basics", "Catalog"]),
         // Evaluation-set decontamination: the index of evaluation images (SHA-256, pHash) and the
         // exact, perceptual and embedding matches against it.
-        .target(name: "Decontamination", dependencies: ["Basics", "Imaging", "Ingest"]),
+        .target(name: "Decontamination", dependencies: ["Basics", "Imaging", "Ingest", "Tensor"]),
         .target(name: "Evaluation"),
         // Rule gates: sample and caption rules, blocklists of millions of entries.
         .target(name: "Gates", dependencies: ["Basics"]),
@@ -116,7 +116,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "MED", "Tensor"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog"]),
         .testTarget(name: "SemanticDedupTests", dependencies: ["Basics", "SemanticDedup"]),
-        .testTarget(name: "DecontaminationTests", dependencies: ["Basics", "Decontamination", "Imaging", "Ingest"]),
+        .testTarget(name: "DecontaminationTests", dependencies: ["Basics", "Decontamination", "DemoData", "Imaging", "Ingest", "Tensor"]),
         .testTarget(name: "ExportTests", dependencies: ["Basics", "Export", "Compression", "Ingest"]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "GatesTests", dependencies: ["Gates"]),

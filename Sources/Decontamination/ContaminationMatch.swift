@@ -6,10 +6,13 @@ public enum ContaminationMethod: String, Sendable, CaseIterable, Codable {
     case phash
     /// Cosine of the normalised ITC image embeddings at or above the threshold.
     case cosine
+    /// An edited copy: among the closest layouts, residual correlation at or above the threshold
+    /// (Imaging's `CopySignature`).
+    case residual
 }
 
 /// A training image's match in an evaluation set: which image, by which method, how close
-/// (bits for phash, 0 for exact, the cosine for cosine).
+/// (bits for phash, 0 for exact, the cosine for cosine, the correlation for residual).
 public struct ContaminationMatch: Sendable, Equatable {
     public var method: ContaminationMethod
     public var evalSet: String
@@ -28,6 +31,7 @@ public struct ContaminationMatch: Sendable, Equatable {
         case .exact: return "exact copy of \(image)"
         case .phash: return "phash \(Int(distance)) bits from \(image)"
         case .cosine: return "cosine \(String(format: "%.3f", distance)) with \(image)"
+        case .residual: return "residual correlation \(String(format: "%.3f", distance)) with \(image)"
         }
     }
 }

@@ -8,8 +8,10 @@ public struct IndexedEvaluationImage: Sendable, Equatable {
     public var name: String
     public var sha256: String
     public var phash: UInt64
-    public init(evalSet: String, name: String, sha256: String, phash: UInt64) {
-        self.evalSet = evalSet; self.name = name; self.sha256 = sha256; self.phash = phash
+    /// What residual matching compares (`CopyVerifier`); nil unless the index was built with signatures.
+    public var signature: CopySignature?
+    public init(evalSet: String, name: String, sha256: String, phash: UInt64, signature: CopySignature? = nil) {
+        self.evalSet = evalSet; self.name = name; self.sha256 = sha256; self.phash = phash; self.signature = signature
     }
 }
 
@@ -44,8 +46,9 @@ public struct EvaluationIndex: Sendable {
 
     /// Reads, digests, decodes and hashes every image of `sets` (on all cores). The pHash is
     /// Imaging's, computed from the decoded pixels as the decode stage computes a training
-    /// image's, so equal pixels give equal hashes.
-    public static func build(_ sets: [EvaluationSet], radius: Int?) -> EvaluationIndex {
+    /// image's, so equal pixels give equal hashes. `signatures`: also each image's `CopySignature`
+    /// (about 40 KB an image), for residual matching.
+    public static func build(_ sets: [EvaluationSet], radius: Int?, signatures: Bool = false) -> EvaluationIndex {
         let files = sets.flatMap { set in set.images.map { (set: set.name, file: $0) } }
         let results = Locked([Result<IndexedEvaluationImage, UnreadableEvaluationImage>?](repeating: nil, count: files.count))
         DispatchQueue.concurrentPerform(iterations: files.count) { i in
@@ -55,7 +58,8 @@ public struct EvaluationIndex: Sendable {
                 let bytes = try readImageBytes(file.path)
                 let pixels = try ImageDecoder.decode(bytes)
                 result = .success(IndexedEvaluationImage(evalSet: set, name: file.name, sha256: SHA256.hex(bytes),
-                                                         phash: PerceptualHash.phash(pixels)))
+                                                         phash: PerceptualHash.phash(pixels),
+                                                         signature: signatures ? CopySignature(pixels) : nil))
             } catch {
                 result = .failure(UnreadableEvaluationImage(evalSet: set, name: file.name, reason: "\(error)"))
             }

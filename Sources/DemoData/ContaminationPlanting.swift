@@ -36,6 +36,10 @@ public struct PlantedCopy: Sendable, Equatable {
     public let edit: Edit
     public let jpegQuality: Int
 
+    public init(webIndex: Int, testIndex: Int, edit: Edit, jpegQuality: Int) {
+        self.webIndex = webIndex; self.testIndex = testIndex; self.edit = edit; self.jpegQuality = jpegQuality
+    }
+
     /// The copy's pixels from the test image's.
     public func apply(to image: RGBImage) -> RGBImage {
         switch edit {

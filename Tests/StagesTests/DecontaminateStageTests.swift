@@ -77,6 +77,53 @@ final class DecontaminateStageTests: XCTestCase {
         XCTAssertEqual(found.map(\.record.method), ["exact"])
     }
 
+    /// A web image made photo-like: the test scene drawn from `layout`, with per-pixel grain from
+    /// `grain` (what a photo's sensor noise and texture are to a copy detector).
+    func texturedImage(layout: UInt64, grain: UInt64) -> RGBImage {
+        var rng = SplitMix(seed: layout)
+        var image = TestDataset.scene(&rng, width: 80, height: 64)
+        var noise = SplitMix(seed: grain)
+        for p in 0..<(image.width * image.height) {
+            let g = Int(noise.next() % 13) - 6
+            for c in 0..<3 { image.pixels[p * 3 + c] = UInt8(max(0, min(255, Int(image.pixels[p * 3 + c]) + g))) }
+        }
+        return image
+    }
+
+    func write(_ image: RGBImage, quality: Int, to path: String) throws {
+        try Data(try ImageEncoder.jpeg(image, quality: quality)).write(to: folder.appendingPathComponent(path))
+    }
+
+    /// Residual matching alone finds a re-encoded copy and an edited copy (cropped, brightened,
+    /// re-encoded) of photo-like training images, and not a look-alike drawn from the same layout
+    /// with other grain, nor the flat drawing's byte copy (no texture, no evidence).
+    func testResidualFindsEditedCopiesAndNotLookAlikes() throws {
+        let four = texturedImage(layout: 40, grain: 1), five = texturedImage(layout: 50, grain: 2), eleven = texturedImage(layout: 110, grain: 3)
+        try write(four, quality: 90, to: "images/img-004.jpg")
+        try write(texturedImage(layout: 40, grain: 4), quality: 90, to: "images/img-008.jpg")
+        try write(five, quality: 90, to: "images/img-005.jpg")
+        try write(eleven, quality: 90, to: "images/img-011.jpg")
+        try write(four, quality: 80, to: "eval/copy-of-4.jpg")
+        var edited = [UInt8]()
+        for y in 2..<five.height { for x in 2..<five.width { let (r, g, b) = five[x, y]; edited += [r, g, b].map { UInt8(min(255, Int($0) + 12)) } } }
+        try write(RGBImage(width: five.width - 2, height: five.height - 2, pixels: edited), quality: 65, to: "eval/edited.jpg")
+        try write(eleven, quality: 70, to: "eval/near.jpg")
+
+        let r = try runner(["exact: false", "residual: 0.2", "candidates: 4"])
+        XCTAssertFalse(try r.run(RunOptions()).cancelled)
+        let found = try catalog(r).read { try $0.contaminatedSamples(stage: "decontaminate", fingerprint: try r.fingerprints()["decontaminate"]!) }
+        XCTAssertEqual(found.map(\.key), ["images/img-004.jpg", "images/img-005.jpg", "images/img-011.jpg"])
+        XCTAssertEqual(found.map(\.record.evalImage), ["copy-of-4.jpg", "edited.jpg", "near.jpg"])
+        XCTAssertEqual(Set(found.map(\.record.method)), ["residual"])
+        XCTAssertTrue(found.allSatisfy { $0.record.distance >= 0.2 }, "\(found.map(\.record.distance))")
+        let reasons = try XCTUnwrap(try r.counts().stage("decontaminate")).reasons.compactMap(\.reason)
+        XCTAssertNotNil(reasons.first { $0.hasPrefix("residual correlation ") && $0.hasSuffix(" with held-out:edited.jpg") })
+        // A threshold above every copy's correlation finds none: the check decides.
+        let strict = try runner(["exact: false", "residual: 0.99", "candidates: 4"])
+        XCTAssertFalse(try strict.run(RunOptions()).cancelled)
+        XCTAssertEqual(try catalog(strict).read { try $0.contaminatedSamples(stage: "decontaminate", fingerprint: try strict.fingerprints()["decontaminate"]!) }.count, 0)
+    }
+
     /// The fingerprint follows the evaluation images' content: a changed image reruns the stage.
     func testFingerprintChangesWithTheEvaluationSet() throws {
         let before = try runner().fingerprints()["decontaminate"]

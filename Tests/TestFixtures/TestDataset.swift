@@ -108,6 +108,7 @@ public struct TestDataset {
                   - {path: \($0), name: held-out}
                 phash: true
                 radius: 2
+                residual: 0.2
             """
         } ?? ""
         return """

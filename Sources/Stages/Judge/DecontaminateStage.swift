@@ -15,7 +15,10 @@ import Tensor
 /// - exact: its bytes are an evaluation image's (SHA-256);
 /// - phash: its perceptual hash (stored by `decode`) is within `radius` bits of one;
 /// - cosine (`cosine` given): its normalised ITC image embedding (kept by the filter upstream)
-///   has at least that cosine with an evaluation image's, embedded by the same filter's model.
+///   has at least that cosine with an evaluation image's, embedded by the same filter's model;
+/// - residual (`residual` given): among the `candidates` evaluation images of closest layout, one
+///   whose fine texture correlates with its own at least that much (an edited copy: re-encoded,
+///   slightly cropped, rescaled, brightened; `CopyVerifier`).
 /// A contaminated sample ends the stage with status `contaminated` and a reason naming the
 /// method, the distance and the evaluation image, so no stage downstream takes it and
 /// `assemble` leaves it out wherever the stage sits. The matching lives in `Decontamination`.
@@ -24,11 +27,14 @@ final class DecontaminateStage: SampleStage {
     let exact: Bool
     let radius: Int?
     let cosine: Double?
+    let residual: Double?
+    let candidates: Int
     private let sets: [(name: String, source: EvaluationSetSource)]
     private let setup: StageSetup
     /// Built on first use, not when the run is built: an up-to-date stage reads no evaluation image.
     private var index: EvaluationIndex?
     private var embeddings: EmbeddingMatcher?
+    private var verifier: CopyVerifier?
     /// The filter's kept image embedding of each sample of this shard (the last row of each).
     private var trainingEmbeddings: [Int64: [Float]]?
 
@@ -56,14 +62,19 @@ final class DecontaminateStage: SampleStage {
         static let cosine = StageParameter<Double?>.optional(
             "cosine", .double(-1...1),
             help: "drop training images whose ITC image embedding has at least this cosine with an evaluation image's (needs a filter upstream keeping `embeddings`; the evaluation images are embedded with its model)")
+        static let residual = StageParameter<Double?>.optional(
+            "residual", .double(0...1),
+            help: "drop training images that are edited copies (re-encoded, slightly cropped, rescaled, brightened): residual correlation with one of the `candidates` evaluation images of closest layout at least this (0.15 on the demo: copies score above 0.2, look-alikes below 0.1)")
+        static let candidates = StageParameter("candidates", .int(1...256), default: 8,
+                                               help: "evaluation images of closest layout checked by residual correlation per training image")
         static let batchSize = StageParameter("batch_size", .int(1...100_000), default: 1024, affectsResults: false,
                                               help: "samples judged per transaction")
 
-        static let all = [evalSets.spec, exact.spec, phash.spec, radius.spec, cosine.spec, batchSize.spec]
+        static let all = [evalSets.spec, exact.spec, phash.spec, radius.spec, cosine.spec, residual.spec, candidates.spec, batchSize.spec]
     }
 
     static let type = StageType(
-        name: "decontaminate", kind: .perSample, summary: "Remove training images found in evaluation sets (exact, pHash, embedding cosine).",
+        name: "decontaminate", kind: .perSample, summary: "Remove training images found in evaluation sets (exact, pHash, embedding cosine, residual correlation).",
         parameters: Keys.all,
         requires: ["decode"],
         // What the sets hold, not where they are, decides what is dropped.
@@ -105,8 +116,8 @@ final class DecontaminateStage: SampleStage {
         for set in try evaluationSets(p) where !names.insert(set.name).inserted {
             throw fail(Keys.evalSets.spec.name, "two evaluation sets are named `\(set.name)`; give one a `name:`")
         }
-        if !p[Keys.exact] && !p[Keys.phash] && p[Keys.cosine] == nil {
-            throw fail(Keys.exact.spec.name, "every method is off: set `exact` or `phash` to true, or give `cosine`")
+        if !p[Keys.exact] && !p[Keys.phash] && p[Keys.cosine] == nil && p[Keys.residual] == nil {
+            throw fail(Keys.exact.spec.name, "every method is off: set `exact` or `phash` to true, or give `cosine` or `residual`")
         }
         if p[Keys.cosine] != nil, filterUpstream(setup) == nil {
             throw fail(Keys.cosine.spec.name, "needs a `filter` stage upstream (its image embeddings and model; add it to `needs`)")
@@ -127,6 +138,8 @@ final class DecontaminateStage: SampleStage {
         exact = p[Keys.exact]
         radius = p[Keys.phash] ? p[Keys.radius] : nil
         cosine = p[Keys.cosine]
+        residual = p[Keys.residual]
+        candidates = p[Keys.candidates]
         sets = try Self.evaluationSets(p)
     }
 
@@ -134,7 +147,8 @@ final class DecontaminateStage: SampleStage {
     private func evaluationIndex(_ context: StageContext) throws -> EvaluationIndex {
         if let index { return index }
         let started = Date()
-        let built = EvaluationIndex.build(try sets.map { try EvaluationSet(name: $0.name, source: $0.source) }, radius: radius)
+        let built = EvaluationIndex.build(try sets.map { try EvaluationSet(name: $0.name, source: $0.source) }, radius: radius,
+                                          signatures: residual != nil)
         context.logger.info("\(context.name): \(built.images.count) evaluation images indexed in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
         if !built.unreadable.isEmpty {
             let first = built.unreadable.prefix(3).map { "\($0.evalSet):\($0.name) (\($0.reason))" }.joined(separator: ", ")
@@ -146,12 +160,14 @@ final class DecontaminateStage: SampleStage {
 
     func process(_ samples: [SampleRecord], context: StageContext) throws -> StageBatch {
         let index = try evaluationIndex(context)
-        let phashes: [Int64: UInt64] = try context.catalog.read { session in
-            var out: [Int64: UInt64] = [:]
+        let (phashes, blobs): ([Int64: UInt64], [Int64: String]) = try context.catalog.read { session in
+            var phashes: [Int64: UInt64] = [:], blobs: [Int64: String] = [:]
             for s in samples {
-                if let sha = s.imageSHA256, let phash = try session.image(sha256: sha)?.phash { out[s.id] = phash }
+                guard let sha = s.imageSHA256, let image = try session.image(sha256: sha) else { continue }
+                if let phash = image.phash { phashes[s.id] = phash }
+                blobs[s.id] = image.blobPath
             }
-            return out
+            return (phashes, blobs)
         }
         let matcher = try cosine == nil ? nil : embeddingMatcher(index: index, context: context)
         let training = try cosine == nil ? [:] : trainingImageEmbeddings(context)
@@ -160,8 +176,15 @@ final class DecontaminateStage: SampleStage {
         for s in samples {
             var match = index.match(sha256: s.imageSHA256, phash: phashes[s.id], exact: exact)
             if match == nil, let matcher, let vector = training[s.id] { match = matcher.match(vector) }
-            if let match {
-                found[s.id] = match
+            if let match { found[s.id] = match }
+        }
+        if let verifier = copyVerifier(index: index, context: context) {
+            let unmatched = samples.filter { found[$0.id] == nil }
+            let signatures = Self.signatures(unmatched.map { blobs[$0.id] })
+            for (s, match) in zip(unmatched, verifier.match(signatures)) where match != nil { found[s.id] = match }
+        }
+        for s in samples {
+            if let match = found[s.id] {
                 marks.append(ProgressMark(sampleID: s.id, status: .contaminated, reason: match.reason))
             } else {
                 marks.append(.ok(s.id))
@@ -177,6 +200,30 @@ final class DecontaminateStage: SampleStage {
                 try session.replaceContamination(stage: stage, fingerprint: fingerprint, sampleID: s.id, record)
             }
         }
+    }
+
+    /// The residual matcher over the indexed evaluation images, when `residual` is on.
+    private func copyVerifier(index: EvaluationIndex, context: StageContext) -> CopyVerifier? {
+        guard let residual else { return nil }
+        if let verifier { return verifier }
+        setEngineThreads(context.threads)
+        let signed = index.images.filter { $0.signature != nil }
+        let built = CopyVerifier(images: signed.map { ($0.evalSet, $0.name) }, signatures: signed.map { $0.signature! },
+                                 threshold: Float(residual), candidates: candidates)
+        verifier = built
+        return built
+    }
+
+    /// Each stored image's copy signature (nil: no image, or it no longer decodes), on all cores.
+    static func signatures(_ paths: [String?]) -> [CopySignature?] {
+        let out = Locked([CopySignature?](repeating: nil, count: paths.count))
+        DispatchQueue.concurrentPerform(iterations: paths.count) { i in
+            guard let path = paths[i], let data = FileManager.default.contents(atPath: path),
+                  let pixels = try? ImageDecoder.decode([UInt8](data)) else { return }
+            let signature = CopySignature(pixels)
+            out.withLock { $0[i] = signature }
+        }
+        return out.current
     }
 
     /// The filter's kept image embeddings of this shard's samples (read once per run).
