@@ -14,8 +14,9 @@ public struct EmbeddingMatrix: Sendable {
         normalize(from: 0)
     }
 
-    /// Rows that are unit length already (copied from another matrix).
-    private init(dimension: Int, normalized values: [Float]) {
+    /// Rows that are unit length already (copied from another matrix, or read back from a state
+    /// file): taken as they are, so a round trip keeps every bit.
+    init(dimension: Int, normalized values: [Float]) {
         self.dimension = dimension
         self.values = values
     }
@@ -40,47 +41,15 @@ public struct EmbeddingMatrix: Sendable {
         return EmbeddingMatrix(dimension: dimension, normalized: out)
     }
 
-    /// Keeps the rows `order` (distinct indices), in that order, moving them within the buffer:
-    /// row k of the result is old row order[k]; the others are dropped. O(rows) moves, one row
-    /// of scratch.
-    mutating func permuteRows(_ order: [Int]) {
-        let d = dimension, n = count
-        // source[k]: where the row that belongs at k is now; followed cycle by cycle.
-        var source = order
-        var used = [Bool](repeating: false, count: n)
-        for i in order { used[i] = true }
-        source += (0..<n).filter { !used[$0] }   // the dropped rows fill the tail, to be cut
-        var done = [Bool](repeating: false, count: n)
-        var scratch = [Float](repeating: 0, count: d)
-        values.withUnsafeMutableBufferPointer { v in
-            for start in 0..<n where !done[start] {
-                // Save the row at `start`, then pull each row into the slot that wants it.
-                for j in 0..<d { scratch[j] = v[start * d + j] }
-                var k = start
-                while true {
-                    done[k] = true
-                    let from = source[k]
-                    if from == start {
-                        for j in 0..<d { v[k * d + j] = scratch[j] }
-                        break
-                    }
-                    for j in 0..<d { v[k * d + j] = v[from * d + j] }
-                    k = from
-                }
-            }
-        }
-        values.removeSubrange((order.count * d)...)
-    }
-
     private mutating func normalize(from first: Int) {
         let d = dimension
         values.withUnsafeMutableBufferPointer { v in
             for r in first..<(v.count / d) {
-                var sum: Float = 0
-                for j in 0..<d { sum += v[r * d + j] * v[r * d + j] }
+                let row = v.baseAddress! + r * d
+                let sum = dotProduct(row, row, d)
                 guard sum > 0 else { continue }
                 let scale = 1 / sum.squareRoot()
-                for j in 0..<d { v[r * d + j] *= scale }
+                for j in 0..<d { row[j] *= scale }
             }
         }
     }

@@ -45,21 +45,32 @@ public struct SemanticDedupState: Sendable, Equatable {
         }
     }
 
+    /// How the decisions were made: a full pass (k-means, then every cluster) or an update of an
+    /// earlier state. A run that finds the state already holding every row reports this, so a
+    /// run resumed after a kill reports what an uninterrupted one did.
+    public enum Pass: UInt32, Sendable {
+        case full = 0
+        case update = 1
+    }
+
     public var settings: Settings
     public var centroids: EmbeddingMatrix
     /// In key order.
     public var rows: [Row]
+    public var pass: Pass
 
-    public init(settings: Settings, centroids: EmbeddingMatrix, rows: [Row]) {
-        self.settings = settings; self.centroids = centroids; self.rows = rows
+    public init(settings: Settings, centroids: EmbeddingMatrix, rows: [Row], pass: Pass = .full) {
+        self.settings = settings; self.centroids = centroids; self.rows = rows; self.pass = pass
     }
 
     public static func == (a: SemanticDedupState, b: SemanticDedupState) -> Bool {
         a.settings == b.settings && a.centroids.dimension == b.centroids.dimension
-            && a.centroids.values == b.centroids.values && a.rows == b.rows
+            && a.centroids.values == b.centroids.values && a.rows == b.rows && a.pass == b.pass
     }
 
-    private static let magic = Array("capfilt-semdedup-1\n".utf8)
+    /// Version 2 adds the pass after the settings; version 1 files read as full passes.
+    private static let magic = Array("capfilt-semdedup-2\n".utf8)
+    static let magicVersion1 = Array("capfilt-semdedup-1\n".utf8)
 
     /// The file's bytes.
     public func encoded() -> [UInt8] {
@@ -70,6 +81,7 @@ public struct SemanticDedupState: Sendable, Equatable {
         out.int(settings.clusters)
         out.uint64(settings.epsilon.bitPattern)
         out.string(settings.model)
+        out.uint32(pass.rawValue)
         out.int(centroids.dimension)
         out.int(centroids.count)
         for x in centroids.values { out.uint32(x.bitPattern) }
@@ -90,7 +102,8 @@ public struct SemanticDedupState: Sendable, Equatable {
 
     /// Reads `encoded()`'s bytes; throws on anything else (a torn or damaged file).
     public init(decoding bytes: [UInt8]) throws(SemanticDedupStateError) {
-        guard bytes.count >= Self.magic.count + 32, bytes.starts(with: Self.magic) else {
+        let version1 = bytes.starts(with: Self.magicVersion1)
+        guard bytes.count >= Self.magic.count + 32, bytes.starts(with: Self.magic) || version1 else {
             throw SemanticDedupStateError("not a semantic dedup state (\(bytes.count) bytes)")
         }
         var digest = SHA256()
@@ -99,6 +112,12 @@ public struct SemanticDedupState: Sendable, Equatable {
         var input = LittleEndianReader(bytes: bytes[Self.magic.count..<(bytes.count - 32)])
         let settings = Settings(dimension: try input.int(), clusters: try input.int(),
                                 epsilon: Double(bitPattern: try input.uint64()), model: try input.string())
+        var pass = Pass.full
+        if !version1 {
+            let raw = try input.uint32()
+            guard let stored = Pass(rawValue: raw) else { throw SemanticDedupStateError("a pass of \(raw)") }
+            pass = stored
+        }
         let dimension = try input.int(), count = try input.int()
         guard dimension >= 1, count >= 0, count <= input.remaining / (4 * dimension) else {
             throw SemanticDedupStateError("\(count) centroids of \(dimension) values")
@@ -119,7 +138,7 @@ public struct SemanticDedupState: Sendable, Equatable {
             guard cluster >= 0, Int(cluster) < count else { throw SemanticDedupStateError("row in cluster \(cluster) of \(count)") }
             rows.append(Row(key: key, cluster: cluster, keeper: keeper.shard < 0 ? nil : keeper, similarity: similarity))
         }
-        self.init(settings: settings, centroids: EmbeddingMatrix(dimension: dimension, values: values), rows: rows)
+        self.init(settings: settings, centroids: EmbeddingMatrix(dimension: dimension, normalized: values), rows: rows, pass: pass)
     }
 }
 

@@ -12,6 +12,9 @@ public struct SemanticDedupUpdate: Sendable {
     public enum Mode: Sendable, Equatable {
         case full(reason: String)
         case incremental(new: Int, removed: Int)
+        /// The stored state held exactly these rows: its decisions stand (a resumed or repeated
+        /// run), made by the pass it names.
+        case unchanged(of: SemanticDedupState.Pass)
     }
 
     /// A dropped row and its keeper, as indices into the rows the pass was given.
@@ -29,12 +32,13 @@ public struct SemanticDedupUpdate: Sendable {
         self.settings = settings; self.seed = seed
     }
 
-    /// `keys` (ascending), their embeddings `data` (one row each, `settings.dimension` wide) and
+    /// `keys` (strictly ascending), their embeddings `data` (one row each, `settings.dimension` wide) and
     /// `rank` (lower is kept first) against `previous`. Returns the new state, the drops among
     /// `keys`, and which kind of pass it was.
     public func run(previous: SemanticDedupState?, recluster: Bool, keys: [SemanticDedupState.RowKey],
                     data: consuming EmbeddingMatrix, rank: [Int]) -> (state: SemanticDedupState, drops: [Drop], mode: Mode) {
         precondition(keys.count == data.count && rank.count == data.count && data.dimension == settings.dimension)
+        precondition(zip(keys, keys.dropFirst()).allSatisfy { $0 < $1 }, "keys in ascending order, each once")
         let reason: String? = if recluster { "recluster requested" }
             else if let previous {
                 previous.settings != settings ? "built with other settings" : previous.centroids.count == 0 ? "no centroids yet" : nil
@@ -58,37 +62,52 @@ public struct SemanticDedupUpdate: Sendable {
         let rows = keys.indices.map {
             SemanticDedupState.Row(key: keys[$0], cluster: cluster[$0], keeper: keeper[$0].map { keys[$0] }, similarity: similarity[$0])
         }
-        let state = SemanticDedupState(settings: settings, centroids: centroids, rows: rows)
+        let state = SemanticDedupState(settings: settings, centroids: centroids, rows: rows, pass: .full)
         return (state, Self.drops(state, keys: keys), .full(reason: reason))
     }
 
     private func incremental(_ previous: SemanticDedupState, keys: [SemanticDedupState.RowKey], data: consuming EmbeddingMatrix,
                              rank: [Int]) -> (state: SemanticDedupState, drops: [Drop], mode: Mode) {
-        var known: [SemanticDedupState.RowKey: SemanticDedupState.Row] = [:]
-        for row in previous.rows { known[row.key] = row }
-        let present = Set(keys)
+        typealias Row = SemanticDedupState.Row
+        // Both lists are in key order, so one merge pairs each key with its stored row and a
+        // binary search finds any other: no table of a million keys to hash.
+        let storedRows = Self.inKeyOrder(previous.rows)
+        let stored = Self.merge(keys, storedRows)
         // A row stays decided if the state knows it and, when dropped, its keeper is still a
-        // kept row here; every other row is new.
-        var rows = [SemanticDedupState.Row?](repeating: nil, count: keys.count)
+        // kept row here; every other row is new (a placeholder here, decided below).
+        var rows: [Row] = []
+        rows.reserveCapacity(keys.count)
         var keptCluster = [Int32](repeating: -1, count: keys.count)
         var newRows: [Int] = []
-        for (i, key) in keys.enumerated() {
-            if let row = known[key] {
+        var matched = 0
+        for i in keys.indices {
+            if stored[i] >= 0 {
+                matched += 1
+                let row = storedRows[stored[i]]
                 if let keeper = row.keeper {
-                    if present.contains(keeper), known[keeper]?.keeper == nil { rows[i] = row; continue }
+                    if Self.search(keeper, in: keys, key: { $0 }) != nil,
+                       Self.search(keeper, in: storedRows, key: \.key).map({ storedRows[$0].keeper == nil }) ?? true {
+                        rows.append(row)
+                        continue
+                    }
                 } else {
-                    rows[i] = row
+                    rows.append(row)
                     keptCluster[i] = row.cluster
                     continue
                 }
             }
             newRows.append(i)
+            rows.append(Row(key: keys[i], cluster: -1, keeper: nil, similarity: 1))
         }
-        let removed = previous.rows.filter { !present.contains($0.key) }.count
+        let removed = storedRows.count - matched
+        if newRows.isEmpty && removed == 0 {
+            let state = SemanticDedupState(settings: settings, centroids: previous.centroids, rows: rows, pass: previous.pass)
+            return (state, Self.drops(state, keys: keys), .unchanged(of: previous.pass))
+        }
         let new = data.gather(newRows)
         let kmeans = SphericalKMeans(clusters: previous.centroids.count, seed: seed)
         let newCluster = kmeans.assign(new, to: previous.centroids).cluster
-        let kept = ClusteredRows(data, cluster: keptCluster, keep: { _ in true })
+        let kept = KeptRows(data, cluster: keptCluster, keep: { _ in true })
         let updates = SemanticDuplicates(epsilon: Float(settings.epsilon))
             .findUpdate(kept, new: new, cluster: newCluster, rank: newRows.map { rank[$0] })
         var keeperOf: [Int: (Int, Float)] = [:]
@@ -100,19 +119,48 @@ public struct SemanticDedupUpdate: Sendable {
         }
         for (j, i) in newRows.enumerated() {
             let keeper = keeperOf[j]
-            rows[i] = SemanticDedupState.Row(key: keys[i], cluster: newCluster[j], keeper: keeper.map { keys[$0.0] },
-                                             similarity: keeper?.1 ?? 1)
+            rows[i] = Row(key: keys[i], cluster: newCluster[j], keeper: keeper.map { keys[$0.0] }, similarity: keeper?.1 ?? 1)
         }
-        let state = SemanticDedupState(settings: settings, centroids: previous.centroids, rows: rows.map { $0! })
+        let state = SemanticDedupState(settings: settings, centroids: previous.centroids, rows: rows, pass: .update)
         return (state, Self.drops(state, keys: keys), .incremental(new: newRows.count, removed: removed))
+    }
+
+    /// `rows` sorted by key (a state's rows are; one written otherwise is sorted here).
+    private static func inKeyOrder(_ rows: [SemanticDedupState.Row]) -> [SemanticDedupState.Row] {
+        zip(rows, rows.dropFirst()).allSatisfy { $0.key < $1.key } ? rows : rows.sorted { $0.key < $1.key }
+    }
+
+    /// For each key, the index of the stored row with that key, or -1; both in ascending key order.
+    private static func merge(_ keys: [SemanticDedupState.RowKey], _ rows: [SemanticDedupState.Row]) -> [Int] {
+        var out = [Int](repeating: -1, count: keys.count)
+        keys.withUnsafeBufferPointer { k in
+            rows.withUnsafeBufferPointer { stored in
+                out.withUnsafeMutableBufferPointer { o in
+                    var r = 0
+                    for i in 0..<k.count {
+                        while r < stored.count && stored[r].key < k[i] { r += 1 }
+                        if r < stored.count && stored[r].key == k[i] { o[i] = r }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// The index of `key` in `list` (ascending by `key(_:)`), or nil.
+    private static func search<T>(_ key: SemanticDedupState.RowKey, in list: [T], key keyOf: (T) -> SemanticDedupState.RowKey) -> Int? {
+        var lo = 0, hi = list.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if keyOf(list[mid]) < key { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < list.count && keyOf(list[lo]) == key ? lo : nil
     }
 
     /// The drops a state records, as indices into `keys` (the state's rows, in the same order).
     private static func drops(_ state: SemanticDedupState, keys: [SemanticDedupState.RowKey]) -> [Drop] {
-        var index: [SemanticDedupState.RowKey: Int] = [:]
-        for (i, key) in keys.enumerated() { index[key] = i }
-        return state.rows.enumerated().compactMap { i, row in
-            row.keeper.map { Drop(row: i, keeper: index[$0]!, cluster: row.cluster, similarity: row.similarity) }
+        state.rows.enumerated().compactMap { i, row in
+            row.keeper.map { Drop(row: i, keeper: search($0, in: keys, key: { $0 })!, cluster: row.cluster, similarity: row.similarity) }
         }
     }
 }

@@ -9,6 +9,13 @@ package func dotProduct(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ 
     Kernels.active.dot(a, b, n)
 }
 
+/// out[r] = x[r, :] · w[:] for r < rows (x [rows, k], w [k]): a few rows against one vector,
+/// the vector read once for all of them (the decoding kernel with one output).
+@inline(__always)
+package func rowsDot(_ x: UnsafePointer<Float>, rows: Int, _ w: UnsafePointer<Float>, _ k: Int, into out: UnsafeMutablePointer<Float>) {
+    Kernels.active.linear_rows(x, rows, k, w, nil, 0, 1, out, 1)
+}
+
 /// y[0..<n] += alpha · x[0..<n]
 @inline(__always)
 package func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {

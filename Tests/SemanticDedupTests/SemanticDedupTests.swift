@@ -55,15 +55,14 @@ final class SemanticDedupTests: XCTestCase {
         XCTAssertEqual(SemanticDuplicates(epsilon: 0.01).find(data, cluster: [0, 1, 2, 3, 4], rank: rank), [])
     }
 
-    /// The layout moves the kept rows in place, cluster by cluster, and drops the others.
-    func testClusteredRowsPermuteInPlace() {
+    /// The kept rows are marked in place with their cluster; the others get -1.
+    func testKeptRowsMarkTheKeptRowsInPlace() {
         let rows: [[Float]] = (0..<9).map { i in (0..<4).map { Float(i * 4 + $0 + 1) } }
         let data = EmbeddingMatrix(rows: rows, dimension: 4)
-        let cluster: [Int32] = [2, 0, 1, 2, -1, 0, 1, 2, 0]
-        let kept = ClusteredRows(data, cluster: cluster, keep: { $0 != 3 })
-        XCTAssertEqual(kept.ids, [1, 5, 8, 2, 6, 0, 7])
-        XCTAssertEqual(kept.ranges, [0: 0..<3, 1: 3..<5, 2: 5..<7])
-        for (k, id) in kept.ids.enumerated() { XCTAssertEqual(Array(kept.matrix.row(k)), Array(data.row(id))) }
+        let kept = KeptRows(data, cluster: [2, 0, 1, 2, -1, 0, 1, 2, 0], keep: { $0 != 3 })
+        XCTAssertEqual(kept.cluster, [2, 0, 1, -1, -1, 0, 1, 2, 0])
+        XCTAssertEqual(kept.rows, [0, 1, 2, 5, 6, 7, 8])
+        XCTAssertEqual(kept.matrix.values, data.values, "the rows stay where they are")
     }
 
     /// An update never drops a row an earlier pass kept, even for a better-ranked new copy; new
@@ -71,9 +70,8 @@ final class SemanticDedupTests: XCTestCase {
     func testAnUpdateComparesNewRowsWithKeptOnes() {
         let old = EmbeddingMatrix(rows: [[1, 0, 0], [0, 1, 0], [0, 1, 0.01]], dimension: 3)
         // Old row 2 was dropped as a copy of 1: it is no keeper.
-        let kept = ClusteredRows(old, cluster: [0, 0, 0], keep: { $0 != 2 })
-        XCTAssertEqual(kept.ids, [0, 1])
-        XCTAssertEqual(kept.ranges, [0: 0..<2])
+        let kept = KeptRows(old, cluster: [0, 0, 0], keep: { $0 != 2 })
+        XCTAssertEqual(kept.rows, [0, 1])
         let new = EmbeddingMatrix(rows: [[1, 0.01, 0], [0, 0, 1], [0.01, 0, 1], [0, 0.02, 1]], dimension: 3)
         let drops = SemanticDuplicates(epsilon: 0.01).findUpdate(kept, new: new, cluster: [0, 0, 0, 1], rank: [0, 0, 1, 0])
         XCTAssertEqual(drops.map(\.newRow), [0, 2])

@@ -52,7 +52,8 @@ final class SemanticDedupUpdateTests: XCTestCase {
 
         // Running the pass again on the state it left changes nothing (a resumed run).
         let again = pass(second.state, rows)
-        XCTAssertEqual(again.mode, .incremental(new: 0, removed: 0))
+        XCTAssertEqual(again.mode, .unchanged(of: .update))
+        XCTAssertEqual(again.state.pass, .update)
         XCTAssertEqual(again.drops, second.drops)
         XCTAssertEqual(again.state, second.state)
     }
@@ -78,7 +79,7 @@ final class SemanticDedupUpdateTests: XCTestCase {
             XCTAssertEqual(next.state.settings, other)
         }
         XCTAssertEqual(pass(first.state, firstRows, recluster: true).mode, .full(reason: "recluster requested"))
-        XCTAssertEqual(pass(first.state, firstRows).mode, .incremental(new: 0, removed: 0))
+        XCTAssertEqual(pass(first.state, firstRows).mode, .unchanged(of: .full), "a resumed full pass reports a full pass")
     }
 
     func testTheStateRoundTripsAndEveryTornOrDamagedCopyIsRejected() throws {
@@ -87,6 +88,16 @@ final class SemanticDedupUpdateTests: XCTestCase {
         let state = pass(nil, rows).state
         let bytes = state.encoded()
         XCTAssertEqual(try SemanticDedupState(decoding: bytes), state)
+        var updated = state
+        updated.pass = .update
+        XCTAssertEqual(try SemanticDedupState(decoding: updated.encoded()).pass, .update)
+        // A version-1 file (no pass) reads as a full pass.
+        let settingsEnd = bytes.count - 32 - (8 + 8 + state.centroids.values.count * 4 + 8 + state.rows.count * 32) - 4
+        var old = SemanticDedupState.magicVersion1 + bytes[19..<settingsEnd] + bytes[(settingsEnd + 4)..<(bytes.count - 32)]
+        var digest = SHA256()
+        digest.update(old)
+        old += digest.finalize()
+        XCTAssertEqual(try SemanticDedupState(decoding: old), state)
         for length in stride(from: 0, to: bytes.count, by: 7) {
             XCTAssertThrowsError(try SemanticDedupState(decoding: Array(bytes[..<length])), "cut at \(length)")
         }

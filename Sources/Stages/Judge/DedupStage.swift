@@ -202,6 +202,10 @@ final class DedupStage: DatasetStage {
         case .incremental(let new, let removed):
             context.logger.info("\(context.name): semantic clustering updated: \(new) new samples, \(removed) gone")
             return "update"
+        case .unchanged(let pass):
+            // A resumed run: the stored decisions are this pass's.
+            context.logger.info("\(context.name): semantic clustering unchanged: every sample judged already")
+            return pass == .full ? "full" : "update"
         }
     }
 
