@@ -12,10 +12,7 @@ struct ContaminationOutcome {
     var recall: Double { planted == 0 ? 0 : Double(found) / Double(planted) }
 
     init(_ context: DatasetContext, labels path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path),
-              let rows = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
-            throw StageFailure(.io, "\(path): expected a JSON list of {web_key, test_image}")
-        }
+        let rows = try EvaluationFiles.labelList(path, shape: "{web_key, test_image}")
         let plantedKeys = Set(rows.compactMap { $0["web_key"].map { "\($0)" } })
         let stages = context.allUpstream.filter { $0.type == "decontaminate" }
         guard !stages.isEmpty else { throw StageFailure(.config, "contamination_labels needs a decontaminate stage upstream") }

@@ -20,6 +20,16 @@ enum EvaluationFiles {
         try writeAtomically(Array(try encoder.encode(metrics)), to: path)
     }
 
+    /// A labels file given to the evaluate stage: a JSON list of objects (`shape` names their
+    /// keys in the error when the file is anything else).
+    static func labelList(_ path: String, shape: String) throws -> [[String: Any]] {
+        guard let data = FileManager.default.contents(atPath: path),
+              let rows = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
+            throw StageFailure(.io, "\(path): expected a JSON list of \(shape)")
+        }
+        return rows
+    }
+
     /// The metrics an evaluate stage left in `workdir`, or none.
     static func readMetrics(workdir: String) -> [EvaluationMetric] {
         guard let data = FileManager.default.contents(atPath: workdir + "/" + metricsFile) else { return [] }

@@ -21,10 +21,7 @@ struct FilterOutcome {
     init(_ context: DatasetContext, labels path: String) throws {
         guard let filter = context.upstream(type: "filter") else { throw StageFailure(.config, "no filter stage upstream") }
         let synthetic = context.upstream(type: "caption")?.fingerprint
-        guard let data = FileManager.default.contents(atPath: path),
-              let rows = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
-            throw StageFailure(.io, "\(path): expected a JSON list of {key, kind}")
-        }
+        let rows = try EvaluationFiles.labelList(path, shape: "{key, kind}")
         var kindOf: [String: String] = [:], changeOf: [String: String] = [:]
         for row in rows {
             guard let kind = row["kind"] as? String, let key = row["key"] else { continue }

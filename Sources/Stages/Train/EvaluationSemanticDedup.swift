@@ -44,10 +44,7 @@ struct SemanticDedupOutcome {
         guard context.upstream(type: "dedup") != nil else {
             throw StageFailure(.config, "semantic_duplicate_labels needs a dedup stage upstream (with `semantic: true`)")
         }
-        guard let data = FileManager.default.contents(atPath: path),
-              let rows = try JSONSerialization.jsonObject(with: data) as? [[String: Any]] else {
-            throw StageFailure(.io, "\(path): expected a JSON list of {original, variant}")
-        }
+        let rows = try EvaluationFiles.labelList(path, shape: "{original, variant}")
         let planted = try rows.map { row -> (original: String, variant: String) in
             guard let original = row["original"], let variant = row["variant"] else {
                 throw StageFailure(.io, "\(path): a row without original or variant")
