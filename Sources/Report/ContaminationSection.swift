@@ -17,7 +17,7 @@ public struct ContaminationSummary: Sendable, Codable, Equatable {
         public var evalSet: String
         public var evalImage: String
         public var method: String
-        /// Bits for phash, 0 for exact, the cosine for cosine.
+        /// Bits for phash, 0 for exact, the cosine for cosine, the correlation for residual.
         public var distance: Double
         public init(key: String, thumbnail: [UInt8]?, evalSet: String, evalImage: String, method: String, distance: Double) {
             self.key = key; self.thumbnail = thumbnail; self.evalSet = evalSet; self.evalImage = evalImage
@@ -56,14 +56,26 @@ extension HTMLPage {
         }
         add("</tbody></table>")
         add("<table class=\"texts\">")
-        add("<thead><tr><th scope=\"col\">Training image</th><th scope=\"col\">Sample</th><th scope=\"col\">Evaluation image</th><th scope=\"col\">Method</th><th scope=\"col\" class=\"num\">Distance</th></tr></thead>")
+        add("<thead><tr><th scope=\"col\">Training image</th><th scope=\"col\">Sample</th><th scope=\"col\">Evaluation image</th><th scope=\"col\">Method</th><th scope=\"col\" class=\"num\">Match</th></tr></thead>")
         add("<tbody>")
         for x in summary.examples {
             let thumb = x.thumbnail.map { "<img class=\"thumb\" alt=\"image \(e(x.key))\" src=\"\(dataURI($0))\">" } ?? "no thumbnail"
-            let distance = x.method == "cosine" ? String(format: "%.3f", x.distance) : x.method == "phash" ? "\(Int(x.distance)) bits" : "0"
+            let distance = Self.match(method: x.method, distance: x.distance)
             add("<tr><td>\(thumb)</td><td class=\"mono\">\(e(x.key))</td><td class=\"mono\">\(e(x.evalSet)):\(e(x.evalImage))</td><td>\(e(x.method))</td><td class=\"num\">\(e(distance))</td></tr>")
         }
         add("</tbody></table>")
         add("</section>")
+    }
+
+    /// How close a match was, in its method's terms: `same bytes`, `3 bits`, `cosine 0.962`,
+    /// `correlation 0.412`.
+    static func match(method: String, distance: Double) -> String {
+        switch method {
+        case "exact": return "same bytes"
+        case "phash": return "\(Int(distance)) bits"
+        case "cosine": return "cosine " + String(format: "%.3f", distance)
+        case "residual": return "correlation " + String(format: "%.3f", distance)
+        default: return String(format: "%.3f", distance)
+        }
     }
 }

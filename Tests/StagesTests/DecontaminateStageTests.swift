@@ -118,6 +118,11 @@ final class DecontaminateStageTests: XCTestCase {
         XCTAssertTrue(found.allSatisfy { $0.record.distance >= 0.2 }, "\(found.map(\.record.distance))")
         let reasons = try XCTUnwrap(try r.counts().stage("decontaminate")).reasons.compactMap(\.reason)
         XCTAssertNotNil(reasons.first { $0.hasPrefix("residual correlation ") && $0.hasSuffix(" with held-out:edited.jpg") })
+        // The report counts them under their method and shows each correlation.
+        let html = try String(contentsOfFile: r.workspace.reportFolder + "/report.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("3 training samples removed"), "the report's count")
+        XCTAssertTrue(html.contains("<td>held-out</td><td>residual</td><td class=\"num\">3</td>"))
+        XCTAssertTrue(html.contains(">correlation 0."))
         // A threshold above every copy's correlation finds none: the check decides.
         let strict = try runner(["exact: false", "residual: 0.99", "candidates: 4"])
         XCTAssertFalse(try strict.run(RunOptions()).cancelled)

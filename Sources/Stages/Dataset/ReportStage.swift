@@ -1,4 +1,5 @@
 import Catalog
+import Decontamination
 import Foundation
 import Imaging
 import Ingest
@@ -147,7 +148,9 @@ final class ReportStage: DatasetStage {
                 }
             }
         }
-        let methods = ["exact", "phash", "cosine"]
+        // Every method in the matchers' order; a method this build does not know (a newer catalog) last.
+        let known = ContaminationMethod.allCases.map(\.rawValue)
+        let methods = known + Set(counts.values.flatMap(\.keys)).subtracting(known).sorted()
         return ContaminationSummary(
             counts: order.flatMap { set in
                 methods.compactMap { m in counts[set]?[m].map { ContaminationSummary.Count(evalSet: set, method: m, count: $0) } }
