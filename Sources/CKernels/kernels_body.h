@@ -319,6 +319,31 @@ static void k_linear_rows_bf16(const float *x, long rows, long k, const uint16_t
 #undef AT_BF16
 }
 
+// MARK: masked correlation sums
+
+static void k_masked_sums(const float *a, const float *ma, long lda, const float *b, const float *mb, long ldb,
+                          long rows, long cols, double *out) {
+    vf n = splat(0), sx = n, sy = n, sxx = n, syy = n, sxy = n;
+    float tn = 0, tsx = 0, tsy = 0, tsxx = 0, tsyy = 0, tsxy = 0;
+    for (long r = 0; r < rows; r++) {
+        const float *ar = a + r * lda, *mar = ma + r * lda, *br = b + r * ldb, *mbr = mb + r * ldb;
+        long c = 0;
+        for (; c + LANES <= cols; c += LANES) {
+            vf w = ld(mar + c) * ld(mbr + c);
+            vf x = ld(ar + c) * w;
+            vf y = ld(br + c);
+            vf yw = y * w;
+            n += w; sx += x; sy += yw; sxx += x * x; syy += y * yw; sxy += x * y;
+        }
+        for (; c < cols; c++) {
+            float w = mar[c] * mbr[c], x = ar[c] * w, y = br[c], yw = y * w;
+            tn += w; tsx += x; tsy += yw; tsxx += x * x; tsyy += y * yw; tsxy += x * y;
+        }
+    }
+    out[0] = (double)hsum(n) + tn; out[1] = (double)hsum(sx) + tsx; out[2] = (double)hsum(sy) + tsy;
+    out[3] = (double)hsum(sxx) + tsxx; out[4] = (double)hsum(syy) + tsyy; out[5] = (double)hsum(sxy) + tsxy;
+}
+
 // MARK: bf16 conversion
 
 static void k_bf16_to_f32(const uint16_t *x, float *y, long n) {
@@ -381,6 +406,7 @@ const ck_kernels CK_TABLE_NAME = {
     .linear_rows_bf16 = k_linear_rows_bf16,
     .bf16_to_f32 = k_bf16_to_f32,
     .f32_to_bf16 = k_f32_to_bf16,
+    .masked_sums = k_masked_sums,
     .fma_peak = k_fma_peak,
     .native_lanes = CK_NATIVE_LANES,
     .path = CK_PATH_VALUE,

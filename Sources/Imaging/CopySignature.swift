@@ -5,9 +5,9 @@
 /// layout and a perceptual hash 0 bits away, has its own. Edges do not help: any two images of
 /// one composition have edges in the same places. So a signature is the image's fine detail (a
 /// band of high frequencies that survives JPEG and small rescaling) on a canonical grey square,
-/// and which pixels are flat (no edge nearby);
-/// two images are compared by the correlation of their residuals over the pixels flat in both,
-/// at the best of a few small shifts (a crop moves the content). Copy detection systems verify
+/// and which pixels are flat (no edge nearby). Two images are compared (Decontamination's
+/// `correlation(with:)`) by the correlation of their residuals over the pixels flat in both, at
+/// the best of a few small shifts (a crop moves the content). Copy detection systems verify
 /// candidates the same way, by aligning them and comparing local detail.
 ///
 /// Canonical form: Pillow's `convert("L")`, bicubic resize to `side` x `side` (aspect not kept:
@@ -32,18 +32,18 @@ public struct CopySignature: Sendable, Equatable {
     public static let thumbnailSide = 16
     /// Side of the padded planes: the canonical square with `maxShift` zeros around it, so a
     /// shifted comparison reads no out-of-range pixel (the padding's masks are 0).
-    static let padded = side + 2 * maxShift
+    package static let padded = side + 2 * maxShift
 
     /// `thumbnailSide`^2 block means of the canonical grey image, mean removed (all zeros for a
     /// flat image): a brightness-free layout; the Euclidean distance between two ranks candidates.
     /// (Distances ranked the demo's copies higher among their look-alikes than cosines did.)
     public let thumbnail: [Float]
     /// [padded, padded] residual, 0 in the padding.
-    let residual: [Float]
+    package let residual: [Float]
     /// [padded, padded] 1 where the pixel is flat, 0 elsewhere and in the padding.
-    let flat: [Float]
+    package let flat: [Float]
     /// [padded, padded] 1 inside the canonical square, 0 in the padding (the same for every image).
-    static let valid: [Float] = (0..<(padded * padded)).map { q in
+    package static let valid: [Float] = (0..<(padded * padded)).map { q in
         let (y, x) = (q / padded - maxShift, q % padded - maxShift)
         return (0..<side).contains(y) && (0..<side).contains(x) ? 1 : 0
     }
@@ -118,76 +118,5 @@ public struct CopySignature: Sendable, Equatable {
         let area = Float(block * block)
         let mean = out.reduce(0, +) / (area * Float(out.count))
         return out.map { $0 / area - mean }
-    }
-
-    /// The correlation of the two residuals over the pixels flat in both, at the best shift of
-    /// `other` within `maxShift` pixels each way: 1 for the same pixels, above 0.2 for the demo's
-    /// re-encoded, cropped, rescaled or brightened copies, below 0.15 for its look-alikes
-    /// (docs/pipeline.md). Where fewer than an eighth of the overlap is flat in both (a busy
-    /// photo), every overlapping pixel counts. -1 when either residual's standard deviation is
-    /// below `minimumDetail`: no texture, no evidence.
-    public func correlation(with other: CopySignature) -> Float {
-        let m = Self.maxShift, n = Self.side
-        let minimumFlat = Float(n * n / 8)
-        var best: Float = -1
-        for dy in -m...m {
-            for dx in -m...m {
-                // Self's square at (m, m); other's at (m + dy, m + dx): other moved by (-dx, -dy).
-                var r = sums(other, mask: other.flat, selfMask: flat, dx: dx, dy: dy)
-                if r.count < minimumFlat { r = sums(other, mask: Self.valid, selfMask: nil, dx: dx, dy: dy) }
-                let c = r.correlation
-                if c > best { best = c }
-            }
-        }
-        return best
-    }
-
-    /// Masked sums over the canonical square of self against `other` shifted by (dx, dy).
-    /// 64 columns a row: eight 8-wide vectors, loaded unaligned.
-    private func sums(_ other: CopySignature, mask: [Float], selfMask: [Float]?, dx: Int, dy: Int) -> MaskedSums {
-        let p = Self.padded, m = Self.maxShift, n = Self.side
-        var count = SIMD8<Float>(), sx = SIMD8<Float>(), sy = SIMD8<Float>()
-        var sxx = SIMD8<Float>(), syy = SIMD8<Float>(), sxy = SIMD8<Float>()
-        residual.withUnsafeBytes { ra in
-            other.residual.withUnsafeBytes { rb in
-                mask.withUnsafeBytes { mb in
-                    (selfMask ?? Self.valid).withUnsafeBytes { ma in
-                        for y in 0..<n {
-                            let rowA = ((y + m) * p + m) * 4
-                            let rowB = ((y + m + dy) * p + m + dx) * 4
-                            for chunk in stride(from: 0, to: n * 4, by: 32) {
-                                let w = ma.loadUnaligned(fromByteOffset: rowA + chunk, as: SIMD8<Float>.self)
-                                    * mb.loadUnaligned(fromByteOffset: rowB + chunk, as: SIMD8<Float>.self)
-                                let a = ra.loadUnaligned(fromByteOffset: rowA + chunk, as: SIMD8<Float>.self) * w
-                                let b = rb.loadUnaligned(fromByteOffset: rowB + chunk, as: SIMD8<Float>.self)
-                                count += w
-                                sx += a
-                                sy += b * w
-                                sxx += a * a
-                                syy += b * b * w
-                                sxy += a * b
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        return MaskedSums(count: count.sum(), sx: Double(sx.sum()), sy: Double(sy.sum()), sxx: Double(sxx.sum()),
-                          syy: Double(syy.sum()), sxy: Double(sxy.sum()))
-    }
-}
-
-private struct MaskedSums {
-    var count: Float
-    var sx, sy, sxx, syy, sxy: Double
-
-    /// Pearson's correlation of the masked pairs; -1 when either side has too little detail.
-    var correlation: Float {
-        let n = Double(count)
-        guard n > 1 else { return -1 }
-        let vx = sxx - sx * sx / n, vy = syy - sy * sy / n
-        let floor = CopySignature.minimumDetail * CopySignature.minimumDetail * n
-        guard vx >= floor, vy >= floor, vx > 1e-9, vy > 1e-9 else { return -1 }
-        return Float((sxy - sx * sy / n) / (vx * vy).squareRoot())
     }
 }

@@ -16,6 +16,17 @@ package func rowsDot(_ x: UnsafePointer<Float>, rows: Int, _ w: UnsafePointer<Fl
     Kernels.active.linear_rows(x, rows, k, w, nil, 0, 1, out, 1)
 }
 
+/// Masked correlation sums over a window (ckernels.h `masked_sums`): w = ma·mb, x = a·w, y = b,
+/// (Σw, Σx, Σy·w, Σx·x, Σy·y·w, Σx·y). a, ma [rows, lda]; b, mb [rows, ldb]; `cols` of each row.
+@inline(__always)
+package func maskedCorrelationSums(_ a: UnsafePointer<Float>, mask ma: UnsafePointer<Float>, stride lda: Int,
+                                   _ b: UnsafePointer<Float>, mask mb: UnsafePointer<Float>, stride ldb: Int,
+                                   rows: Int, cols: Int) -> [Double] {
+    var out = [Double](repeating: 0, count: 6)
+    Kernels.active.masked_sums(a, ma, lda, b, mb, ldb, rows, cols, &out)
+    return out
+}
+
 /// y[0..<n] += alpha · x[0..<n]
 @inline(__always)
 package func axpy(_ alpha: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
@@ -89,6 +100,12 @@ package struct PathKernels {
         let k = x.count / rows
         if let bias { table.linear_rows(x, rows, k, weight, bias, 0, outputs, &out, outputs) }
         else { table.linear_rows(x, rows, k, weight, nil, 0, outputs, &out, outputs) }
+        return out
+    }
+    /// `masked_sums` over whole rows of [rows, cols] planes.
+    package func maskedSums(_ a: [Float], _ ma: [Float], _ b: [Float], _ mb: [Float], rows: Int, cols: Int) -> [Double] {
+        var out = [Double](repeating: 0, count: 6)
+        table.masked_sums(a, ma, cols, b, mb, cols, rows, cols, &out)
         return out
     }
     package func linearRowsBF16(_ x: [Float], rows: Int, weight: [UInt16], bias: [Float]?, outputs: Int) -> [Float] {

@@ -29,6 +29,7 @@ final class DispatchTests: XCTestCase {
         checkGELU(k)
         checkLayerNorm(k)
         checkLinearRows(k)
+        checkMaskedSums(k)
         checkBF16(k)
         checkAgainstActivePath(k)
     }
@@ -46,6 +47,25 @@ final class DispatchTests: XCTestCase {
         worst = 0
         for (x, v) in zip(es, k.erf(es)) { worst = max(worst, abs(Double(v) - Foundation.erf(Double(x)))) }
         XCTAssertLessThan(worst, 6e-7, "\(k.path): absolute error of erf")
+    }
+
+    /// The six masked correlation sums against a double-precision loop, for widths with and
+    /// without a tail past the 16-lane steps.
+    func checkMaskedSums(_ k: PathKernels) {
+        for (rows, cols) in [(1, 1), (3, 16), (5, 21), (64, 64), (7, 70)] {
+            let a = random(rows * cols, scale: 8, seed: 11), b = random(rows * cols, scale: 8, seed: 12)
+            let ma = random(rows * cols, seed: 13).map { $0 > 0 ? Float(1) : 0 }
+            let mb = random(rows * cols, seed: 14).map { $0 > -0.5 ? Float(1) : 0 }
+            var ref = [Double](repeating: 0, count: 6)
+            for i in 0..<(rows * cols) {
+                let w = Double(ma[i] * mb[i]), x = Double(a[i]) * w, y = Double(b[i])
+                ref[0] += w; ref[1] += x; ref[2] += y * w; ref[3] += x * x; ref[4] += y * y * w; ref[5] += x * y
+            }
+            let got = k.maskedSums(a, ma, b, mb, rows: rows, cols: cols)
+            for j in 0..<6 {
+                XCTAssertEqual(got[j], ref[j], accuracy: 1e-4 * max(1, abs(ref[j])), "\(k.path): masked sum \(j), \(rows) x \(cols)")
+            }
+        }
     }
 
     func checkReductions(_ k: PathKernels) {

@@ -74,6 +74,11 @@ typedef struct {
     /// bf16 [n] -> fp32 [n] (exact), fp32 [n] -> bf16 [n] (round to nearest even, NaN kept NaN)
     void (*bf16_to_f32)(const uint16_t *x, float *y, long n);
     void (*f32_to_bf16)(const float *x, uint16_t *y, long n);
+    /// Masked correlation sums over a window of rows x cols, rows lda and ldb floats apart: with
+    /// w = ma·mb (masks of 0 and 1), x = a·w and y = b, out[6] = {Σw, Σx, Σy·w, Σx·x, Σy·y·w, Σx·y}.
+    /// What copy detection's residual correlation sums at each shift (Decontamination).
+    void (*masked_sums)(const float *a, const float *ma, long lda, const float *b, const float *mb, long ldb,
+                        long rows, long cols, double *out);
     /// Runs `iterations` rounds of independent multiply-adds in registers, the widest this path
     /// has; returns the floating-point operations done (for the machine's peak).
     double (*fma_peak)(long iterations);
