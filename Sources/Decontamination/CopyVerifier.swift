@@ -4,7 +4,7 @@ import Tensor
 
 /// Finds training images that are edited copies of evaluation images where hashes cannot: the
 /// `candidates` evaluation images whose layouts are closest (the thumbnails' Euclidean distances,
-/// from one sgemm per batch) are verified by Imaging's residual correlation, and the best one at or above
+/// from one product per batch, Tensor's `linearRaw`) are verified by Imaging's residual correlation, and the best one at or above
 /// `threshold` is the match. A look-alike with the same layout ranks high and fails the check;
 /// a copy ranks high and passes it.
 public struct CopyVerifier: Sendable {
@@ -13,8 +13,8 @@ public struct CopyVerifier: Sendable {
     private let signatures: [CopySignature]
     /// Row-major [count, thumbnail length].
     private let thumbnails: [Float]
-    /// |t|^2 of each evaluation thumbnail.
-    private let squaredNorms: [Float]
+    /// -|t|^2 / 2 of each evaluation thumbnail t: the bias that turns q.t into a closeness.
+    private let halfSquaredNorms: [Float]
     private let names: [(evalSet: String, name: String)]
 
     public init(images: [(evalSet: String, name: String)], signatures: [CopySignature], threshold: Float, candidates: Int) {
@@ -23,7 +23,7 @@ public struct CopyVerifier: Sendable {
         self.candidates = max(1, candidates)
         self.signatures = signatures
         thumbnails = signatures.flatMap(\.thumbnail)
-        squaredNorms = signatures.map { $0.thumbnail.reduce(0) { $0 + $1 * $1 } }
+        halfSquaredNorms = signatures.map { -$0.thumbnail.reduce(0) { $0 + $1 * $1 } / 2 }
         names = images
     }
 
@@ -36,11 +36,18 @@ public struct CopyVerifier: Sendable {
         let k = CopySignature.thumbnailSide * CopySignature.thumbnailSide
         guard !names.isEmpty, !present.isEmpty else { return training.map { _ in nil } }
         // Closeness of every present training image's layout q to every evaluation image's t:
-        // 2 q.t - |t|^2, which orders t as -|q - t|^2 does (|q|^2 is the same along a row).
+        // q.t - |t|^2 / 2, which orders t as -|q - t|^2 does (|q|^2 is the same along a row).
         let queries = present.flatMap { training[$0]!.thumbnail }
-        var similarity = Self.products(queries, rows: present.count, against: thumbnails, count: names.count, length: k)
-        for row in 0..<present.count {
-            for e in 0..<names.count { similarity[row * names.count + e] = 2 * similarity[row * names.count + e] - squaredNorms[e] }
+        var similarity = [Float](repeating: 0, count: present.count * names.count)
+        queries.withUnsafeBufferPointer { q in
+            thumbnails.withUnsafeBufferPointer { t in
+                halfSquaredNorms.withUnsafeBufferPointer { bias in
+                    similarity.withUnsafeMutableBufferPointer { out in
+                        linearRaw(q.baseAddress!, rows: present.count, inFeatures: k, weight: t.baseAddress!, bias: bias.baseAddress!,
+                                  outFeatures: names.count, out: out.baseAddress!)
+                    }
+                }
+            }
         }
         let results = Locked([ContaminationMatch?](repeating: nil, count: training.count))
         Parallel.forRanges(present.count, costPerItem: candidates * 300_000) { range in
@@ -62,25 +69,6 @@ public struct CopyVerifier: Sendable {
             }
         }
         return results.current
-    }
-
-    /// S [rows, count] = queries [rows, length] x thumbnails [count, length]^T.
-    private static func products(_ queries: [Float], rows: Int, against thumbnails: [Float], count: Int, length: Int) -> [Float] {
-        var out = [Float](repeating: 0, count: rows * count)
-        queries.withUnsafeBufferPointer { q in
-            thumbnails.withUnsafeBufferPointer { t in
-                out.withUnsafeMutableBufferPointer { o in
-                    let base = UncheckedSendable((q.baseAddress!, t.baseAddress!, o.baseAddress!))
-                    Parallel.forRanges(rows, costPerItem: count * length) { range in
-                        let (qp, tp, op) = base.value
-                        BLAS.gemm(transA: false, transB: true, m: range.count, n: count, k: length,
-                                  a: qp + range.lowerBound * length, lda: length, b: tp, ldb: length,
-                                  c: op + range.lowerBound * count, ldc: count)
-                    }
-                }
-            }
-        }
-        return out
     }
 
     /// The indices (within the row) of the `k` largest scores, largest first, ties to the lower index.

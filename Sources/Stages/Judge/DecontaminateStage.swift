@@ -218,8 +218,7 @@ final class DecontaminateStage: SampleStage {
     static func signatures(_ paths: [String?]) -> [CopySignature?] {
         let out = Locked([CopySignature?](repeating: nil, count: paths.count))
         DispatchQueue.concurrentPerform(iterations: paths.count) { i in
-            guard let path = paths[i], let data = FileManager.default.contents(atPath: path),
-                  let pixels = try? ImageDecoder.decode([UInt8](data)) else { return }
+            guard let path = paths[i], let pixels = try? ImageDecoder.decode(contentsOf: path) else { return }
             let signature = CopySignature(pixels)
             out.withLock { $0[i] = signature }
         }
