@@ -108,15 +108,8 @@ extension SemanticDuplicates {
         var dropped = best.map { $0 != nil }
         for p in order.indices { if let b = best[p] { out.append(UpdateDrop(newRow: order[p], keeper: .kept(b.row), similarity: b.similarity)) } }
         for c in 0..<clusters where start[c + 1] - start[c] > 1 {
-            let positions = start[c]..<start[c + 1]
-            let s = Similarity.block(local, rows: positions, against: local, rows: positions)
-            let n = positions.count
-            for i in 0..<n where !dropped[positions.lowerBound + i] {
-                for j in (i + 1)..<n where !dropped[positions.lowerBound + j] && s[i * n + j] > threshold {
-                    dropped[positions.lowerBound + j] = true
-                    out.append(UpdateDrop(newRow: order[positions.lowerBound + j], keeper: .new(order[positions.lowerBound + i]),
-                                          similarity: s[i * n + j]))
-                }
+            for drop in greedyDrops(local, positions: start[c]..<start[c + 1], dropped: &dropped) {
+                out.append(UpdateDrop(newRow: order[drop.row], keeper: .new(order[drop.keeper]), similarity: drop.similarity))
             }
         }
         return out.sorted { $0.newRow < $1.newRow }

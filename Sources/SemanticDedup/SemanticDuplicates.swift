@@ -36,22 +36,31 @@ public struct SemanticDuplicates: Sendable {
 
     private func findInCluster(_ data: EmbeddingMatrix, rows: [Int]) -> [Drop] {
         guard rows.count > 1 else { return [] }
-        let local = data.gather(rows)
+        var dropped = [Bool](repeating: false, count: rows.count)
+        return greedyDrops(data.gather(rows), positions: 0..<rows.count, dropped: &dropped).map {
+            Drop(row: rows[$0.row], keptRow: rows[$0.keeper], similarity: $0.similarity)
+        }
+    }
+
+    /// SemDeDup's rule over the rows `positions` of `local`, in rank order: a row not yet
+    /// dropped is kept and drops every later one above the threshold. `dropped` (indexed by row
+    /// of `local`) marks rows already out, which neither keep nor are compared, and is updated.
+    /// Similarities are computed a block of rows at a time (bounded memory). Returns rows of `local`.
+    func greedyDrops(_ local: EmbeddingMatrix, positions: Range<Int>, dropped: inout [Bool])
+        -> [(row: Int, keeper: Int, similarity: Float)] {
         let threshold = 1 - epsilon
-        let n = rows.count
-        var dropped = [Bool](repeating: false, count: n)
-        var out: [Drop] = []
-        // Similarities a block of rows at a time against the whole cluster (bounded memory).
-        let block = max(1, (1 << 22) / n)
-        var start = 0
-        while start < n {
-            let end = min(n, start + block)
-            let s = Similarity.block(local, rows: start..<end, against: local)
+        let n = positions.count
+        var out: [(row: Int, keeper: Int, similarity: Float)] = []
+        let block = max(1, (1 << 22) / max(1, n))
+        var start = positions.lowerBound
+        while start < positions.upperBound {
+            let end = min(positions.upperBound, start + block)
+            let s = Similarity.block(local, rows: start..<end, against: local, rows: positions)
             for i in start..<end where !dropped[i] {
-                let base = (i - start) * n
-                for j in (i + 1)..<n where !dropped[j] && s[base + j] > threshold {
+                let base = (i - start) * n - positions.lowerBound
+                for j in (i + 1)..<positions.upperBound where !dropped[j] && s[base + j] > threshold {
                     dropped[j] = true
-                    out.append(Drop(row: rows[j], keptRow: rows[i], similarity: s[base + j]))
+                    out.append((j, i, s[base + j]))
                 }
             }
             start = end
