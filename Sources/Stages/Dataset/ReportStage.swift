@@ -60,24 +60,12 @@ final class ReportStage: DatasetStage {
                     if let itm = d.itm { scores[d.origin, default: []].append(itm) }
                 }
             }
-            var remaining = gridSize
-            for c in context.catalogs where remaining > 0 {
-                for (sample, judged) in try c.read({ try $0.judgedSamples(fingerprint: filter.fingerprint,
-                                                                          syntheticFingerprint: synthetic, limit: remaining) }) {
-                    grid.append(SampleItem(key: sample.source + "/" + sample.key, source: sample.source,
-                                           thumbnail: try thumbnail(sample, catalog: c), texts: judged.map(Self.sampleText)))
-                    remaining -= 1
-                }
+            grid = try sampleItems(context, limit: gridSize) { session, limit in
+                try session.judgedSamples(fingerprint: filter.fingerprint, syntheticFingerprint: synthetic, limit: limit)
             }
             // Best-of-N: a few images whose synthetic captions the filter ranked against each other.
-            var candidatesLeft = Self.candidateImages
-            for c in context.catalogs where candidatesLeft > 0 {
-                for (sample, ranked) in try c.read({ try $0.captionCandidates(fingerprint: filter.fingerprint,
-                                                                             syntheticFingerprint: synthetic, limit: candidatesLeft) }) {
-                    candidates.append(SampleItem(key: sample.source + "/" + sample.key, source: sample.source,
-                                                 thumbnail: try thumbnail(sample, catalog: c), texts: ranked.map(Self.sampleText)))
-                    candidatesLeft -= 1
-                }
+            candidates = try sampleItems(context, limit: Self.candidateImages) { session, limit in
+                try session.captionCandidates(fingerprint: filter.fingerprint, syntheticFingerprint: synthetic, limit: limit)
             }
             // Kept: in the bootstrapped set; duplicates (kept by the filter, left out by dedup) apart.
             for origin in TextOrigin.allCases {
@@ -166,6 +154,20 @@ final class ReportStage: DatasetStage {
 
     /// Images shown with their best-of-N candidates.
     static let candidateImages = 6
+
+    /// Up to `limit` samples over the shards in shard order, each with its texts, as report cards;
+    /// `fetch` asks one shard's catalog for at most the number still wanted.
+    private func sampleItems(_ context: DatasetContext, limit: Int,
+                             _ fetch: (CatalogSession, Int) throws -> [(SampleRecord, [JudgedText])]) throws -> [SampleItem] {
+        var items: [SampleItem] = []
+        for c in context.catalogs where items.count < limit {
+            for (sample, texts) in try c.read({ try fetch($0, limit - items.count) }) {
+                items.append(SampleItem(key: sample.source + "/" + sample.key, source: sample.source,
+                                        thumbnail: try thumbnail(sample, catalog: c), texts: texts.map(Self.sampleText)))
+            }
+        }
+        return items
+    }
 
     static func sampleText(_ t: JudgedText) -> SampleText {
         SampleText(origin: t.origin, text: t.text, itm: t.itmProbability, itc: t.itcSimilarity,
