@@ -70,11 +70,9 @@ struct ModelSizeOptions: ParsableArguments {
 
     func config() throws -> BlipConfig {
         if let configFile { return try BlipConfig(contentsOf: URL(fileURLWithPath: configFile)) }
-        let vision = BlipVisionConfig(hiddenSize: visionWidth, intermediateSize: 4 * visionWidth, numHiddenLayers: visionLayers,
-                                      numAttentionHeads: visionHeads, imageSize: imageSize, patchSize: patchSize)
-        let text = BlipTextConfig(vocabSize: 30524, hiddenSize: textWidth, encoderHiddenSize: visionWidth,
-                                  intermediateSize: 4 * textWidth, numHiddenLayers: textLayers, numAttentionHeads: textHeads)
-        let c = BlipConfig(vision: vision, text: text, imageTextHiddenSize: embedDim)
+        let c = BlipConfig.sized(visionWidth: visionWidth, visionLayers: visionLayers, visionHeads: visionHeads,
+                                 imageSize: imageSize, patchSize: patchSize, textWidth: textWidth, textLayers: textLayers,
+                                 textHeads: textHeads, embedDim: embedDim)
         try c.validate()
         return c
     }

@@ -155,6 +155,19 @@ public struct BlipConfig: Sendable, Equatable {
         BlipConfig(architectures: architectures, vision: BlipVisionConfig(), text: .blipBase)
     }
 
+    /// A BLIP of the given widths and depths, shaped as BLIP-base is: MLPs 4x as wide as their
+    /// layer, the text network cross-attending to the vision width, the bundled BERT vocabulary
+    /// with [DEC] and [ENC]. What the training stages, `capfilt pretrain` and the training
+    /// benchmark build from their size settings.
+    public static func sized(visionWidth: Int, visionLayers: Int, visionHeads: Int, imageSize: Int, patchSize: Int,
+                             textWidth: Int, textLayers: Int, textHeads: Int, embedDim: Int) -> BlipConfig {
+        let vision = BlipVisionConfig(hiddenSize: visionWidth, intermediateSize: 4 * visionWidth, numHiddenLayers: visionLayers,
+                                      numAttentionHeads: visionHeads, imageSize: imageSize, patchSize: patchSize)
+        let text = BlipTextConfig(hiddenSize: textWidth, encoderHiddenSize: visionWidth,
+                                  intermediateSize: 4 * textWidth, numHiddenLayers: textLayers, numAttentionHeads: textHeads)
+        return BlipConfig(vision: vision, text: text, imageTextHiddenSize: embedDim)
+    }
+
     public init(contentsOf url: URL) throws {
         let fileName = url.lastPathComponent
         let data: Data

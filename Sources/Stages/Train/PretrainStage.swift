@@ -69,12 +69,11 @@ final class PretrainStage: DatasetStage {
 
     /// The model sizes as a BLIP config (text vocabulary: the bundled BERT one).
     static func config(_ p: StageParameters) -> BlipConfig {
-        let vw = p[TrainingKeys.visionWidth], tw = p[TrainingKeys.textWidth], heads = p[TrainingKeys.heads]
-        let vision = BlipVisionConfig(hiddenSize: vw, intermediateSize: 4 * vw, numHiddenLayers: p[TrainingKeys.visionLayers],
-                                      numAttentionHeads: heads, imageSize: p[TrainingKeys.imageSize], patchSize: p[TrainingKeys.patchSize])
-        let text = BlipTextConfig(vocabSize: 30524, hiddenSize: tw, encoderHiddenSize: vw, intermediateSize: 4 * tw,
-                                  numHiddenLayers: p[TrainingKeys.textLayers], numAttentionHeads: heads)
-        return BlipConfig(vision: vision, text: text, imageTextHiddenSize: p[TrainingKeys.embedDim])
+        let heads = p[TrainingKeys.heads]
+        return BlipConfig.sized(visionWidth: p[TrainingKeys.visionWidth], visionLayers: p[TrainingKeys.visionLayers], visionHeads: heads,
+                                imageSize: p[TrainingKeys.imageSize], patchSize: p[TrainingKeys.patchSize],
+                                textWidth: p[TrainingKeys.textWidth], textLayers: p[TrainingKeys.textLayers], textHeads: heads,
+                                embedDim: p[TrainingKeys.embedDim])
     }
 
     static func loop(_ p: StageParameters) -> StageTrainingLoop {
