@@ -4,7 +4,7 @@ import Basics
 /// image's fields once, and every kept text of that image with its own origin, scores and
 /// decision. `caption` repeats the first text, the one written to `KEY.txt`, so a loader that
 /// reads `.txt` alone still gets a valid pair. Every field is always present (null when unknown).
-public struct GroupedSampleMetadata: Sendable, Equatable {
+public struct GroupedSampleMetadata: ExportedImageFields, Sendable, Equatable {
     /// One kept text of the image.
     public struct Text: Sendable, Equatable {
         /// "human", "web" or "synthetic".
@@ -55,18 +55,5 @@ public struct GroupedSampleMetadata: Sendable, Equatable {
     public var caption: String { texts.first?.caption ?? "" }
 
     /// The record, keys sorted when written.
-    public var json: JSONValue {
-        .object([
-            "key": .string(key),
-            "source": .string(source),
-            "caption": .string(caption),
-            "url": .optional(url),
-            "image": .optional(image),
-            "sha256": .optional(sha256),
-            "width": width.map { .int($0) } ?? .null,
-            "height": height.map { .int($0) } ?? .null,
-            "metadata": .object(metadata),
-            "texts": .array(texts.map(\.json)),
-        ])
-    }
+    public var json: JSONValue { json(adding: ["texts": .array(texts.map(\.json))]) }
 }

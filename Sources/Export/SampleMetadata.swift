@@ -3,7 +3,7 @@ import Basics
 /// What a CapFilt sample's `KEY.json` holds: where the pair came from, what the filter thought
 /// of it, and what was decided. Every field is always present (null when unknown), so all
 /// samples of an export have the same columns.
-public struct SampleMetadata: Sendable, Equatable {
+public struct SampleMetadata: ExportedImageFields, Sendable, Equatable {
     /// The catalog key, unescaped (the tar name carries the escaped form).
     public var key: String
     /// The manifest it came from: "coco", "cc3m", "laion", ...
@@ -41,20 +41,11 @@ public struct SampleMetadata: Sendable, Equatable {
 
     /// The record, keys sorted when written.
     public var json: JSONValue {
-        .object([
-            "key": .string(key),
-            "source": .string(source),
+        json(adding: [
             "origin": .string(origin),
-            "caption": .string(caption),
-            "url": .optional(url),
-            "image": .optional(image),
-            "sha256": .optional(sha256),
-            "width": width.map { .int($0) } ?? .null,
-            "height": height.map { .int($0) } ?? .null,
             "scores": .object(scores.mapValues { .double($0) }),
             "decision": .string(decision),
             "reason": .optional(reason),
-            "metadata": .object(metadata),
         ])
     }
 }

@@ -76,9 +76,7 @@ public struct ShardSample: Sendable, Equatable {
             ],
             labels: ["source": metadata.source, "origin": metadata.origin, "decision": metadata.decision],
             values: metadata.scores,
-            sidecarRow: capfiltSidecarRow(source: metadata.source, caption: metadata.caption, origin: metadata.origin,
-                                          texts: 1, url: metadata.url, sha256: metadata.sha256, width: metadata.width,
-                                          height: metadata.height, scores: metadata.scores, reason: metadata.reason))
+            sidecarRow: metadata.sidecarRow(origin: metadata.origin, texts: 1, scores: metadata.scores, reason: metadata.reason))
     }
 
     /// The columns of a CapFilt shard's Parquet sidecar after `key` (img2dataset's sidecar, with
@@ -96,12 +94,6 @@ public struct ShardSample: Sendable, Equatable {
         .column("itc", .double, nullable: true),
         .column("reason", .string, nullable: true),
     ]
-
-    static func capfiltSidecarRow(source: String, caption: String, origin: String, texts: Int, url: String?, sha256: String?,
-                                  width: Int?, height: Int?, scores: [String: Double], reason: String?) -> [ParquetCell] {
-        [.string(source), .string(caption), .string(origin), .int64(Int64(texts)), .optional(url), .optional(sha256),
-         .optional(width), .optional(height), .optional(scores["itm"]), .optional(scores["itc"]), .optional(reason)]
-    }
 
     /// One image with all of its kept texts (`group_by_image`): `KEY.<imageExtension>`, `KEY.txt`
     /// (the first text), `KEY.json` (`GroupedSampleMetadata`, every text). The stats count its
@@ -121,9 +113,7 @@ public struct ShardSample: Sendable, Equatable {
             ],
             labels: ["source": metadata.source, "origins": origins],
             values: values,
-            sidecarRow: capfiltSidecarRow(source: metadata.source, caption: metadata.caption, origin: origins,
-                                          texts: metadata.texts.count, url: metadata.url, sha256: metadata.sha256,
-                                          width: metadata.width, height: metadata.height,
-                                          scores: metadata.texts.first?.scores ?? [:], reason: metadata.texts.first?.reason))
+            sidecarRow: metadata.sidecarRow(origin: origins, texts: metadata.texts.count,
+                                            scores: metadata.texts.first?.scores ?? [:], reason: metadata.texts.first?.reason))
     }
 }
