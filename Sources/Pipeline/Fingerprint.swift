@@ -1,13 +1,16 @@
 import Basics
 import Foundation
 
-/// A stage's fingerprint: SHA-256 over its type, the parameters that affect results, its extra
-/// inputs (model digests) and the fingerprints of the stages it needs. Changing any of them
-/// gives a new fingerprint, which makes the stage, and so everything downstream, run again.
+/// A stage's fingerprint: SHA-256 over its type and the type's revision, the parameters that
+/// affect results, its extra inputs (model digests) and the fingerprints of the stages it needs.
+/// Changing any of them gives a new fingerprint, which makes the stage, and so everything
+/// downstream, run again. Revision 1 is left out of the hash, so a type's first revision keeps
+/// the fingerprints work folders already hold.
 enum Fingerprint {
-    static func of(type: String, parameters: String, inputs: [String], upstream: [String]) -> String {
+    static func of(type: String, revision: Int = 1, parameters: String, inputs: [String], upstream: [String]) -> String {
         var h = SHA256()
-        for part in ["capfilt-stage-v1", type, parameters] + inputs + ["|"] + upstream.sorted() {
+        let typePart = revision == 1 ? type : "\(type)@\(revision)"
+        for part in ["capfilt-stage-v1", typePart, parameters] + inputs + ["|"] + upstream.sorted() {
             h.update(Array(part.utf8))
             h.update([0])
         }

@@ -53,7 +53,7 @@ public final class PipelineRunner {
             do { inputs = try s.type.fingerprintInputs(s.parameters) } catch let e as PipelineError { throw e } catch {
                 throw PipelineError(file: pipeline.file, line: s.line, key: "stages.\(s.name)", "\(error)")
             }
-            let fp = Fingerprint.of(type: s.type.name, parameters: s.parameters.canonical, inputs: inputs,
+            let fp = Fingerprint.of(type: s.type.name, revision: s.type.revision, parameters: s.parameters.canonical, inputs: inputs,
                                     upstream: s.needs.map { downstreamView[$0]! })
             own[s.name] = fp
             downstreamView[s.name] = s.type.kind == .source ? "source:\(s.type.name)" : fp

@@ -15,10 +15,10 @@ final class PipelineLoaderTests: XCTestCase {
 
     override func tearDown() { try? FileManager.default.removeItem(at: folder) }
 
-    func load(_ yaml: String) throws -> PipelineDefinition {
+    func load(_ yaml: String, registry: StageRegistry = StandardStages.registry) throws -> PipelineDefinition {
         let path = folder.appendingPathComponent("p.yaml").path
         try yaml.write(toFile: path, atomically: true, encoding: .utf8)
-        return try PipelineLoader(registry: StandardStages.registry).load(path: path)
+        return try PipelineLoader(registry: registry).load(path: path)
     }
 
     func error(_ yaml: String, file: StaticString = #filePath, line: UInt = #line) -> PipelineError? {
@@ -126,6 +126,24 @@ final class PipelineLoaderTests: XCTestCase {
         XCTAssertNotEqual(a["decode"], b["decode"])
         let c = try PipelineRunner(pipeline: try load(good + "\n    max_in_flight: 3\n  decode: {needs: [fetch], min_side: 16}\n")).fingerprints()
         XCTAssertEqual(a["fetch"], c["fetch"], "concurrency does not change results")
+    }
+
+    /// A stage type's revision (raised when its results change for the same settings) changes
+    /// its fingerprint and those downstream; revision 1 keeps the fingerprints work folders
+    /// already hold (pinned).
+    func testRevisionChangesTheStageAndDownstreamFingerprints() throws {
+        let yaml = good + "\n  decode: {needs: [fetch], min_side: 16}\n"
+        let current = try PipelineRunner(pipeline: try load(yaml)).fingerprints()
+        XCTAssertEqual(StandardStages.registry["fetch"]?.revision, 1)
+        XCTAssertEqual(current["fetch"], "fb0da7371934a167", "revision 1 is left out of the hash")
+        var fetch = try XCTUnwrap(StandardStages.registry["fetch"])
+        fetch.revision = 2
+        let revised = StageRegistry(StandardStages.registry.types.values.map { $0.name == "fetch" ? fetch : $0 })
+        let after = try PipelineRunner(pipeline: try load(yaml, registry: revised)).fingerprints()
+        XCTAssertEqual(current["ingest"], after["ingest"])
+        XCTAssertNotEqual(current["fetch"], after["fetch"])
+        XCTAssertNotEqual(current["decode"], after["decode"], "what the revised stage feeds runs again")
+        XCTAssertEqual(StandardStages.registry["report"]?.revision, 2, "the report's contamination table lists every method")
     }
 
     func testShardSpec() {

@@ -29,12 +29,17 @@ public struct StageType: Sendable {
     /// per-sample stage whose non-ok outcomes are decisions rather than failures (a gate that
     /// drops what its rules say) is not judged that way, and has no `max_failure_share` key.
     public var checksFailureShare: Bool
+    /// Raised when the stage's results change for the same parameters and inputs (a fixed bug,
+    /// a new section of the report), so that a work folder made by an earlier capfilt runs it,
+    /// and what it feeds, again on the next run. Part of the fingerprint from 2 on.
+    public var revision: Int
 
     public init(name: String, kind: StageKind, summary: String, parameters: [ParameterSpec], requires: [String] = [],
                 fingerprintInputs: @escaping @Sendable (StageParameters) throws -> [String] = { _ in [] },
-                check: (@Sendable (StageSetup) throws -> Void)? = nil, checksFailureShare: Bool = true,
+                check: (@Sendable (StageSetup) throws -> Void)? = nil, checksFailureShare: Bool = true, revision: Int = 1,
                 make: @escaping @Sendable (StageSetup) throws -> any PipelineStage) {
-        self.name = name; self.kind = kind; self.summary = summary
+        precondition(revision >= 1, "revisions count from 1")
+        self.name = name; self.kind = kind; self.summary = summary; self.revision = revision
         self.checksFailureShare = kind == .perSample && checksFailureShare
         // Every per-sample stage that is judged may override the pipeline's failure limit (docs/pipeline.md).
         self.parameters = self.checksFailureShare ? parameters + [FailureShareKeys.maxFailureShare.spec] : parameters

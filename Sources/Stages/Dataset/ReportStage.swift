@@ -25,6 +25,8 @@ final class ReportStage: DatasetStage {
     static let type = StageType(
         name: "report", kind: .wholeDataset, summary: "A self-contained HTML report of the run.",
         parameters: Keys.all,
+        // 2: the contamination table lists every method (residual matches were left out).
+        revision: 2,
         make: { setup in ReportStage(setup.parameters) })
 
     init(_ p: StageParameters) {
