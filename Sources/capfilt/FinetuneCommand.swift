@@ -36,10 +36,7 @@ struct FinetuneCommand: ParsableCommand {
     }
 
     mutating func run() throws {
-        setEngineThreads(training.threads)
-        let output = URL(fileURLWithPath: training.output)
-        let checkpoint = training.resume ? TrainingCheckpoints.newest(in: output) : nil
-        if training.resume && checkpoint == nil { trainingNote("--resume: no checkpoint in \(output.path); starting anew") }
+        let (output, checkpoint) = training.start()
         let folderName = task == .caption ? "captioner" : "retrieval"
         let config: BlipConfig
         if let checkpoint {

@@ -32,10 +32,7 @@ struct PretrainCommand: ParsableCommand {
     }
 
     mutating func run() throws {
-        setEngineThreads(training.threads)
-        let output = URL(fileURLWithPath: training.output)
-        let checkpoint = training.resume ? TrainingCheckpoints.newest(in: output) : nil
-        if training.resume && checkpoint == nil { trainingNote("--resume: no checkpoint in \(output.path); starting anew") }
+        let (output, checkpoint) = training.start()
 
         var settings = PretrainingConfig(queueSize: queueSize)
         let config: BlipConfig

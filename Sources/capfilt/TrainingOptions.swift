@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MED
+import Tensor
 import Training
 
 /// Options every training command shares: data, schedule, optimiser, checkpoints.
@@ -49,6 +50,16 @@ struct TrainingRunOptions: ParsableArguments {
         }
         if let steps, steps < 1 { throw ValidationError("--steps must be at least 1") }
         guard LearningRateSchedule.Decay(rawValue: schedule) != nil else { throw ValidationError("--schedule: cosine or linear") }
+    }
+
+    /// What every training command does first: sets the engine's threads, and finds the
+    /// checkpoint to continue from under `--resume` (nil, with a note, when there is none).
+    func start() -> (output: URL, checkpoint: URL?) {
+        setEngineThreads(threads)
+        let folder = URL(fileURLWithPath: output)
+        let checkpoint = resume ? TrainingCheckpoints.newest(in: folder) : nil
+        if resume && checkpoint == nil { trainingNote("--resume: no checkpoint in \(folder.path); starting anew") }
+        return (folder, checkpoint)
     }
 }
 
