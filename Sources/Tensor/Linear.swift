@@ -49,14 +49,17 @@ package func linearRaw(
     }
 }
 
-/// Bytes of bf16 weights widened to float32 at a time by one worker (tests lower it to cover tiling).
-nonisolated(unsafe) package var bf16WidenTileBytes = 4 << 20
+/// Bytes of bf16 weights widened to float32 at a time (tests lower it to cover tiling). 16 MB
+/// holds any BLIP-base layer but the LM head whole (3,072 x 768 floats: 9.4 MB).
+nonisolated(unsafe) package var bf16WidenTileBytes = 16 << 20
 
 /// `linearRaw` with bfloat16 weights [O, I]: the products accumulate in float32.
 ///   Few rows (decoding): the streaming kernel reads the bf16 weights directly, half the bytes.
-///   Many rows: the outputs are split over the workers; each widens its weight rows to float32
-///   a tile at a time (at most 4 MB, in a buffer the thread keeps) and runs sgemm over all rows
-///   for that tile: O·I conversions against N·O·I multiply-adds.
+///   Many rows: a tile of weight rows (at most `bf16WidenTileBytes`, in the calling thread's
+///   buffer) is widened to float32 by all workers, then `linearRaw` runs the float32 product for
+///   those outputs, its rows split over the workers as for float32 weights: O·I conversions
+///   against N·O·I multiply-adds, and the same packing as float32. (Splitting the outputs
+///   instead made every worker pack all of x: ITM ran 5 to 7% slower than float32 on AVX2.)
 func linearBF16(
     _ x: UnsafePointer<Float>, rows n: Int, inFeatures i: Int,
     weight: UnsafePointer<UInt16>, bias: UnsafePointer<Float>?, outFeatures o: Int,
@@ -68,28 +71,17 @@ func linearBF16(
         }
         return
     }
-    let workers = max(1, min(Parallel.threads, o / 64))
-    let chunk = (o + workers - 1) / workers
-    let tile = max(16, min(chunk, bf16WidenTileBytes / 4 / max(i, 1)))   // weight rows widened at a time
-    Parallel.forRanges(workers, costPerItem: 1 << 20) { ws in
-        for w in ws {
-            let lo = w * chunk, hi = min(o, lo + chunk)
-            if lo >= hi { continue }
-            guard let raw = ck_thread_scratch(UInt(min(tile, hi - lo) * i * 4)) else {
-                preconditionFailure("out of memory widening bf16 weights")
-            }
-            let widened = raw.bindMemory(to: Float.self, capacity: min(tile, hi - lo) * i)   // [tile, I]
-            var c0 = lo
-            while c0 < hi {
-                let c1 = min(hi, c0 + tile), cols = c1 - c0
-                Kernels.active.bf16_to_f32(weight + c0 * i, widened, cols * i)
-                if let bias {
-                    for r in 0..<n { (out + r * o + c0).update(from: bias + c0, count: cols) }
-                }
-                BLAS.gemm(transA: false, transB: true, m: n, n: cols, k: i, a: x, lda: i,
-                          b: widened, ldb: i, beta: bias == nil ? 0 : 1, c: out + c0, ldc: o)
-                c0 = c1
-            }
+    let tile = min(o, max(16, bf16WidenTileBytes / 4 / max(i, 1)))   // weight rows widened at a time
+    guard let raw = ck_thread_scratch(UInt(tile * i * 4)) else { preconditionFailure("out of memory widening bf16 weights") }
+    let widened = UncheckedSendable(raw.bindMemory(to: Float.self, capacity: tile * i))   // [tile, I]
+    var c0 = 0
+    while c0 < o {
+        let first = c0, cols = min(o, c0 + tile) - c0
+        Parallel.forRanges(cols, costPerItem: i) { rows in
+            Kernels.active.bf16_to_f32(weight + (first + rows.lowerBound) * i, widened.value + rows.lowerBound * i, rows.count * i)
         }
+        linearRaw(x, rows: n, inFeatures: i, weight: widened.value, bias: bias.map { $0 + c0 }, outFeatures: cols,
+                  out: out + c0, ldOut: o)
+        c0 += cols
     }
 }
