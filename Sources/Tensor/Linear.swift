@@ -34,6 +34,18 @@ package func linearRaw(
     }
     // Large products: split the rows over the workers, one single-threaded sgemm each.
     let workers = min(Parallel.threads, n / 32)
+    if workers < Parallel.threads && o >= 32 * Parallel.threads && n * i * o >= 1 << 22 {
+        // Too few rows for every worker (a decoding step of 17 to 63 beams, a short text batch):
+        // split the outputs instead, each worker one sgemm of all rows against its weight rows.
+        Parallel.forRanges(o, costPerItem: n * i) { cols in
+            if let bias {
+                for r in 0..<n { (out + r * ldc + cols.lowerBound).update(from: bias + cols.lowerBound, count: cols.count) }
+            }
+            BLAS.gemm(transA: false, transB: true, m: n, n: cols.count, k: i, a: x, lda: i, b: weight + cols.lowerBound * i,
+                      ldb: i, beta: bias == nil ? 0 : 1, c: out + cols.lowerBound, ldc: ldc)
+        }
+        return
+    }
     let chunk = (n + max(workers, 1) - 1) / max(workers, 1)
     Parallel.forRanges(max(workers, 1), costPerItem: 1 << 20) { ws in
         for w in ws {

@@ -30,8 +30,7 @@ final class BFloat16Tests: XCTestCase {
         for (threads, tileBytes) in [(1, savedTile), (2, savedTile), (2, 96 * 4 * 16), (1, 96 * 4 * 37)] {
             bf16WidenTileBytes = tileBytes   // whole blocks, then 16- and 37-row tiles
             setEngineThreads(threads)
-            for rows in [1, 5, 16, 17, 70] {
-                let inputs = 96, outputs = 200
+            for (rows, inputs, outputs) in [(1, 96, 200), (5, 96, 200), (16, 96, 200), (17, 96, 200), (70, 96, 200), (24, 64, 2800)] {
                 let x = random(rows * inputs, seed: UInt64(rows)), w = random(outputs * inputs, seed: 7), b = random(outputs, seed: 8)
                 let rounded = Tensor(shape: [outputs, inputs], values: w)
                 rounded.storeAsBFloat16()

@@ -47,11 +47,13 @@ final class KernelTests: XCTestCase {
         for threads in [1, 2] {
             setEngineThreads(threads)
             for n in [1, 3, 4, 7, 16, 17, 70] { checkLinear(n: n, i: 37, o: 21) }
+            // Too few rows to give each of 2 workers 32, large enough to split the outputs.
+            checkLinear(n: 24, i: 64, o: 2800)
         }
         setEngineThreads(1)
     }
 
-    /// Covers the weight-streaming kernel (N <= 16) and the row-split sgemm path.
+    /// Covers the weight-streaming kernel (N <= 16), the row-split and the output-split sgemm paths.
     func checkLinear(n: Int, i: Int, o: Int) {
         let x = random(n * i, seed: 5), w = random(o * i, seed: 6), b = random(o, seed: 7)
         let out = Tensor(shape: [0])
