@@ -36,7 +36,7 @@ struct FinetuneCommand: ParsableCommand {
     }
 
     mutating func run() throws {
-        let (output, checkpoint) = training.start()
+        let checkpoint = training.start()
         let folderName = task == .caption ? "captioner" : "retrieval"
         let config: BlipConfig
         if let checkpoint {

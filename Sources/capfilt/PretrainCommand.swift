@@ -32,7 +32,7 @@ struct PretrainCommand: ParsableCommand {
     }
 
     mutating func run() throws {
-        let (output, checkpoint) = training.start()
+        let checkpoint = training.start()
 
         var settings = PretrainingConfig(queueSize: queueSize)
         let config: BlipConfig

@@ -54,12 +54,12 @@ struct TrainingRunOptions: ParsableArguments {
 
     /// What every training command does first: sets the engine's threads, and finds the
     /// checkpoint to continue from under `--resume` (nil, with a note, when there is none).
-    func start() -> (output: URL, checkpoint: URL?) {
+    func start() -> URL? {
         setEngineThreads(threads)
         let folder = URL(fileURLWithPath: output)
         let checkpoint = resume ? TrainingCheckpoints.newest(in: folder) : nil
         if resume && checkpoint == nil { trainingNote("--resume: no checkpoint in \(folder.path); starting anew") }
-        return (folder, checkpoint)
+        return checkpoint
     }
 }
 
