@@ -66,6 +66,7 @@ cases and the sgemm come from the benchmark executable, capfilt-bench (by defaul
                   IMAGE...
       -> {"case": ..., "batch": N, "precision": "fp32"|"bf16",
           "kernels": "baseline"|"avx2"|"avx512" (its element-wise kernel path),
+          "bf16_products": "avx512_bf16"|"widened" (how products with bf16 weights run),
           "seconds": [R floats], "median_seconds": ..., "images_per_second": ..., "peak_rss_bytes": ...}
     capfilt caption ... --json IMAGE...  -> one line per image: {"image", "captions": [{"text", ...}]}
     capfilt score ... --pairs TSV --json -> one line per pair: {"image", "text", "itm", "itc"}
@@ -1080,7 +1081,7 @@ def combine(runs: list[dict]) -> dict:
     pre = [s for r in ok for s in r.get("preprocess_seconds", [])]
     if pre:
         res["preprocess_median_seconds"] = statistics.median(pre)
-    for key in ("precision", "kernels"):  # what capfilt-bench med reports about itself
+    for key in ("precision", "kernels", "bf16_products"):  # what capfilt-bench med reports about itself
         values = sorted({r[key] for r in ok if r.get(key)})
         if values:
             res[key] = values[0] if len(values) == 1 else values
@@ -1372,6 +1373,17 @@ def write_docs(args, report: dict) -> None:
         if kernels
         else "capfilt's element-wise kernel path: not reported."
     )
+    bf16_products = sorted({
+        v for r in (report.get("results") or {}).values()
+        for v in ([((r.get("capfilt_bf16") or {}).get("bf16_products"))] if isinstance((r.get("capfilt_bf16") or {}).get("bf16_products"), str)
+                  else ((r.get("capfilt_bf16") or {}).get("bf16_products") or []))
+        if v
+    })
+    if bf16_products:
+        bf16_line += (
+            f" Products with bf16 weights: {', '.join(f'`{v}`' for v in bf16_products)} "
+            "(`avx512_bf16`: vdpbf16ps with the activations rounded to bf16; `widened`: the weights widened to float32 for sgemm)."
+        )
     lines += [
         "## Method",
         "",

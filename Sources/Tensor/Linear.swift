@@ -67,7 +67,8 @@ nonisolated(unsafe) package var bf16WidenTileBytes = 16 << 20
 
 /// `linearRaw` with bfloat16 weights [O, I]: the products accumulate in float32.
 ///   Few rows (decoding): the streaming kernel reads the bf16 weights directly, half the bytes.
-///   Many rows: a tile of weight rows (at most `bf16WidenTileBytes`, in the calling thread's
+///   Many rows on an AVX512_BF16 CPU: vdpbf16ps over packed weights (`BF16Products`).
+///   Many rows elsewhere: a tile of weight rows (at most `bf16WidenTileBytes`, in the calling thread's
 ///   buffer) is widened to float32 by all workers, then `linearRaw` runs the float32 product for
 ///   those outputs, its rows split over the workers as for float32 weights: O·I conversions
 ///   against N·O·I multiply-adds, and the same packing as float32. (Splitting the outputs
@@ -82,6 +83,11 @@ func linearBF16(
             Kernels.active.linear_rows_bf16(x, n, i, weight, bias, cols.lowerBound, cols.upperBound, out, o)
         }
         return
+    }
+    let products = BF16Products.active
+    if products != .widened {
+        return linearBF16Packed(x, rows: n, inFeatures: i, weight: weight, bias: bias, outFeatures: o, out: out,
+                                ldOut: o, products: products)
     }
     let tile = min(o, max(16, bf16WidenTileBytes / 4 / max(i, 1)))   // weight rows widened at a time
     guard let raw = ck_thread_scratch(UInt(tile * i * 4)) else { preconditionFailure("out of memory widening bf16 weights") }

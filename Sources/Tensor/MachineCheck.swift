@@ -88,6 +88,7 @@ public struct MachineCheck: Sendable {
         case .failure(let e):
             out.append("products:   unavailable: \(e.description)")
         }
+        out.append("bf16:       \(BF16Products.active.rawValue) products: \(BF16Products.reason)")
         out.append("threads:    \(threads) engine workers, OpenBLAS single-threaded inside each")
         if probeGFLOPS > 0 {
             out.append(String(format: "sgemm:      %.1f GFLOP/s fastest product, %.1f sustained (%d x %d x %d, %.1f s)",

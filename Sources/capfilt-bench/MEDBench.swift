@@ -87,6 +87,7 @@ struct MEDBench: ParsableCommand {
         Output.json(.orderedObject([
             ("case", .string(benchCase.rawValue)), ("batch", .int(batch)), ("threads", .int(threads)),
             ("precision", .string(precision.rawValue)), ("kernels", .string(Kernels.path.rawValue)),
+            ("bf16_products", .string(BF16Products.active.rawValue)),
             ("seconds", .array(seconds.map { JSONValue.printed($0) })), ("median_seconds", .printed(median)),
             ("images_per_second", .printed(Double(batch) / median)), ("peak_rss_bytes", .int(peakResidentBytes())),
         ]))

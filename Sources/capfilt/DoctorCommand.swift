@@ -25,7 +25,10 @@ struct DoctorCommand: ParsableCommand {
             if case .failure = check.blas { throw ExitCode(2) }
             return
         }
-        var kernels: [(String, JSONValue)] = [("elementwise", .string(check.elementwisePath.rawValue))]
+        var kernels: [(String, JSONValue)] = [
+            ("elementwise", .string(check.elementwisePath.rawValue)),
+            ("bf16_products", .string(BF16Products.active.rawValue)), ("bf16_products_reason", .string(BF16Products.reason)),
+        ]
         switch check.blas {
         case .success(let s):
             kernels += [

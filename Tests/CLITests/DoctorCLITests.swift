@@ -22,6 +22,25 @@ final class DoctorCLITests: XCTestCase {
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(sgemm["gflops"] as? Double), try XCTUnwrap(sgemm["sustained_gflops"] as? Double))
         XCTAssertGreaterThan(try XCTUnwrap(d["peak_gflops"] as? Double), 0)
         XCTAssertEqual(d["threads"] as? Int, 1)
+        // bf16 products: vdpbf16ps exactly where the CPU has AVX512_BF16 (and it passed its check).
+        let bf16 = try XCTUnwrap(kernels["bf16_products"] as? String)
+        if features.contains("avx512_bf16") {
+            XCTAssertTrue(["avx512_bf16", "widened"].contains(bf16), bf16)
+        } else {
+            XCTAssertEqual(bf16, "widened")
+            XCTAssertTrue((kernels["bf16_products_reason"] as? String ?? "").contains("no AVX512_BF16"))
+        }
+    }
+
+    func testBF16ProductsCanBeChosenForComparisons() throws {
+        var env = ProcessInfo.processInfo.environment
+        for (asked, expected) in [("widened", "widened"), ("emulated", "emulated")] {
+            env["CAPFILT_BF16_PRODUCTS"] = asked
+            let r = try CLI.run(["doctor", "--json", "--threads", "1", "--seconds", "0.1"], environment: env)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let kernels = try XCTUnwrap(CLI.jsonLines(r.stdout).last?["kernels"] as? [String: Any])
+            XCTAssertEqual(kernels["bf16_products"] as? String, expected)
+        }
     }
 
     func testForcedKernelPathIsUsedOrRefused() throws {

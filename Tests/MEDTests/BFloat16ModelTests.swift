@@ -24,6 +24,9 @@ final class BFloat16ModelTests: XCTestCase {
     }
 
     func testOutputsStayCloseToFloat32() {
+        // Widened products: the bf16 weights widened to float32, the activations unrounded.
+        BF16Products.override = .widened
+        defer { BF16Products.override = nil }
         for source in ["random", "jpeg"] {
             let px = MEDFixtures.pixels(source)
             let a = Self.captioner.encodeImages(px).toArray(), b = MEDFixtures.captioner.encodeImages(px).toArray()
@@ -46,6 +49,35 @@ final class BFloat16ModelTests: XCTestCase {
         }
         print("bf16 ITM (a BF16 checkpoint): largest probability difference from fp32 \(largest)")
         XCTAssertLessThan(largest, 1e-5, "a BF16 checkpoint loses nothing in bf16")
+    }
+
+    /// The products an AVX512_BF16 CPU runs (activations rounded to bf16 too), through their
+    /// emulation, which gives the same bits: how far they move the outputs from fp32.
+    func testBF16ActivationProductsStayCloseToFloat32() {
+        BF16Products.override = .emulated
+        defer { BF16Products.override = nil }
+        var vision: Float = 0
+        for source in ["random", "jpeg"] {
+            let px = MEDFixtures.pixels(source)
+            let a = Self.captioner.encodeImages(px).toArray(), b = MEDFixtures.captioner.encodeImages(px).toArray()
+            vision = max(vision, zip(a, b).map { abs($0 - $1) }.max()!)
+        }
+        let (ids, n) = MEDFixtures.ids()
+        var largest: Float = 0, agree = 0, total = 0
+        for source in ["random", "jpeg"] {
+            let px = MEDFixtures.pixels(source)
+            func probabilities(_ m: BlipRetrievalModel) -> [Float] {
+                matchProbabilities(m.itmLogits(groundedHidden: m.groundedHidden(
+                    ids: ids, sequences: n, keyValid: MEDFixtures.keyValid, imageStates: m.encodeImages(px), firstToken: .cls)))
+            }
+            let p16 = probabilities(Self.retrieval), p32 = probabilities(MEDFixtures.retrieval)
+            largest = max(largest, zip(p16, p32).map { abs($0 - $1) }.max()!)
+            for (a, b) in zip(p16, p32) { total += 1; if (a >= 0.5) == (b >= 0.5) { agree += 1 } }
+        }
+        print("bf16 products (activations rounded): vision max abs diff from fp32 \(vision); ITM largest probability difference \(largest), decisions at 0.5 agreeing \(agree) of \(total)")
+        XCTAssertLessThan(vision, 0.1)
+        XCTAssertLessThan(largest, 0.02)
+        XCTAssertGreaterThan(largest, 0, "the activations are rounded: the outputs move")
     }
 
     func testGreedyCaptionsAgreeWithFloat32OnMostImages() {

@@ -2,7 +2,9 @@ import XCTest
 @testable import Tensor
 
 /// bf16 weights: the engine computes exactly the float32 product of the rounded weights, on both
-/// the decoding kernel (few rows) and the widen-then-sgemm path (many rows).
+/// the decoding kernel (few rows) and the widen-then-sgemm path (many rows); the vdpbf16ps
+/// products (activations rounded too) are checked bit for bit against their definition, through
+/// the emulation on every CPU and natively where the CPU has AVX512_BF16.
 final class BFloat16Tests: XCTestCase {
     func random(_ n: Int, seed: UInt64) -> [Float] {
         var state = seed
@@ -26,7 +28,8 @@ final class BFloat16Tests: XCTestCase {
 
     func testLinearWithBFloat16WeightsEqualsFloatProductOfRoundedWeights() {
         let savedTile = bf16WidenTileBytes
-        defer { bf16WidenTileBytes = savedTile }
+        BF16Products.override = .widened
+        defer { bf16WidenTileBytes = savedTile; BF16Products.override = nil }
         for (threads, tileBytes) in [(1, savedTile), (2, savedTile), (2, 96 * 4 * 16), (1, 96 * 4 * 37)] {
             bf16WidenTileBytes = tileBytes   // whole blocks, then 16- and 37-row tiles
             setEngineThreads(threads)
@@ -58,5 +61,88 @@ final class BFloat16Tests: XCTestCase {
         let rounded = table.toArray()
         XCTAssertEqual(out.toArray(), Array(rounded[0..<24] + rounded[49 * 24..<50 * 24] + rounded[7 * 24..<8 * 24]))
         XCTAssertNotEqual(rounded, expected, "the table was rounded")
+    }
+
+    /// What vdpbf16ps computes for out[r, c]: x and w rounded to bf16, then per pair of inputs
+    /// (2q, 2q+1) the odd product added first, each addition rounded once (a product of two bf16
+    /// values is exact in float32, so fma is that addition); the bias added last.
+    func pairwiseReference(x: [Float], w: [Float], bias: [Float]?, rows: Int, inputs k: Int, outputs o: Int) -> [Float] {
+        let kernels = PathKernels(Kernels.path)
+        let xr = kernels.fromBF16(kernels.toBF16(x)), wr = kernels.fromBF16(kernels.toBF16(w))
+        var out = [Float](repeating: 0, count: rows * o)
+        for r in 0..<rows {
+            for c in 0..<o {
+                var acc: Float = 0
+                var q = 0
+                while q < k {
+                    if q + 1 < k { acc = (xr[r * k + q + 1] * wr[c * k + q + 1]) + acc }
+                    acc = (xr[r * k + q] * wr[c * k + q]) + acc
+                    q += 2
+                }
+                out[r * o + c] = acc + (bias?[c] ?? 0)
+            }
+        }
+        return out
+    }
+
+    func products(_ kind: BF16Products, x: [Float], w: Tensor, bias: Tensor?, rows: Int, inputs: Int) -> [Float] {
+        BF16Products.override = kind
+        defer { BF16Products.override = nil }
+        let out = Tensor(shape: [0])
+        linear(Tensor(shape: [rows, inputs], values: x), weight: w, bias: bias, out: out)
+        return out.toArray()
+    }
+
+    func assertSameBits(_ got: [Float], _ want: [Float], _ context: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(got.count, want.count, context, file: file, line: line)
+        if let i = got.indices.first(where: { $0 < want.count && got[$0].bitPattern != want[$0].bitPattern }) {
+            XCTFail("\(context): element \(i) is \(got[i]), expected \(want[i])", file: file, line: line)
+        }
+    }
+
+    /// Shapes with a partial tile of rows (6), a partial panel of columns (32) and an odd number
+    /// of inputs, on one and two workers, with whole and tiled weights (bf16WidenTileBytes); 3,001
+    /// inputs make blocks of 42 rows (ck_gemm_bf16_block_rows), so a worker packs several.
+    static let packedShapes = [(17, 45, 70), (18, 64, 32), (23, 1, 33), (40, 96, 200), (97, 3, 31), (24, 64, 2800), (97, 3001, 40)]
+
+    func testEmulatedBF16ProductsEqualTheirDefinitionBitForBit() {
+        let savedTile = bf16WidenTileBytes
+        defer { bf16WidenTileBytes = savedTile; setEngineThreads(1) }
+        for (threads, tileBytes) in [(1, savedTile), (2, savedTile), (2, 64 * 2 * 48), (1, 64 * 2 * 23)] {
+            bf16WidenTileBytes = tileBytes   // whole weights, then one or two panels at a time
+            setEngineThreads(threads)
+            for (rows, inputs, outputs) in Self.packedShapes {
+                let x = random(rows * inputs, seed: UInt64(rows)), w = random(outputs * inputs, seed: 7), b = random(outputs, seed: 8)
+                let weight = Tensor(shape: [outputs, inputs], values: w)
+                weight.storeAsBFloat16()
+                for bias in [b, nil] {
+                    let got = products(.emulated, x: x, w: weight, bias: bias.map { Tensor(shape: [outputs], values: $0) },
+                                       rows: rows, inputs: inputs)
+                    let want = pairwiseReference(x: x, w: w, bias: bias, rows: rows, inputs: inputs, outputs: outputs)
+                    assertSameBits(got, want, "rows \(rows), inputs \(inputs), outputs \(outputs), threads \(threads), tile \(tileBytes), bias \(bias != nil)")
+                }
+            }
+        }
+    }
+
+    func testNativeBF16ProductsEqualTheEmulationBitForBit() throws {
+        guard BF16Products.nativeAvailable else {
+            XCTAssertEqual(BF16Products.active, .widened, "without AVX512_BF16 the weights are widened for sgemm")
+            throw XCTSkip("this CPU has no AVX512_BF16: the vdpbf16ps products are checked where it has (the emulation is checked everywhere)")
+        }
+        XCTAssertNil(BF16Products.selfCheckMismatch())
+        defer { setEngineThreads(1) }
+        for threads in [1, 2] {
+            setEngineThreads(threads)
+            for (rows, inputs, outputs) in Self.packedShapes {
+                let x = random(rows * inputs, seed: UInt64(rows) + 100), w = random(outputs * inputs, seed: 9)
+                let weight = Tensor(shape: [outputs, inputs], values: w)
+                weight.storeAsBFloat16()
+                let bias = Tensor(shape: [outputs], values: random(outputs, seed: 10))
+                let native = products(.avx512BF16, x: x, w: weight, bias: bias, rows: rows, inputs: inputs)
+                let emulated = products(.emulated, x: x, w: weight, bias: bias, rows: rows, inputs: inputs)
+                assertSameBits(native, emulated, "rows \(rows), inputs \(inputs), outputs \(outputs), threads \(threads)")
+            }
+        }
     }
 }

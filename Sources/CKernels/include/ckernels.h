@@ -90,6 +90,32 @@ typedef struct {
 /// The kernels of `path` (whether or not this CPU can run them: check ck_path_supported).
 const ck_kernels *ck_kernels_for(ck_path path);
 
+// MARK: bf16 products (gemm_bf16.c)
+//
+// out [rows, cols] (row stride ldo) = bf16(x) [rows, k] · w [cols, k]ᵀ + bias [cols] (bias may be
+// NULL): the activations are rounded to bf16 (nearest even) and every sum is float32, as
+// AVX512_BF16's vdpbf16ps computes it. The weights are first packed into panels of 32 columns,
+// [kp = ceil(k/2) pairs][32 columns][2] bf16 each, the last panel and an odd k padded with zeros.
+
+/// bf16 values of `packed` for panels of `cols` columns of k inputs.
+unsigned long ck_bf16_panels_count(long k, long cols);
+/// Packs panels p0 ..< p1 of w [cols, k] (bf16, row-major) into packed (whole panels).
+void ck_bf16_pack_panels(const uint16_t *w, long k, long cols, long p0, long p1, uint16_t *packed);
+/// Rows of x packed at a time, and the scratch bytes the product needs for them.
+long ck_gemm_bf16_block_rows(long k);
+unsigned long ck_gemm_bf16_scratch_bytes(long k);
+/// The product over packed panels: vdpbf16ps (only where ck_gemm_bf16_native_available), or
+/// the same arithmetic in portable C, bit for bit (inputs and results below the normal range
+/// count as zero in both).
+void ck_gemm_bf16_packed_avx512bf16(const float *x, long rows, long k, const uint16_t *packed, long cols,
+                                    const float *bias, float *out, long ldo, void *scratch);
+void ck_gemm_bf16_packed_emulated(const float *x, long rows, long k, const uint16_t *packed, long cols,
+                                  const float *bias, float *out, long ldo, void *scratch);
+/// Whether this CPU and its operating system run vdpbf16ps (AVX512_BF16 with AVX-512 F/BW/DQ/VL).
+int ck_gemm_bf16_native_available(void);
+/// float32 -> bf16, nearest even (NaN stays NaN).
+uint16_t ck_round_bf16(float f);
+
 /// A buffer of at least `bytes` (64-byte aligned) owned by the calling thread and reused by its
 /// next call, so that a kernel's temporary does not cost fresh pages on every call. Valid until
 /// the same thread calls again; freed when the thread exits. NULL when memory runs out.
