@@ -123,7 +123,8 @@ public enum BF16Products: String, Sendable, CaseIterable {
 
 /// out [N, O] (row stride ldOut) = bf16(x) [N, I] · weight [O, I]ᵀ + bias with `products`
 /// (`avx512BF16` or `emulated`). The weights are packed into panels of 32 output columns, a
-/// tile of at most `bf16WidenTileBytes / 2` at a time by all workers; then the rows are split
+/// tile of at most `bf16WidenTileBytes / 2` at a time by all workers, into the calling
+/// thread's second scratch buffer (reused from call to call); then the rows are split
 /// over the workers, each packing its rows to bf16 in its own scratch (one block of
 /// `ck_gemm_bf16_block_rows` rows at a time, re-read for every panel).
 func linearBF16Packed(
@@ -135,9 +136,11 @@ func linearBF16Packed(
     let pairs = (i + 1) / 2, panelValues = pairs * 64
     let panels = (o + 31) / 32
     let tilePanels = min(panels, max(1, bf16WidenTileBytes / 2 / (panelValues * 2)))
-    let packed = UnsafeMutablePointer<UInt16>.allocate(capacity: tilePanels * panelValues)
-    defer { packed.deallocate() }
-    let packedBox = UncheckedSendable(packed)
+    // The calling thread's second scratch slot: its first holds rows when it works as a worker.
+    guard let raw = ck_thread_scratch_slot(1, UInt(tilePanels * panelValues * 2)) else {
+        preconditionFailure("out of memory packing bf16 weights")
+    }
+    let packedBox = UncheckedSendable(raw.bindMemory(to: UInt16.self, capacity: tilePanels * panelValues))
     let scratchBytes = ck_gemm_bf16_scratch_bytes(i)
     // Rows per worker in whole tiles of 6, so that only the last worker has a partial tile.
     let workers = max(1, min(Parallel.threads, n / 6))

@@ -120,6 +120,9 @@ uint16_t ck_round_bf16(float f);
 /// next call, so that a kernel's temporary does not cost fresh pages on every call. Valid until
 /// the same thread calls again; freed when the thread exits. NULL when memory runs out.
 void *ck_thread_scratch(unsigned long bytes);
+/// The same with two independent buffers per thread (slot 0 is ck_thread_scratch's): a caller
+/// that keeps one while its workers, itself among them, use the other.
+void *ck_thread_scratch_slot(int slot, unsigned long bytes);
 
 #ifdef __cplusplus
 }
