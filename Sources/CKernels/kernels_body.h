@@ -204,6 +204,22 @@ static double k_exp_shifted_sum(const float *x, float shift, float *out, long n)
     return total;
 }
 
+/// Σ x[n] as exp_shifted_sum adds its values: float blocks of 256 summed in 16 lanes (lanes
+/// added first to last), the blocks in double. Independent lanes, so no chain of dependent
+/// additions: a vocabulary-wide row sums at vector speed.
+static double k_sum(const float *x, long n) {
+    double total = 0;
+    long i = 0, whole = n - n % LANES;
+    while (i < whole) {
+        vf block = splat(0);
+        long end = i + 256 < whole ? i + 256 : whole;
+        for (; i < end; i += LANES) block += ld(x + i);
+        total += (double)hsum(block);
+    }
+    if (i < n) total += (double)hsum(ld_tail(x + i, n - i, 0));
+    return total;
+}
+
 // MARK: GELU
 
 static void k_gelu(const float *x, float *y, long n) {
@@ -397,6 +413,7 @@ const ck_kernels CK_TABLE_NAME = {
     .max = k_max,
     .softmax_row = k_softmax_row,
     .exp_shifted_sum = k_exp_shifted_sum,
+    .sum = k_sum,
     .exp_map = k_exp_map,
     .erf_map = k_erf_map,
     .gelu = k_gelu,

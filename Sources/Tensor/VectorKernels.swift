@@ -50,6 +50,10 @@ package func expShiftedSum(_ x: UnsafePointer<Float>, shift: Float, into out: Un
     Kernels.active.exp_shifted_sum(x, shift, out, n)
 }
 
+/// Σ x [N]: float blocks of 256 in 16 lanes, the blocks added in Float64 (as `expShiftedSum`).
+@inline(__always)
+package func blockedSum(_ x: UnsafePointer<Float>, _ n: Int) -> Double { Kernels.active.sum(x, n) }
+
 /// dx [N] += dout [N] · gelu'(x [N])
 @inline(__always)
 package func geluBackwardKernel(x: UnsafePointer<Float>, dout: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>, _ n: Int) {
@@ -79,6 +83,7 @@ package struct PathKernels {
         return out
     }
     package func max(_ x: [Float]) -> Float { table.max(x, x.count) }
+    package func sum(_ x: [Float]) -> Double { table.sum(x, x.count) }
     package func softmax(_ row: inout [Float], visible: Int, valid: [Float]?) {
         let count = row.count
         if let valid { table.softmax_row(&row, count, visible, valid) } else { table.softmax_row(&row, count, visible, nil) }

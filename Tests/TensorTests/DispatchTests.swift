@@ -79,6 +79,7 @@ final class DispatchTests: XCTestCase {
             for i in 0..<n { XCTAssertEqual(y[i], b[i] + 0.75 * a[i], accuracy: 1e-6, "\(k.path): axpy") }
             XCTAssertEqual(k.add(a, b), zip(a, b).map { $0 + $1 }, "\(k.path): add n=\(n)")
             XCTAssertEqual(k.max(a), a.max() ?? -.infinity, "\(k.path): max n=\(n)")
+            XCTAssertEqual(k.sum(a), a.map(Double.init).reduce(0, +), accuracy: 1e-5, "\(k.path): sum n=\(n)")
         }
     }
 
@@ -204,6 +205,7 @@ final class DispatchTests: XCTestCase {
         active.softmax(&b, visible: 577, valid: nil)
         same(a, b, "softmax")
         same([k.dot(x, x)], [active.dot(x, x)], "dot")
+        same([Float(k.sum(x))], [Float(active.sum(x))], "sum")
     }
 
     func testBestPathIsTheWidestSupported() {

@@ -53,6 +53,8 @@ typedef struct {
     void (*softmax_row)(float *row, long count, long visible, const float *valid);
     /// out[n] = exp(x[n] − shift); returns Σ out (float blocks of 256 summed in double).
     double (*exp_shifted_sum)(const float *x, float shift, float *out, long n);
+    /// Σ x[n], added as exp_shifted_sum adds (float blocks of 256 in 16 lanes, blocks in double).
+    double (*sum)(const float *x, long n);
     /// y[n] = exp(x[n]), y[n] = erf(x[n]): the vector approximations themselves, for tests.
     void (*exp_map)(const float *x, float *y, long n);
     void (*erf_map)(const float *x, float *y, long n);

@@ -30,6 +30,8 @@ func softTargetCrossEntropy(logits: UnsafePointer<Float>, targets: UnsafePointer
 /// PyTorch's CrossEntropyLoss(label_smoothing: ε, ignore_index: -100, reduction: mean):
 ///   per row, L_n = (1 − ε)·(−log p_y) + ε · mean_c(−log p_c); the mean is over rows with y ≠ -100.
 /// logits [N, V], labels [N]; dlogits [N, V] = (p − (1 − ε)·onehot(y) − ε/V) / valid (overwritten; 0 on ignored rows).
+/// dlogits may be logits itself: the LM head writes the gradient over its logits, which nothing
+/// reads afterwards (a vocabulary-wide buffer less to write back to memory).
 func labelSmoothedCrossEntropy(logits: UnsafePointer<Float>, labels: [Int], vocabulary v: Int, smoothing eps: Float,
                                dlogits: UnsafeMutablePointer<Float>) -> Double {
     let valid = labels.filter { $0 != -100 }.count
@@ -38,15 +40,16 @@ func labelSmoothedCrossEntropy(logits: UnsafePointer<Float>, labels: [Int], voca
         perRowLoss(rows: labelsBuffer.count, cost: v) { r in
             let y = labelsBuffer[r], z = logits + r * v, g = dlogits + r * v
             if y == -100 || valid == 0 { g.update(repeating: 0, count: v); return 0 }
+            // Everything read from z before the exponentials, which may overwrite it.
             let mx = rowMax(z, v)
+            let zsum = eps == 0 ? 0 : blockedSum(z, v), zy = Double(z[y])
             let sum = expShiftedSum(z, shift: mx, into: g, v)
-            let zsum = blockSum(v) { i in z[i] }
             let logZ = Double(mx) + log(sum)
             let inv = 1 / Double(valid)
             let a = Float(inv / sum), b = Float(e / Double(v) * inv)
             for j in 0..<v { g[j] = g[j] * a - b }
             g[y] -= Float((1 - e) * inv)
-            return (1 - e) * (logZ - Double(z[y])) + e * (logZ - zsum / Double(v))
+            return (1 - e) * (logZ - zy) + e * (logZ - zsum / Double(v))
         }
     }
     return valid == 0 ? 0 : total / Double(valid)

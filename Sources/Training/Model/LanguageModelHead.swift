@@ -26,7 +26,9 @@ public struct LanguageModelHeadParameters: Sendable {
 final class LanguageModelHeadActivations {
     let dense = Tensor(shape: [0]), gelu = Tensor(shape: [0])
     let norm = Tensor(shape: [0]), mean = Tensor(shape: [0]), rstd = Tensor(shape: [0])
-    let logits = Tensor(shape: [0]), dlogits = Tensor(shape: [0])
+    /// The logits [M, V], then (after `loss`) their gradient in the same memory.
+    let logits = Tensor(shape: [0])
+    var dlogits: Tensor { logits }
     let dnorm = Tensor(shape: [0]), dgelu = Tensor(shape: [0]), ddense = Tensor(shape: [0])
     /// The rows that have a label, gathered [M, D], and their gradient.
     var kept: [Int] = []
@@ -58,7 +60,8 @@ extension LanguageModelHeadParameters {
 extension LanguageModelHeadParameters {
     /// The label-smoothed LM loss of hidden [N, D] with labels [N] (-100 = ignored). Only rows with
     /// a label go through the head (the vocabulary-wide product is the largest of a step, and
-    /// padding, prompt and last positions take no loss); a.dlogits [M, V] holds their gradient.
+    /// padding, prompt and last positions take no loss); a.dlogits [M, V] (the logits' own memory)
+    /// then holds their gradient.
     func loss(hidden: Tensor, labels: [Int], smoothing: Float, tiedWeight: Parameter, _ a: LanguageModelHeadActivations) -> Double {
         let d = transform.inFeatures
         a.kept = labels.indices.filter { labels[$0] != -100 }
@@ -67,8 +70,9 @@ extension LanguageModelHeadParameters {
         let g = a.gathered.sized([m, d]).data, h = hidden.data
         for (i, r) in a.kept.enumerated() { (g + i * d).update(from: h + r * d, count: d) }
         forward(hidden: a.gathered, rows: m, tiedWeight: tiedWeight, a)
+        // The gradient overwrites the logits (nothing reads them afterwards): a.dlogits is a.logits.
         return labelSmoothedCrossEntropy(logits: a.logits.data, labels: a.kept.map { labels[$0] }, vocabulary: a.logits.dim(1),
-                                         smoothing: smoothing, dlogits: a.dlogits.sized(a.logits.shape).data)
+                                         smoothing: smoothing, dlogits: a.logits.data)
     }
 
     /// dHidden [N, D] += the gradient of `loss` (times `weight`); parameter gradients added.
