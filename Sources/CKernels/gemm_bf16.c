@@ -60,16 +60,9 @@ void ck_bf16_pack_panels(const uint16_t *w, long k, long cols, long p0, long p1,
 #define GB_NAME(x) x##_avx512bf16
 #include "gemm_bf16_body.h"
 #pragma clang attribute pop
-
-int ck_gemm_bf16_native_available(void) {
-    ck_cpu_features f;
-    ck_read_cpu_features(&f);
-    return f.avx512_bf16 && ck_path_supported(&f, CK_PATH_AVX512);
-}
 #else
 void ck_gemm_bf16_packed_avx512bf16(const float *x, long rows, long k, const uint16_t *packed, long cols,
                                     const float *bias, float *out, long ldo, void *scratch) {
     ck_gemm_bf16_packed_emulated(x, rows, k, packed, cols, bias, out, ldo, scratch);
 }
-int ck_gemm_bf16_native_available(void) { return 0; }
 #endif

@@ -33,19 +33,20 @@ INL void gb_lanes(gb_acc acc, float *out) { _mm512_storeu_ps(out, acc); }
 #else
 typedef struct { float v[16]; } gb_acc;
 INL gb_acc gb_zero(void) { gb_acc z; memset(&z, 0, sizeof z); return z; }
-INL float gb_daz(uint16_t h) {
-    uint32_t u = (uint32_t)h << 16;
-    if ((u & 0x7F800000u) == 0) u &= 0x80000000u;
-    float f;
-    memcpy(&f, &u, 4);
-    return f;
-}
+/// A value below the normal range becomes a zero of its sign (FTZ on results).
 INL float gb_ftz(float f) {
     uint32_t u;
     memcpy(&u, &f, 4);
     if ((u & 0x7F800000u) == 0) u &= 0x80000000u;
     memcpy(&f, &u, 4);
     return f;
+}
+/// A bf16 input as float32, below the normal range as zero (DAZ).
+INL float gb_daz(uint16_t h) {
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, 4);
+    return gb_ftz(f);
 }
 INL gb_acc gb_dot(gb_acc acc, uint32_t a, const uint16_t *b) {
     float alo = gb_daz((uint16_t)(a & 0xFFFF)), ahi = gb_daz((uint16_t)(a >> 16));

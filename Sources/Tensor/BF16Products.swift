@@ -19,12 +19,13 @@ public enum BF16Products: String, Sendable, CaseIterable {
 
     /// What this process uses.
     public static var active: BF16Products {
-        if let override, override != .avx512BF16 || ck_gemm_bf16_native_available() != 0 { return override }
+        if let override, override != .avx512BF16 || nativeAvailable { return override }
         return chosen
     }
 
-    /// Whether this CPU can run `avx512BF16` (whatever `active` chose).
-    public static var nativeAvailable: Bool { ck_gemm_bf16_native_available() != 0 }
+    /// Whether this CPU can run `avx512BF16` (whatever `active` chose): AVX512_BF16 with the
+    /// AVX-512 path (F/BW/DQ/VL, and the operating system saving the registers).
+    public static let nativeAvailable = CPUInfo.current.has("avx512_bf16") && KernelPath.avx512.isSupported
 
     /// Set by tests to run a path on any CPU (`avx512BF16` is ignored where the CPU lacks it).
     nonisolated(unsafe) package static var override: BF16Products?
@@ -42,7 +43,7 @@ public enum BF16Products: String, Sendable, CaseIterable {
         if requested == BF16Products.emulated.rawValue {
             return (.emulated, "CAPFILT_BF16_PRODUCTS=emulated: vdpbf16ps's arithmetic in portable C (slow; for measuring its agreement)")
         }
-        guard ck_gemm_bf16_native_available() != 0 else {
+        guard nativeAvailable else {
             return (.widened, "this CPU has no AVX512_BF16: bf16 weights are widened to float32 for sgemm")
         }
         if requested == BF16Products.widened.rawValue {
@@ -78,16 +79,16 @@ public enum BF16Products: String, Sendable, CaseIterable {
 
     /// Compares `native` with `emulated` element by element; `absoluteSums` [n] = Σ |x·w| + |bias|.
     package static func agreement(native: [Float], emulated: [Float], absoluteSums: [Double], inputs k: Int) -> Agreement {
-        var worst = 0.0, first: Int?
+        var worst = 0.0, first: Int?, differs = false
         for i in native.indices where native[i].bitPattern != emulated[i].bitPattern {
             let bound = roundingBound(inputs: k, absoluteSum: absoluteSums[i])
             let share = bound > 0 ? Double(abs(native[i] - emulated[i])) / bound : .infinity
             if share > 1 || !native[i].isFinite { first = first ?? i }
             worst = max(worst, share)
+            differs = true
         }
         if let i = first { return .mismatch("element \(i): \(native[i]) against \(emulated[i])") }
-        return worst == 0 && native.indices.allSatisfy({ native[$0].bitPattern == emulated[$0].bitPattern })
-            ? .bitForBit : .withinRounding(worst: (worst * 100).rounded() / 100)
+        return differs ? .withinRounding(worst: (worst * 100).rounded() / 100) : .bitForBit
     }
 
     /// Runs a product with tails in every dimension on both builds.

@@ -106,15 +106,14 @@ void ck_bf16_pack_panels(const uint16_t *w, long k, long cols, long p0, long p1,
 /// Rows of x packed at a time, and the scratch bytes the product needs for them.
 long ck_gemm_bf16_block_rows(long k);
 unsigned long ck_gemm_bf16_scratch_bytes(long k);
-/// The product over packed panels: vdpbf16ps (only where ck_gemm_bf16_native_available), or
+/// The product over packed panels: vdpbf16ps (only where the CPU has AVX512_BF16 and the
+/// AVX-512 path runs: Swift's BF16Products.nativeAvailable), or
 /// the same arithmetic in portable C, bit for bit (inputs and results below the normal range
 /// count as zero in both).
 void ck_gemm_bf16_packed_avx512bf16(const float *x, long rows, long k, const uint16_t *packed, long cols,
                                     const float *bias, float *out, long ldo, void *scratch);
 void ck_gemm_bf16_packed_emulated(const float *x, long rows, long k, const uint16_t *packed, long cols,
                                   const float *bias, float *out, long ldo, void *scratch);
-/// Whether this CPU and its operating system run vdpbf16ps (AVX512_BF16 with AVX-512 F/BW/DQ/VL).
-int ck_gemm_bf16_native_available(void);
 /// float32 -> bf16, nearest even (NaN stays NaN).
 uint16_t ck_round_bf16(float f);
 
