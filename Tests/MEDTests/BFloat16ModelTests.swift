@@ -23,28 +23,36 @@ final class BFloat16ModelTests: XCTestCase {
         XCTAssertFalse(MEDFixtures.captioner.vision.layers[0].fc1.weight.isBFloat16)
     }
 
+    /// Largest |bf16 − fp32| of the captioner's image states for one fixture image source.
+    func visionDifference(_ source: String) -> Float {
+        let px = MEDFixtures.pixels(source)
+        let a = Self.captioner.encodeImages(px).toArray(), b = MEDFixtures.captioner.encodeImages(px).toArray()
+        return zip(a, b).map { abs($0 - $1) }.max()!
+    }
+
+    /// ITM match probabilities of the fixture texts against one image source: (bf16, fp32).
+    func matchProbabilitiesBothWays(_ source: String) -> (bf16: [Float], fp32: [Float]) {
+        let (ids, n) = MEDFixtures.ids()
+        let px = MEDFixtures.pixels(source)
+        func probabilities(_ m: BlipRetrievalModel) -> [Float] {
+            matchProbabilities(m.itmLogits(groundedHidden: m.groundedHidden(
+                ids: ids, sequences: n, keyValid: MEDFixtures.keyValid, imageStates: m.encodeImages(px), firstToken: .cls)))
+        }
+        return (probabilities(Self.retrieval), probabilities(MEDFixtures.retrieval))
+    }
+
     func testOutputsStayCloseToFloat32() {
         // Widened products: the bf16 weights widened to float32, the activations unrounded.
         BF16Products.override = .widened
         defer { BF16Products.override = nil }
         for source in ["random", "jpeg"] {
-            let px = MEDFixtures.pixels(source)
-            let a = Self.captioner.encodeImages(px).toArray(), b = MEDFixtures.captioner.encodeImages(px).toArray()
-            let worst = zip(a, b).map { abs($0 - $1) }.max()!
+            let worst = visionDifference(source)
             print("bf16 vision \(source): max abs diff from fp32 \(worst)")
             XCTAssertLessThan(worst, 0.05)
         }
-        let (ids, n) = MEDFixtures.ids()
-        let valid = MEDFixtures.keyValid
         var largest: Float = 0
         for source in ["random", "jpeg"] {
-            let px = MEDFixtures.pixels(source)
-            func probabilities(_ m: BlipRetrievalModel) -> [Float] {
-                let states = m.encodeImages(px)
-                return matchProbabilities(m.itmLogits(groundedHidden: m.groundedHidden(
-                    ids: ids, sequences: n, keyValid: valid, imageStates: states, firstToken: .cls)))
-            }
-            let p16 = probabilities(Self.retrieval), p32 = probabilities(MEDFixtures.retrieval)
+            let (p16, p32) = matchProbabilitiesBothWays(source)
             largest = max(largest, zip(p16, p32).map { abs($0 - $1) }.max()!)
         }
         print("bf16 ITM (a BF16 checkpoint): largest probability difference from fp32 \(largest)")
@@ -56,21 +64,10 @@ final class BFloat16ModelTests: XCTestCase {
     func testBF16ActivationProductsStayCloseToFloat32() {
         BF16Products.override = .emulated
         defer { BF16Products.override = nil }
-        var vision: Float = 0
-        for source in ["random", "jpeg"] {
-            let px = MEDFixtures.pixels(source)
-            let a = Self.captioner.encodeImages(px).toArray(), b = MEDFixtures.captioner.encodeImages(px).toArray()
-            vision = max(vision, zip(a, b).map { abs($0 - $1) }.max()!)
-        }
-        let (ids, n) = MEDFixtures.ids()
+        let vision = ["random", "jpeg"].map(visionDifference).max()!
         var largest: Float = 0, agree = 0, total = 0
         for source in ["random", "jpeg"] {
-            let px = MEDFixtures.pixels(source)
-            func probabilities(_ m: BlipRetrievalModel) -> [Float] {
-                matchProbabilities(m.itmLogits(groundedHidden: m.groundedHidden(
-                    ids: ids, sequences: n, keyValid: MEDFixtures.keyValid, imageStates: m.encodeImages(px), firstToken: .cls)))
-            }
-            let p16 = probabilities(Self.retrieval), p32 = probabilities(MEDFixtures.retrieval)
+            let (p16, p32) = matchProbabilitiesBothWays(source)
             largest = max(largest, zip(p16, p32).map { abs($0 - $1) }.max()!)
             for (a, b) in zip(p16, p32) { total += 1; if (a >= 0.5) == (b >= 0.5) { agree += 1 } }
         }
