@@ -1373,12 +1373,7 @@ def write_docs(args, report: dict) -> None:
         if kernels
         else "capfilt's element-wise kernel path: not reported."
     )
-    bf16_products = sorted({
-        v for r in (report.get("results") or {}).values()
-        for v in ([((r.get("capfilt_bf16") or {}).get("bf16_products"))] if isinstance((r.get("capfilt_bf16") or {}).get("bf16_products"), str)
-                  else ((r.get("capfilt_bf16") or {}).get("bf16_products") or []))
-        if v
-    })
+    bf16_products = reported_values(report, "bf16_products", ("capfilt_bf16",))
     if bf16_products:
         bf16_line += (
             f" Products with bf16 weights: {', '.join(f'`{v}`' for v in bf16_products)} "
@@ -1511,14 +1506,21 @@ def write_docs(args, report: dict) -> None:
     (docs / "benchmarks.md").write_text("\n".join(lines))
 
 
-def kernel_paths(report: dict) -> list[str]:
-    """The element-wise kernel paths capfilt reported: `capfilt-bench med` in the model cases, else capfilt doctor."""
+def reported_values(report: dict, key: str, sides: tuple[str, ...]) -> list[str]:
+    """The values of `key` that `capfilt-bench med` reported in the model cases for these sides
+    (each a string, or a list when the runs differed), sorted and without repeats."""
     found = set()
     for r in (report.get("results") or {}).values():
-        for key in ("capfilt", "capfilt_bf16"):
-            k = (r.get(key) or {}).get("kernels")
-            if k:
-                found.update([k] if isinstance(k, str) else k)
+        for side in sides:
+            v = (r.get(side) or {}).get(key)
+            if v:
+                found.update([v] if isinstance(v, str) else v)
+    return sorted(found)
+
+
+def kernel_paths(report: dict) -> list[str]:
+    """The element-wise kernel paths capfilt reported: `capfilt-bench med` in the model cases, else capfilt doctor."""
+    found = set(reported_values(report, "kernels", ("capfilt", "capfilt_bf16")))
     if not found:
         for d in ((report.get("doctor") or {}).get("json") or {}).values():
             k = ((d or {}).get("kernels") or {}).get("elementwise") if isinstance(d, dict) else None
